@@ -1,0 +1,200 @@
+/**
+ * Small, pure helpers every family uses to turn Azure's many spellings into one.
+ * Each tolerates the quirks seen in the wild (DESIGN.md §4) and returns null rather than guessing.
+ */
+import type { AuthType, PrincipalType, Result } from './event.js';
+
+const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(AM|PM)?$/i;
+
+/** ISO-8601 (with or without zone; no zone means UTC, as Azure means it) or US-style `11/14/2025 1:48:53 AM`. Epoch ms or null. */
+export function parseTime(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value !== 'string' || value.length === 0) return null;
+  const us = US_TIME.exec(value.trim());
+  if (us) {
+    const [, mo, d, y, h, mi, s, frac, ampm] = us;
+    let hour = Number(h);
+    if (ampm) {
+      const pm = ampm.toUpperCase() === 'PM';
+      if (hour === 12) hour = pm ? 12 : 0;
+      else if (pm) hour += 12;
+    }
+    const ms = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0;
+    const t = Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(s ?? 0), ms);
+    return Number.isFinite(t) ? t : null;
+  }
+  // Azure writes 7 fractional digits and sometimes no zone; Date.parse wants at most 3 and reads no zone as local.
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
+  if (!m) return null;
+  const [, date, clock, frac, zone] = m;
+  const ms = frac ? `.${frac.slice(0, 3).padEnd(3, '0')}` : '';
+  const t = Date.parse(`${date}T${clock}${ms}${zone ?? 'Z'}`);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** `1.2.3.4:5678` → `1.2.3.4`; `[::1]:443` → `::1`; bare IPv6 kept; `<Redacted>` and empty → null. */
+export function stripPort(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  if (v === '' || v.startsWith('<')) return null;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(v);
+  if (bracketed) return bracketed[1]!;
+  const colons = v.split(':').length - 1;
+  if (colons === 1) return v.slice(0, v.indexOf(':'));
+  return v;
+}
+
+/** `Success`/`Succeeded`/`OK` → success; `Failure`/`Failed` → failure; `Start`/`Started` → start. */
+export function normalizeResult(value: unknown): Result {
+  if (typeof value !== 'string') return 'unknown';
+  const v = value.trim().toLowerCase();
+  if (v === '' ) return 'unknown';
+  if (v.startsWith('succe') || v === 'ok' || v === 'success' || v === 'created' || v === 'accepted.created') return 'success';
+  if (v.startsWith('fail') || v === 'error' || v === 'denied' || v === 'unauthorized' || v === 'forbidden') return 'failure';
+  if (v.startsWith('start')) return 'start';
+  if (v.startsWith('accept')) return 'accepted';
+  return 'unknown';
+}
+
+/** Storage `identity.type` and friends: `SAS Key`→sas, `Account Key`→accountkey, `OAuth`→oauth. */
+export function normalizeAuthType(value: unknown): AuthType | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  const v = value.replace(/[\s_-]/g, '').toLowerCase();
+  if (v === 'oauth' || v === 'bearer' || v === 'aad') return 'oauth';
+  if (v === 'sas' || v === 'saskey' || v === 'delegationsas' || v === 'userdelegationsas') return 'sas';
+  if (v === 'accountkey' || v === 'sharedkey' || v === 'key') return 'accountkey';
+  if (v === 'anonymous') return 'anonymous';
+  if (v === 'kerberos') return 'kerberos';
+  if (v === 'certificate' || v === 'clientcertificate') return 'certificate';
+  return 'unknown';
+}
+
+/** Entra/ARM principal type spellings → the four we keep. */
+export function normalizePrincipalType(value: unknown): PrincipalType {
+  if (typeof value !== 'string') return 'unknown';
+  const v = value.replace(/[\s_-]/g, '').toLowerCase();
+  if (v === 'user' || v === 'member' || v === 'guest') return 'user';
+  if (v === 'serviceprincipal' || v === 'application' || v === 'app') return 'servicePrincipal';
+  if (v === 'managedidentity' || v === 'msi' || v === 'managedserviceidentity') return 'managedIdentity';
+  return 'unknown';
+}
+
+export interface ResourceParts {
+  resource_id: string | null;
+  subscription_id: string | null;
+  resource_group: string | null;
+  resource_type: string | null;
+  resource_name: string | null;
+}
+
+/**
+ * Lower-cases an ARM id and splits it. The type is the provider plus every type segment
+ * (`microsoft.storage/storageaccounts/blobservices`); the name is the first resource's name
+ * (the account, the vault), since that is what investigations group by.
+ */
+export function splitResourceId(value: unknown): ResourceParts {
+  if (typeof value !== 'string' || value.trim() === '') {
+    return { resource_id: null, subscription_id: null, resource_group: null, resource_type: null, resource_name: null };
+  }
+  const id = value.trim().toLowerCase().replace(/\/+$/, '');
+  const parts = id.split('/').filter((p) => p.length > 0);
+  let subscription: string | null = null;
+  let group: string | null = null;
+  let type: string | null = null;
+  let name: string | null = null;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p === 'subscriptions' && subscription === null) subscription = parts[i + 1] ?? null;
+    else if (p === 'resourcegroups' && group === null) group = parts[i + 1] ?? null;
+    else if (p === 'providers' && i + 1 < parts.length) {
+      // Last provider wins: nested ids (roleAssignments under a vault) name the innermost resource.
+      const segs = parts.slice(i + 1);
+      const provider = segs[0]!;
+      const types: string[] = [];
+      for (let j = 1; j < segs.length; j += 2) types.push(segs[j]!);
+      type = [provider, ...types].join('/');
+      name = segs[2] ?? null;
+    }
+  }
+  if (type === null && group !== null) { type = 'resourcegroups'; name = group; }
+  else if (type === null && subscription !== null) { type = 'subscriptions'; name = subscription; }
+  return { resource_id: id, subscription_id: subscription, resource_group: group, resource_type: type, resource_name: name };
+}
+
+/**
+ * JSON that Azure sometimes sends as a string, sometimes single-quoted (`{'a': 'b'}`).
+ * Returns the parsed value, or undefined when it is not JSON at all.
+ */
+export function parseLooseJson(text: string): unknown {
+  const t = text.trim();
+  if (t === '') return undefined;
+  try {
+    return JSON.parse(t);
+  } catch {
+    if (!t.includes("'")) return undefined;
+    try {
+      return JSON.parse(singleToDoubleQuotes(t));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Swaps quote styles outside/inside strings so `{'a': 'it"s'}` becomes valid JSON. */
+function singleToDoubleQuotes(t: string): string {
+  let out = '';
+  let quote: string | null = null;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i]!;
+    if (quote === null) {
+      if (c === "'" || c === '"') { quote = c; out += '"'; } else out += c;
+    } else if (c === '\\' && i + 1 < t.length) {
+      const n = t[i + 1]!;
+      out += n === "'" ? "'" : c + n;
+      i++;
+    } else if (c === quote) { quote = null; out += '"'; }
+    else if (c === '"') out += '\\"';
+    else out += c;
+  }
+  return out;
+}
+
+/** Non-empty trimmed string or null. */
+export function str(value: unknown): string | null {
+  if (typeof value === 'string') {
+    const t = value.trim();
+    return t === '' ? null : t;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return null;
+}
+
+/** A finite number from a number or numeric string, else null (`durationMs` is a string in Key Vault). */
+export function num(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+/** Case-insensitive property read: Azure spells `principalId` and `PrincipalId` both. */
+export function pick(obj: unknown, ...keys: string[]): unknown {
+  if (obj === null || typeof obj !== 'object') return undefined;
+  const rec = obj as Record<string, unknown>;
+  for (const k of keys) if (rec[k] !== undefined) return rec[k];
+  const lower = new Set(keys.map((k) => k.toLowerCase()));
+  for (const [k, v] of Object.entries(rec)) if (lower.has(k.toLowerCase())) return v;
+  return undefined;
+}
+
+/** The role GUID at the end of a roleDefinitionId path (or the bare GUID), lower-case, dashed. */
+export function roleGuid(value: unknown): string | null {
+  const s = str(value);
+  if (s === null) return null;
+  const last = s.split('/').pop()!.toLowerCase();
+  const hex = last.replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/.test(hex)) return null;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
