@@ -14,6 +14,9 @@ export function parseTime(value: unknown): number | null {
   if (us) {
     const [, mo, d, y, h, mi, s, frac, ampm] = us;
     let hour = Number(h);
+    // Date.UTC rolls 13/14/2025 over into the next year; a day-first date must not pass as US-style.
+    if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(mi) > 59 || Number(s ?? 0) > 59) return null;
+    if (ampm ? hour < 1 || hour > 12 : hour > 23) return null;
     if (ampm) {
       const pm = ampm.toUpperCase() === 'PM';
       if (hour === 12) hour = pm ? 12 : 0;

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { JsonRecordSplitter, splitRecords } from './json-splitter.js';
+
+const rec = (i: number) => ({ time: `2025-01-01T00:00:0${i}Z`, category: 'AuditEvent', note: `a "quoted" \\ value ${i}`, nested: { a: [1, { b: '}]' }] } });
+
+describe('splitRecords', () => {
+  it('returns each record of an Event Hubs body as its own text', () => {
+    const body = JSON.stringify({ records: [rec(1), rec(2), rec(3)] });
+    const { elements, envelope } = splitRecords(body);
+    expect(envelope).toBe(true);
+    expect(elements.map((e) => JSON.parse(e.text))).toEqual([rec(1), rec(2), rec(3)]);
+    expect(elements.every((e) => !e.spaced)).toBe(true);
+  });
+
+  it('reads a top-level array and a single record, and flags pretty-printed text', () => {
+    expect(splitRecords(JSON.stringify([rec(1), rec(2)])).elements).toHaveLength(2);
+    const one = splitRecords(JSON.stringify(rec(4), null, 2));
+    expect(one.envelope).toBe(false);
+    expect(one.elements).toHaveLength(1);
+    expect(one.elements[0]!.spaced).toBe(true);
+    expect(JSON.parse(one.elements[0]!.text)).toEqual(rec(4));
+  });
+
+  it('finds records after other keys, and ignores a records key that is not an array', () => {
+    const body = `{"meta":{"records":1},"records":[${JSON.stringify(rec(1))}],"tail":"x"}`;
+    expect(splitRecords(body).elements.map((e) => JSON.parse(e.text))).toEqual([rec(1)]);
+    const notArray = splitRecords('{"records":"nope","time":"x"}');
+    expect(notArray.envelope).toBe(false);
+    expect(notArray.elements[0]!.text).toBe('{"records":"nope","time":"x"}');
+  });
+
+  it('streams: the same elements whatever the chunking, including splits inside escapes and keys', () => {
+    const body = JSON.stringify({ records: [rec(1), rec(2), rec(3), rec(4)] }, null, 1);
+    const expected = splitRecords(body).elements.map((e) => e.text);
+    for (const size of [1, 2, 3, 7, 64]) {
+      const s = new JsonRecordSplitter();
+      const got: string[] = [];
+      for (let i = 0; i < body.length; i += size) got.push(...s.feed(body.slice(i, i + size)).map((e) => e.text));
+      got.push(...s.end().map((e) => e.text));
+      expect(got, `chunk size ${size}`).toEqual(expected);
+    }
+  });
+
+  it('reports the line where each record starts', () => {
+    const text = `[\n${JSON.stringify(rec(1))},\n\n${JSON.stringify(rec(2))}\n]`;
+    expect(splitRecords(text).elements.map((e) => e.line)).toEqual([2, 4]);
+  });
+
+  it('throws a SyntaxError naming the line on truncated input', () => {
+    expect(() => splitRecords('{"records":[{"time":"x"}, {"time":')).toThrow(/unexpected end of JSON input at line 1/);
+    expect(() => splitRecords('   ')).toThrow(/empty input/);
+    expect(() => splitRecords('nope')).toThrow(/expected a JSON object or array/);
+  });
+});

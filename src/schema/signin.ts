@@ -1,0 +1,118 @@
+/**
+ * Entra ID sign-ins: interactive (`SignInLogs`), non-interactive user, service principal and
+ * managed identity categories share one shape; who signed in depends on the category
+ * (`userId` for users, `servicePrincipalId` for apps and managed identities).
+ */
+import { z } from 'zod';
+import { obj } from './activity-body.js';
+import { eventTime } from './common.js';
+import type { Details, PrincipalType } from './event.js';
+import { defineFamily } from './family.js';
+import { normalizeResult, num, pick, splitResourceId, str, stripPort } from './fields.js';
+
+export const SIGNIN_CATEGORIES = ['SignInLogs', 'NonInteractiveUserSignInLogs', 'ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs'] as const;
+
+/** Falls back to `properties.createdDateTime` when a forwarder dropped the envelope's `time`. */
+function withTime(v: unknown): unknown {
+  const o = obj(v);
+  if (o && o.time === undefined) {
+    const t = pick(o.properties, 'createdDateTime');
+    if (t !== undefined) return { ...o, time: t };
+  }
+  return v;
+}
+
+const schema = z.preprocess(withTime, z.looseObject({
+  time: eventTime,
+  operationName: z.unknown().optional(),
+  resourceId: z.unknown().optional(),
+  resultType: z.unknown().optional(),
+  callerIpAddress: z.unknown().optional(),
+  correlationId: z.unknown().optional(),
+  identity: z.unknown().optional(),
+  properties: z.unknown().optional(),
+}));
+
+type SignInRecord = z.output<typeof schema>;
+
+function typeOf(category: string, p: Record<string, unknown>): PrincipalType {
+  const c = category.toLowerCase();
+  if (c === 'managedidentitysigninlogs') return 'managedIdentity';
+  if (c === 'serviceprincipalsigninlogs') return 'servicePrincipal';
+  if (c === 'signinlogs' || c === 'noninteractiveusersigninlogs') return 'user';
+  return str(pick(p, 'userId')) !== null ? 'user' : str(pick(p, 'servicePrincipalId')) !== null ? 'servicePrincipal' : 'unknown';
+}
+
+function bool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'True') return true;
+  if (v === 'false' || v === 'False') return false;
+  return null;
+}
+
+function put(d: Details, k: string, v: string | number | boolean | null): void {
+  if (v !== null) d[k] = v;
+}
+
+export const signinFamily = defineFamily<SignInRecord>({
+  name: 'signin',
+  categories: SIGNIN_CATEGORIES,
+  schema,
+  toEvent(r, category) {
+    const p = obj(r.properties) ?? {};
+    const type = typeOf(category, p);
+    const isUser = type === 'user';
+    const status = obj(pick(p, 'status'));
+    // errorCode 0 is success; anything else (incl. interrupts such as 50074 "MFA required") is not.
+    const errorCode = num(pick(status, 'errorCode')) ?? num(r.resultType);
+    const requirement = str(pick(p, 'authenticationRequirement'));
+    const mfaMethod = str(pick(pick(p, 'mfaDetail'), 'authMethod'));
+    const authDetails = pick(p, 'authenticationDetails');
+    const methods = Array.isArray(authDetails)
+      ? [...new Set(authDetails.map((d) => str(pick(d, 'authenticationMethod'))).filter((m): m is string => m !== null))]
+      : [];
+    const details: Details = {};
+    put(details, 'error_code', errorCode);
+    put(details, 'failure_reason', str(pick(status, 'failureReason')));
+    put(details, 'ca_status', str(pick(p, 'conditionalAccessStatus')));
+    put(details, 'auth_requirement', requirement);
+    // MFA counts when it was required (and the sign-in went through it) or a second factor is recorded.
+    details.mfa = requirement?.toLowerCase() === 'multifactorauthentication' || mfaMethod !== null;
+    put(details, 'mfa_method', mfaMethod);
+    if (methods.length > 0) details.auth_methods = methods.join(',');
+    put(details, 'risk_level', str(pick(p, 'riskLevelDuringSignIn')));
+    put(details, 'risk_level_aggregated', str(pick(p, 'riskLevelAggregated')));
+    put(details, 'risk_state', str(pick(p, 'riskState')));
+    put(details, 'risk_detail', str(pick(p, 'riskDetail')));
+    put(details, 'app_display_name', str(pick(p, 'appDisplayName')));
+    put(details, 'resource_display_name', str(pick(p, 'resourceDisplayName')));
+    put(details, 'resource_app_id', str(pick(p, 'resourceId'))?.toLowerCase() ?? null);
+    put(details, 'client_app', str(pick(p, 'clientAppUsed')));
+    put(details, 'is_interactive', bool(pick(p, 'isInteractive')));
+    put(details, 'country', str(pick(pick(p, 'location'), 'countryOrRegion')));
+    return {
+      time: r.time,
+      category,
+      operation: str(r.operationName) ?? 'Sign-in activity',
+      result: errorCode === null ? normalizeResult(str(r.resultType)) : errorCode === 0 ? 'success' : 'failure',
+      status_code: errorCode === null ? null : String(errorCode),
+      principal_id: (isUser ? str(pick(p, 'userId')) : str(pick(p, 'servicePrincipalId')))?.toLowerCase() ?? null,
+      principal_name: isUser
+        ? str(pick(p, 'userPrincipalName')) ?? str(pick(p, 'userDisplayName')) ?? (typeof r.identity === 'string' ? str(r.identity) : null)
+        : str(pick(p, 'servicePrincipalName')) ?? str(pick(p, 'appDisplayName')),
+      app_id: str(pick(p, 'appId'))?.toLowerCase() ?? null,
+      principal_type: type,
+      auth_type: null,
+      caller_ip: stripPort(pick(p, 'ipAddress')) ?? stripPort(r.callerIpAddress),
+      resource_id: splitResourceId(r.resourceId).resource_id,
+      target: str(pick(p, 'resourceDisplayName')) ?? str(pick(p, 'resourceId')),
+      role_definition_id: null,
+      bytes_out: null,
+      bytes_in: null,
+      user_agent: str(pick(p, 'userAgent')),
+      tls_version: null,
+      correlation_id: str(r.correlationId) ?? str(pick(p, 'correlationId')),
+      details,
+    };
+  },
+});

@@ -1,0 +1,266 @@
+/**
+ * The only importer of @duckdb/node-api. One writer per database file: it owns migrations,
+ * the batched append (Appender → staging table → one INSERT that skips known event ids), and
+ * the transaction that stores a batch's rows, rejects, alerts, detector state and source
+ * position together — so a crash anywhere loses nothing and duplicates nothing.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DOUBLE, DuckDBConnection, DuckDBDataChunk, DuckDBInstance, VARCHAR, listValue,
+  type DuckDBType, type DuckDBValue,
+} from '@duckdb/node-api';
+import type { AlertRow } from '../detectors/alert.js';
+import { AuditlakeError, errorMessage } from '../errors.js';
+import { migrationsDir } from '../paths.js';
+import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
+
+export interface Checkpoint {
+  source: string;
+  partition: string;
+  position: string;
+}
+
+export interface Batch {
+  rows: EventRow[];
+  rejects: RejectRow[];
+  checkpoints: Checkpoint[];
+}
+
+/** Runs inside the batch's transaction with the rows that were new; its alerts and state commit with them. */
+export type AfterInsert = (inserted: EventRow[], ingestedAt: number) => { alerts: AlertRow[]; state?: { name: string; value: string } };
+
+export interface CommitResult {
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  alerts: AlertRow[];
+  ingestedAt: number;
+}
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  /** DuckDB's memory cap; the default keeps a long run well under 1 GiB of RSS. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+export interface QueryResult {
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+}
+
+const CHUNK_ROWS = 2048; // DuckDB's vector size: one DataChunk holds at most this many rows
+const STAGE_TYPES: DuckDBType[] = EVENT_COLUMNS.map(([, t]) => (t === 'VARCHAR' || t === 'JSON' ? VARCHAR : DOUBLE));
+const INSERT_FROM_STAGE = `INSERT INTO events SELECT ${EVENT_COLUMNS.map(([name, type]) =>
+  type === 'TIMESTAMPTZ' ? `to_timestamp(${name} / 1000.0)` : type === 'BIGINT' ? `CAST(${name} AS BIGINT)` : type === 'JSON' ? `CAST(${name} AS JSON)` : name,
+).join(', ')} FROM stage_events ON CONFLICT DO NOTHING RETURNING event_id`;
+/** A WAL larger than this is folded into the file; long runs also CHECKPOINT on a timer. */
+const WAL_CHECKPOINT_THRESHOLD = '64MB';
+
+export class Store {
+  private lastIngestedAt = 0;
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+    readonly readOnly: boolean,
+  ) {}
+
+  static async open(path: string, options: OpenOptions = {}): Promise<Store> {
+    const config: Record<string, string> = {
+      autoinstall_known_extensions: 'false',
+      memory_limit: options.memoryLimit ?? '512MB',
+    };
+    if (options.threads) config.threads = String(options.threads);
+    if (options.readOnly) config.access_mode = 'READ_ONLY';
+    else config.checkpoint_threshold = WAL_CHECKPOINT_THRESHOLD;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, config);
+    } catch (err) {
+      const msg = errorMessage(err);
+      const hint = /lock/i.test(msg) ? ' (another auditlake process holds it; query through its server instead)' : '';
+      throw new AuditlakeError('store_failed', `cannot open database ${path}${hint}: ${msg}`, { cause: err });
+    }
+    const conn = await instance.connect();
+    // Times print in UTC whatever the host's zone (ICU is linked in, but only settable once loaded).
+    await conn.run("SET TimeZone = 'UTC'");
+    const store = new Store(path, instance, conn, Boolean(options.readOnly));
+    if (!options.readOnly) await store.migrate();
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.conn.run('CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)');
+    const applied = new Set((await this.conn.runAndReadAll('SELECT version FROM schema_migrations')).getRows().map((r) => String(r[0])));
+    const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
+    for (const file of files) {
+      if (applied.has(file)) continue;
+      await this.conn.run('BEGIN');
+      try {
+        await this.conn.run(readFileSync(join(migrationsDir, file), 'utf8'));
+        await this.conn.run('INSERT INTO schema_migrations VALUES ($1, now())', [file]);
+        await this.conn.run('COMMIT');
+      } catch (err) {
+        await this.conn.run('ROLLBACK');
+        throw new AuditlakeError('store_failed', `migration ${file} failed on ${this.path}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    const stageColumns = EVENT_COLUMNS.map(([name], i) => `${name} ${STAGE_TYPES[i] === VARCHAR ? 'VARCHAR' : 'DOUBLE'}`);
+    await this.conn.run(`CREATE TEMP TABLE IF NOT EXISTS stage_events (${stageColumns.join(', ')})`);
+    const last = await this.conn.runAndReadAll('SELECT epoch_ms(max(ingested_at)) FROM events');
+    this.lastIngestedAt = Number(last.getRows()[0]?.[0] ?? 0);
+  }
+
+  /**
+   * Stores one batch in one transaction: new events (known event ids skipped), rejects, the
+   * alerts and detector state `afterInsert` derives from the new events, and the source positions.
+   */
+  async commitBatch(batch: Batch, afterInsert?: AfterInsert): Promise<CommitResult> {
+    // Strictly increasing per batch, so "events after the saved detector state" is exact.
+    const ingestedAt = Math.max(Date.now(), this.lastIngestedAt + 1);
+    const c = this.conn;
+    await c.run('BEGIN');
+    try {
+      let inserted: EventRow[] = [];
+      if (batch.rows.length > 0) {
+        await this.stage(batch.rows, ingestedAt);
+        const ids = await c.runAndReadAll(INSERT_FROM_STAGE);
+        const fresh = new Set(ids.getRows().map((r) => r[0] as string));
+        inserted = fresh.size === batch.rows.length ? batch.rows : batch.rows.filter((r) => fresh.delete(r.event_id));
+        await c.run('DELETE FROM stage_events');
+      }
+      if (batch.rejects.length > 0) await this.appendRejects(batch.rejects);
+      let alerts: AlertRow[] = [];
+      if (afterInsert) {
+        const derived = afterInsert(inserted, ingestedAt);
+        alerts = derived.alerts;
+        if (alerts.length > 0) await this.upsertAlerts(alerts);
+        if (derived.state) {
+          await c.run('INSERT OR REPLACE INTO detector_state VALUES ($1, $2, to_timestamp($3 / 1000.0))', [derived.state.name, derived.state.value, ingestedAt]);
+        }
+      }
+      for (const cp of batch.checkpoints) {
+        await c.run('INSERT OR REPLACE INTO checkpoints VALUES ($1, $2, $3, now())', [cp.source, cp.partition, cp.position]);
+      }
+      await c.run('COMMIT');
+      this.lastIngestedAt = ingestedAt;
+      return { inserted: inserted.length, duplicates: batch.rows.length - inserted.length, rejected: batch.rejects.length, alerts, ingestedAt };
+    } catch (err) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw new AuditlakeError('store_failed', `storing a batch of ${batch.rows.length} rows in ${this.path} failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** Fills DataChunks column by column and appends them to the staging table. */
+  private async stage(rows: EventRow[], ingestedAt: number): Promise<void> {
+    const appender = await this.conn.createAppender('stage_events', 'main', 'temp');
+    try {
+      for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+        const slice = rows.slice(start, start + CHUNK_ROWS);
+        const chunk = DuckDBDataChunk.create(STAGE_TYPES, slice.length);
+        for (let col = 0; col < EVENT_COLUMNS.length; col++) {
+          const [name, type] = EVENT_COLUMNS[col]!;
+          const values: DuckDBValue[] = new Array(slice.length);
+          for (let i = 0; i < slice.length; i++) {
+            const v = slice[i]![name];
+            values[i] = name === 'ingested_at' ? ingestedAt : type === 'JSON' ? JSON.stringify(v) : (v as DuckDBValue);
+          }
+          chunk.setColumnValues(col, values);
+        }
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  private async appendRejects(rejects: RejectRow[]): Promise<void> {
+    const stmt = await this.conn.prepare('INSERT INTO rejects VALUES (to_timestamp($1 / 1000.0), $2, $3, $4)');
+    for (const r of rejects) {
+      stmt.bind([r.received_at, r.source, r.reason, r.raw]);
+      await stmt.run();
+    }
+  }
+
+  private async upsertAlerts(alerts: AlertRow[]): Promise<void> {
+    const stmt = await this.conn.prepare(`INSERT OR REPLACE INTO alerts VALUES ($1, $2, $3, $4, $5, $6,
+      to_timestamp($7 / 1000.0), to_timestamp($8 / 1000.0), to_timestamp($9 / 1000.0), $10, $11, $12, $13, $14, $15, $16, $17, $18)`);
+    for (const a of alerts) {
+      stmt.bind([
+        a.alert_id, a.detector_id, a.title, a.severity, listValue(a.tactics), listValue(a.techniques),
+        a.time_generated, a.first_event_time, a.last_event_time, a.principal_id, a.principal_name, a.app_id,
+        a.caller_ip, a.resource_id, a.event_count, JSON.stringify(a.evidence), a.description, a.remediation,
+      ]);
+      await stmt.run();
+    }
+  }
+
+  async loadState(name: string): Promise<{ value: string; ingestedAt: number } | null> {
+    const r = await this.conn.runAndReadAll('SELECT state, epoch_ms(ingested_at) FROM detector_state WHERE name = $1', [name]);
+    const row = r.getRows()[0];
+    return row ? { value: String(row[0]), ingestedAt: Number(row[1]) } : null;
+  }
+
+  /** Events committed after `ingestedAt`, in commit then event-time order, a chunk at a time. */
+  async *eventsAfter(ingestedAt: number): AsyncGenerator<EventRow[]> {
+    const cols = EVENT_COLUMNS.map(([name, type]) => (type === 'TIMESTAMPTZ' ? `epoch_ms(${name}) AS ${name}` : type === 'JSON' ? `CAST(${name} AS VARCHAR) AS ${name}` : name));
+    const result = await this.conn.stream(`SELECT ${cols.join(', ')} FROM events WHERE ingested_at > to_timestamp($1 / 1000.0) ORDER BY ingested_at, time`, [ingestedAt]);
+    const names = EVENT_COLUMNS.map(([n]) => n);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk.getRowObjects(names).map((r) => rowFromStored(r as Record<string, unknown>));
+    }
+  }
+
+  async checkpoints(): Promise<Checkpoint[]> {
+    const r = await this.conn.runAndReadAll('SELECT source, partition, position FROM checkpoints ORDER BY source, partition');
+    return r.getRows().map(([source, partition, position]) => ({ source: String(source), partition: String(partition), position: String(position) }));
+  }
+
+  /** Folds the WAL into the database file; long-running consumers call this on a timer. */
+  async checkpoint(): Promise<void> {
+    await this.conn.run('CHECKPOINT');
+  }
+
+  /** Runs one statement with named parameters (`$name`), bound by DuckDB, never spliced. */
+  async query(sql: string, params: Record<string, string> = {}): Promise<QueryResult> {
+    try {
+      const reader = Object.keys(params).length > 0 ? await this.conn.runAndReadAll(sql, params) : await this.conn.runAndReadAll(sql);
+      return {
+        columns: reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() })),
+        rows: reader.getRowsJS() as unknown[][],
+      };
+    } catch (err) {
+      throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** Runs a statement for its effect (COPY, CREATE TEMP ...), with the same parameter binding. */
+  async execute(sql: string, params: Record<string, string> = {}): Promise<void> {
+    try {
+      if (Object.keys(params).length > 0) await this.conn.run(sql, params);
+      else await this.conn.run(sql);
+    } catch (err) {
+      throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function rowFromStored(r: Record<string, unknown>): EventRow {
+  const row = { ...r } as Record<string, unknown>;
+  row.time = Number(r.time);
+  row.ingested_at = Number(r.ingested_at);
+  row.bytes_out = r.bytes_out === null ? null : Number(r.bytes_out);
+  row.bytes_in = r.bytes_in === null ? null : Number(r.bytes_in);
+  row.details = typeof r.details === 'string' ? JSON.parse(r.details) : {};
+  return row as unknown as EventRow;
+}
