@@ -4,11 +4,14 @@
  * `properties.initiatedBy.{user|app}` and what changed in `properties.targetResources[]`.
  */
 import { z } from 'zod';
-import { obj } from './activity-body.js';
 import { eventTime } from './common.js';
 import type { Details, PrincipalType } from './event.js';
 import { defineFamily } from './family.js';
 import { normalizeResult, parseLooseJson, pick, roleGuid, splitResourceId, str, stripPort } from './fields.js';
+
+function obj(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
 
 /** Falls back to `properties.activityDateTime` when a forwarder dropped the envelope's `time`. */
 function withTime(v: unknown): unknown {

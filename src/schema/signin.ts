@@ -4,11 +4,14 @@
  * (`userId` for users, `servicePrincipalId` for apps and managed identities).
  */
 import { z } from 'zod';
-import { obj } from './activity-body.js';
 import { eventTime } from './common.js';
 import type { Details, PrincipalType } from './event.js';
 import { defineFamily } from './family.js';
 import { normalizeResult, num, pick, splitResourceId, str, stripPort } from './fields.js';
+
+function obj(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
 
 export const SIGNIN_CATEGORIES = ['SignInLogs', 'NonInteractiveUserSignInLogs', 'ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs'] as const;
 

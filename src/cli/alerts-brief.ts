@@ -1,0 +1,18 @@
+/** The short alert list `replay` and `demo` print after their summary. */
+import type { AlertRow } from '../detectors/alert.js';
+
+const ORDER = { high: 0, medium: 1, low: 2, informational: 3 } as const;
+
+export function printAlertsBrief(alerts: AlertRow[]): void {
+  if (alerts.length === 0) {
+    process.stdout.write('No alerts raised.\n');
+    return;
+  }
+  const sorted = [...alerts].sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.first_event_time - b.first_event_time);
+  process.stdout.write(`Alerts raised or updated: ${alerts.length}\n`);
+  for (const a of sorted) {
+    const who = a.principal_name ?? a.principal_id ?? a.caller_ip ?? 'unknown principal';
+    const when = new Date(a.first_event_time).toISOString().replace('.000Z', 'Z');
+    process.stdout.write(`  ${a.severity.padEnd(13)} ${a.detector_id.padEnd(34)} ${who}  (${a.event_count} events from ${when})\n`);
+  }
+}

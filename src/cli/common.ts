@@ -1,0 +1,37 @@
+/** Pieces every command shares: where the database is, how numbers print, how errors exit. */
+import { availableParallelism } from 'node:os';
+import { Option } from 'commander';
+import { AuditlakeError } from '../errors.js';
+
+export const dbOption = () =>
+  new Option('--db <path>', 'DuckDB database file (default: $AUDITLAKE_DB, else ./auditlake.duckdb)');
+
+export function resolveDb(db: string | undefined): string {
+  return db ?? process.env.AUDITLAKE_DB ?? './auditlake.duckdb';
+}
+
+/** One decode worker per spare core; the main thread appends to DuckDB. */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new AuditlakeError('bad_argument', `${name}: expected a whole number, got '${value}'`);
+    return n;
+  };
+}
+
+export const fmt = (n: number) => n.toLocaleString('en-US');
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(2)} GB`;
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MB`;
+  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(1)} KB`;
+  return `${bytes} B`;
+}

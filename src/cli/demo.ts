@@ -1,0 +1,19 @@
+/** `auditlake demo`: the embedded default — the bundled demo day through the real pipeline. */
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { fixturesDir } from '../paths.js';
+import { dbOption, defaultWorkers, resolveDb } from './common.js';
+import { replay } from './replay.js';
+
+export const demoDataDir = join(fixturesDir, 'demo');
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('Replay the bundled demo day (a fictional Azure ML tenant, fixtures/demo) into a local\n'
+      + 'DuckDB file and print what was stored, rejected and alerted. No Azure account needed.')
+    .addOption(dbOption())
+    .action(async (opts: { db?: string }) => {
+      await replay([demoDataDir], { db: resolveDb(opts.db), workers: defaultWorkers(), maxRecordBytes: 1 << 20, detect: true });
+      process.stdout.write(`\nInvestigate: npx auditlake query --db ${resolveDb(opts.db)} --list\n`);
+    });
+}

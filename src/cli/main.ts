@@ -1,0 +1,36 @@
+/** `auditlake`: one file per command; this one only assembles them and turns errors into exits. */
+import { Command, CommanderError } from 'commander';
+import { AuditlakeError } from '../errors.js';
+import { demoCommand } from './demo.js';
+import { queryCommand } from './query.js';
+import { replayCommand } from './replay.js';
+
+export function program(): Command {
+  return new Command('auditlake')
+    .description('Audit-log analytics for Azure AI workloads: Azure diagnostic, Activity and Entra ID logs\n'
+      + 'into DuckDB, streaming detectors, SQL investigations.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError()
+    .exitOverride()
+    .addCommand(demoCommand())
+    .addCommand(replayCommand())
+    .addCommand(queryCommand());
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode; // commander already printed it (0 for --help)
+  if (err instanceof AuditlakeError) {
+    process.stderr.write(`auditlake: ${err.message}\n`);
+    return err.code === 'bad_argument' ? 2 : 1;
+  }
+  process.stderr.write(`auditlake: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 70;
+}

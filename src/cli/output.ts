@@ -1,0 +1,75 @@
+/** Query results as table, CSV, JSON, NDJSON or Arrow IPC (Parquet is written by DuckDB itself). */
+import { Table, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import type { QueryResult } from '../store/duckdb.js';
+
+export type TextFormat = 'table' | 'csv' | 'json' | 'ndjson';
+
+/** A JSON-safe scalar: BIGINTs as numbers when exact, times as ISO-8601 strings. */
+export function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+function cellText(v: unknown): string {
+  const p = plain(v);
+  if (p === null || p === undefined) return '';
+  return typeof p === 'object' ? JSON.stringify(p) : String(p);
+}
+
+export function renderText(result: QueryResult, format: TextFormat): string {
+  const names = result.columns.map((c) => c.name);
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(result.rows.map((r) => rowObject(names, r)), null, 2)}\n`;
+    case 'ndjson':
+      return result.rows.map((r) => `${JSON.stringify(rowObject(names, r))}\n`).join('');
+    case 'csv':
+      return [names, ...result.rows.map((r) => r.map(cellText))].map((cells) => `${cells.map(csvCell).join(',')}\r\n`).join('');
+    case 'table':
+      return renderTable(names, result.rows.map((r) => r.map(cellText)));
+  }
+}
+
+function rowObject(names: string[], row: unknown[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  names.forEach((n, i) => { o[n] = plain(row[i]) ?? null; });
+  return o;
+}
+
+function csvCell(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const MAX_CELL = 60;
+
+function renderTable(names: string[], rows: string[][]): string {
+  const clip = (s: string) => {
+    const one = s.replace(/\s+/g, ' ');
+    return one.length > MAX_CELL ? `${one.slice(0, MAX_CELL - 1)}…` : one;
+  };
+  const cells = rows.map((r) => r.map(clip));
+  const widths = names.map((n, i) => Math.max(n.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(names), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
+  out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Arrow IPC stream: numbers stay numbers, times become epoch-ms timestamps, the rest text. */
+export function renderArrow(result: QueryResult): Uint8Array {
+  const columns: Record<string, Vector> = {};
+  result.columns.forEach((c, i) => {
+    const values = result.rows.map((r) => r[i]);
+    const numeric = values.every((v) => v === null || typeof v === 'number' || typeof v === 'bigint');
+    const times = values.every((v) => v === null || v instanceof Date);
+    columns[c.name] = vectorFromArray((numeric
+      ? values.map((v) => (v === null ? null : Number(v)))
+      : times
+        ? values.map((v) => (v === null ? null : (v as Date)))
+        : values.map((v) => (v === null || v === undefined ? null : cellText(v)))) as unknown[]);
+  });
+  return tableToIPC(new Table(columns), 'stream');
+}

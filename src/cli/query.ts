@@ -1,0 +1,95 @@
+/** `auditlake query`: ad-hoc or saved SQL over the events, in the format an analyst needs. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { AuditlakeError } from '../errors.js';
+import { bindParams, findSavedQuery, listSavedQueries, type SavedQuery } from '../queries.js';
+import { Store } from '../store/duckdb.js';
+import { dbOption, resolveDb } from './common.js';
+import { renderArrow, renderText, type TextFormat } from './output.js';
+
+const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet', 'arrow'] as const;
+type Format = (typeof FORMATS)[number];
+
+interface QueryOptions {
+  db?: string;
+  format: Format;
+  out?: string;
+  param: Record<string, string>;
+  file?: string;
+  list?: boolean;
+}
+
+function collectParam(value: string, acc: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new AuditlakeError('bad_argument', `--param ${value}: expected NAME=VALUE`);
+  return { ...acc, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+export function queryCommand(): Command {
+  return new Command('query')
+    .description('Run SQL over the events: ad hoc, from --file, or a saved query by NAME (queries/NAME.sql).\n'
+      + 'Parameters are bound as $name (never spliced). Tables: events, rejects, alerts, checkpoints.\n'
+      + 'Examples:\n'
+      + "  auditlake query \"SELECT category, count(*) FROM events GROUP BY ALL\"\n"
+      + '  auditlake query principal-activity --param principal=alice@contoso.example\n'
+      + '  auditlake query --list')
+    .argument('[sql-or-name]', 'SQL text or the name of a saved query')
+    .addOption(dbOption())
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
+    .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
+    .option('--param <name=value>', 'bind $name (repeatable)', collectParam, {})
+    .option('--file <file>', 'read the SQL from a file')
+    .option('--list', 'list the saved queries and their parameters')
+    .action(async (arg: string | undefined, opts: QueryOptions) => {
+      if (opts.list) return printList();
+      const { sql, saved } = resolveSql(arg, opts.file);
+      await runQuery(sql, saved, opts);
+    });
+}
+
+function printList(): void {
+  for (const q of listSavedQueries()) {
+    const params = q.params.map((p) => (p.default === undefined ? p.name : `${p.name}=${p.default}`)).join(', ');
+    process.stdout.write(`${q.name}\n  ${q.description}\n${params ? `  params: ${params}\n` : ''}`);
+  }
+}
+
+function resolveSql(arg: string | undefined, file: string | undefined): { sql: string; saved?: SavedQuery } {
+  if (file) {
+    if (arg) throw new AuditlakeError('bad_argument', 'give either SQL/NAME or --file, not both');
+    if (!existsSync(file)) throw new AuditlakeError('not_found', `--file ${file}: no such file`);
+    return { sql: readFileSync(file, 'utf8') };
+  }
+  if (!arg) throw new AuditlakeError('bad_argument', 'missing the SQL, a saved query NAME, or --file (see auditlake query --help)');
+  const saved = findSavedQuery(arg);
+  if (saved) return { sql: saved.sql, saved };
+  if (/^[A-Za-z0-9_-]+$/.test(arg)) {
+    const names = listSavedQueries().map((q) => q.name).join(', ');
+    throw new AuditlakeError('not_found', `no saved query named '${arg}' (saved: ${names || 'none'})`);
+  }
+  return { sql: arg };
+}
+
+async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryOptions): Promise<void> {
+  const params = bindParams(sql, opts.param, saved);
+  const db = resolveDb(opts.db);
+  if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
+  if (opts.format === 'parquet' && !opts.out) throw new AuditlakeError('bad_argument', '--format parquet needs --out FILE');
+  const store = await Store.open(db, { readOnly: true });
+  try {
+    const body = sql.replace(/;\s*$/, '');
+    if (opts.format === 'parquet') {
+      // Materialise with bound parameters, then let DuckDB write the Parquet file.
+      await store.execute(`CREATE TEMP TABLE auditlake_result AS ${body}`, params);
+      await store.execute(`COPY auditlake_result TO '${opts.out!.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`);
+      return;
+    }
+    const result = await store.query(body, params);
+    const output = opts.format === 'arrow' ? renderArrow(result) : renderText(result, opts.format as TextFormat);
+    if (opts.out) writeFileSync(opts.out, output);
+    else if (opts.format === 'arrow' && process.stdout.isTTY) throw new AuditlakeError('bad_argument', '--format arrow is binary: give --out FILE or pipe it');
+    else process.stdout.write(output);
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Saved investigation queries: `queries/NAME.sql`, each with a header
+ *   -- name: NAME
+ *   -- description: one sentence
+ *   -- params: principal, since=1970-01-01T00:00:00Z   (name, or name=default)
+ * Parameters are bound by DuckDB as `$name`, never spliced into the text.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditlakeError } from './errors.js';
+import { queriesDir } from './paths.js';
+
+export interface SavedQuery {
+  name: string;
+  description: string;
+  params: { name: string; default?: string }[];
+  sql: string;
+  file: string;
+}
+
+export function parseSavedQuery(text: string, file: string): SavedQuery {
+  const header = (key: string) => new RegExp(`^--\\s*${key}:\\s*(.*)$`, 'mi').exec(text)?.[1]?.trim();
+  const name = header('name');
+  const description = header('description');
+  if (!name || !description) throw new AuditlakeError('bad_input', `${file}: a saved query needs '-- name:' and '-- description:' header lines`);
+  const params = (header('params') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '' && p.toLowerCase() !== 'none')
+    .map((p) => {
+      const eq = p.indexOf('=');
+      return eq < 0 ? { name: p } : { name: p.slice(0, eq).trim(), default: p.slice(eq + 1).trim() };
+    });
+  return { name, description, params, sql: text, file };
+}
+
+export function listSavedQueries(dir = queriesDir): SavedQuery[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => parseSavedQuery(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
+}
+
+export function findSavedQuery(name: string, dir = queriesDir): SavedQuery | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) return undefined;
+  const file = join(dir, `${name}.sql`);
+  return existsSync(file) ? parseSavedQuery(readFileSync(file, 'utf8'), file) : undefined;
+}
+
+/** The `$name` parameters a statement uses (outside strings and comments is close enough for binding). */
+export function referencedParams(sql: string): Set<string> {
+  const stripped = sql.replace(/--[^\n]*/g, '').replace(/'(?:[^']|'')*'/g, "''");
+  return new Set([...stripped.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!));
+}
+
+/**
+ * The values to bind: the saved query's defaults, overridden by `--param`, limited to the
+ * names the SQL uses. A missing value or an unknown name is an error naming it.
+ */
+export function bindParams(sql: string, given: Record<string, string>, saved?: SavedQuery): Record<string, string> {
+  const used = referencedParams(sql);
+  const values: Record<string, string> = {};
+  for (const p of saved?.params ?? []) if (p.default !== undefined) values[p.name] = p.default;
+  for (const [k, v] of Object.entries(given)) {
+    if (!used.has(k)) {
+      const known = [...used].map((u) => `$${u}`).join(', ') || 'none';
+      throw new AuditlakeError('bad_argument', `--param ${k}: the query has no $${k} parameter (it uses: ${known})`);
+    }
+    values[k] = v;
+  }
+  for (const u of used) {
+    if (values[u] === undefined) {
+      const where = saved ? `saved query ${saved.name}` : 'the query';
+      throw new AuditlakeError('bad_argument', `${where} needs --param ${u}=VALUE`);
+    }
+  }
+  for (const k of Object.keys(values)) if (!used.has(k)) delete values[k];
+  return values;
+}
