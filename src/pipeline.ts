@@ -3,9 +3,10 @@
  * rejects and source position in one transaction → detect on the rows that were new → alerts
  * and detector state in that same transaction. Decoding of the next batches overlaps the commit.
  */
+import { rmSync } from 'node:fs';
 import type { AlertRow } from './detectors/alert.js';
 import type { DecodePool } from './decode/pool.js';
-import type { Decoded } from './decode/unit.js';
+import type { DecodedBatch } from './decode/batch.js';
 import type { EventRow, RejectRow } from './schema/event.js';
 import type { SourceBatch } from './sources/source.js';
 import type { Store } from './store/duckdb.js';
@@ -55,7 +56,7 @@ export async function resumeDetection(store: Store, detection: Detection, stateS
     caughtUp += rows.length;
   }
   if (pending.length > 0) {
-    await store.commitBatch({ rows: [], rejects: [], checkpoints: [] }, () => ({
+    await store.commitBatch({ stage: null, events: [], rejects: [], checkpoints: [] }, () => ({
       alerts: detection.process(pending),
       state: { name: DETECTOR_STATE, value: detection.snapshot() },
     }));
@@ -69,7 +70,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
   const snapshotEveryMs = options.snapshotEveryMs ?? 30_000;
   const decodeAhead = options.decodeAhead ?? Math.max(2, pool.size * 2);
   let lastSnapshot = Date.now();
-  const inflight: { batch: SourceBatch; decoded: Promise<Decoded> }[] = [];
+  const inflight: { batch: SourceBatch; decoded: Promise<DecodedBatch> }[] = [];
 
   const commitNext = async (last: boolean) => {
     const { batch, decoded: pending } = inflight.shift()!;
@@ -77,7 +78,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     const rejects: RejectRow[] = batch.rejects.length > 0 ? [...batch.rejects, ...decoded.rejects] : decoded.rejects;
     const saveState = last || Date.now() - lastSnapshot >= snapshotEveryMs;
     const result = await store.commitBatch(
-      { rows: decoded.rows, rejects, checkpoints: batch.checkpoints },
+      { stage: decoded.stage, events: decoded.events, rejects, checkpoints: batch.checkpoints },
       detection && ((inserted) => ({
         alerts: detection.process(inserted),
         ...(saveState ? { state: { name: DETECTOR_STATE, value: detection.snapshot() } } : {}),
@@ -87,7 +88,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     summary.batches++;
     summary.read += decoded.records + batch.rejects.length;
     summary.stored += result.inserted;
-    summary.duplicates += result.duplicates;
+    summary.duplicates += result.duplicates + decoded.duplicatesInBatch;
     summary.rejected += rejects.length;
     for (const r of rejects) {
       const key = reasonKind(r.reason);
@@ -97,15 +98,23 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     options.onBatch?.(summary, batch);
   };
 
-  let previous: SourceBatch | null = null;
-  for await (const batch of source) {
+  try {
+    let previous: SourceBatch | null = null;
+    for await (const batch of source) {
+      if (previous) inflight.push({ batch: previous, decoded: pool.decode(previous.units) });
+      previous = batch;
+      if (inflight.length >= decodeAhead) await commitNext(false);
+    }
     if (previous) inflight.push({ batch: previous, decoded: pool.decode(previous.units) });
-    previous = batch;
-    if (inflight.length >= decodeAhead) await commitNext(false);
+    while (inflight.length > 0) await commitNext(inflight.length === 1);
+    return summary;
+  } finally {
+    // On failure, batches decoded but never committed leave no stage files behind.
+    for (const { decoded } of inflight.splice(0)) {
+      const path = (await decoded.catch(() => null))?.stage?.path;
+      if (path) rmSync(path, { force: true });
+    }
   }
-  if (previous) inflight.push({ batch: previous, decoded: pool.decode(previous.units) });
-  while (inflight.length > 0) await commitNext(inflight.length === 1);
-  return summary;
 }
 
 /** `line 12 record 3: invalid JSON: Unexpected token at position 45` → `invalid JSON: Unexpected token at position N`. */

@@ -1,5 +1,5 @@
 /**
- * Spreads decoding (redact, split, JSON.parse, validate, normalize, hash) over worker threads,
+ * Spreads decoding (redact, split, JSON.parse, validate, normalize, hash, stage) over worker threads,
  * the part of ingest that is pure CPU. With no compiled worker next to this file (running from
  * TypeScript sources in tests) or `workers: 0`, it decodes on the calling thread instead.
  */
@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AuditlakeError } from '../errors.js';
-import { decodeUnit, emptyDecoded, type DecodeLimits, type Decoded, type Unit } from './unit.js';
+import { decodeBatch, type DecodedBatch } from './batch.js';
+import type { DecodeLimits, Unit } from './unit.js';
 import type { DecodeRequest } from './worker.js';
 
-interface Pending { resolve: (d: Decoded) => void; reject: (e: Error) => void }
+interface Pending { resolve: (d: DecodedBatch) => void; reject: (e: Error) => void }
 
 export class DecodePool {
   private readonly workers: Worker[] = [];
@@ -23,10 +24,11 @@ export class DecodePool {
     if (workerCount <= 0 || !existsSync(script)) return;
     for (let i = 0; i < workerCount; i++) {
       const w = new Worker(script);
-      w.on('message', (msg: { id: number; decoded: Decoded }) => {
+      w.on('message', (msg: { id: number; decoded?: DecodedBatch; error?: string }) => {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
-        p?.resolve(msg.decoded);
+        if (msg.decoded) p?.resolve(msg.decoded);
+        else p?.reject(new AuditlakeError('internal', `decode worker failed: ${msg.error}`));
       });
       w.on('error', (err) => this.failAll(new AuditlakeError('internal', `decode worker failed: ${err.message}`, { cause: err })));
       this.workers.push(w);
@@ -36,12 +38,8 @@ export class DecodePool {
   get threaded(): boolean { return this.workers.length > 0; }
   get size(): number { return this.workers.length; }
 
-  decode(units: Unit[]): Promise<Decoded> {
-    if (this.workers.length === 0) {
-      const out = emptyDecoded();
-      for (const u of units) decodeUnit(u, this.limits, out);
-      return Promise.resolve(out);
-    }
+  decode(units: Unit[]): Promise<DecodedBatch> {
+    if (this.workers.length === 0) return Promise.resolve(decodeBatch(units, this.limits));
     const id = this.nextId++;
     const worker = this.workers[this.next++ % this.workers.length]!;
     return new Promise((resolve, reject) => {

@@ -1,11 +1,14 @@
-/** Decode worker: units in, rows and rejects out. Runs on the second core while the main thread appends. */
+/** Decode worker: units in, a stage file and slim rows out. Runs on the spare core while the main thread stores. */
 import { parentPort } from 'node:worker_threads';
-import { decodeUnit, emptyDecoded, type DecodeLimits, type Unit } from './unit.js';
+import { decodeBatch } from './batch.js';
+import type { DecodeLimits, Unit } from './unit.js';
 
 export interface DecodeRequest { id: number; units: Unit[]; limits: DecodeLimits }
 
 parentPort?.on('message', (req: DecodeRequest) => {
-  const out = emptyDecoded();
-  for (const unit of req.units) decodeUnit(unit, req.limits, out);
-  parentPort!.postMessage({ id: req.id, decoded: out });
+  try {
+    parentPort!.postMessage({ id: req.id, decoded: decodeBatch(req.units, req.limits) });
+  } catch (err) {
+    parentPort!.postMessage({ id: req.id, error: err instanceof Error ? err.message : String(err) });
+  }
 });

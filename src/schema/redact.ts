@@ -7,13 +7,16 @@ const SAS_SIGNATURE = /([?&;]|\\u0026|^|["'\s])(sig=)[^&"'\s\\;]+/gi;
 const CONNECTION_KEY = /((?:AccountKey|SharedAccessKey|AccessKey|SharedAccessSignature|ClientSecret|Password)\s*=\s*)[^;"'\s\\]+/gi;
 const BEARER = /(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/g;
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/g;
+/** One scan that says whether any of the patterns could match (the common answer is no). */
+const MAYBE_SECRET = /sig=|key\s*=|signature\s*=|secret\s*=|password\s*=|bearer|eyJ/i;
 
 export const REDACTED = 'REDACTED';
 
 export function redactSecrets(text: string): string {
+  if (!MAYBE_SECRET.test(text)) return text;
   let out = text;
   if (out.includes('sig=') || out.includes('SIG=') || out.includes('Sig=')) out = out.replace(SAS_SIGNATURE, `$1$2${REDACTED}`);
-  if (out.includes('=')) out = out.replace(CONNECTION_KEY, `$1${REDACTED}`);
+  out = out.replace(CONNECTION_KEY, `$1${REDACTED}`);
   if (out.includes('Bearer')) out = out.replace(BEARER, `$1${REDACTED}`);
   if (out.includes('eyJ')) out = out.replace(JWT, REDACTED);
   return out;

@@ -1,19 +1,17 @@
 /**
  * The only importer of @duckdb/node-api. One writer per database file: it owns migrations,
- * the batched append (Appender → staging table → one INSERT that skips known event ids), and
+ * the batched load (a stage file read by DuckDB → one INSERT that skips known event ids), and
  * the transaction that stores a batch's rows, rejects, alerts, detector state and source
  * position together — so a crash anywhere loses nothing and duplicates nothing.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  DOUBLE, DuckDBConnection, DuckDBDataChunk, DuckDBInstance, VARCHAR, listValue,
-  type DuckDBType, type DuckDBValue,
-} from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, listValue } from '@duckdb/node-api';
 import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
+import { readStageSql, stageToEventsSelect } from './stage.js';
 
 export interface Checkpoint {
   source: string;
@@ -22,7 +20,10 @@ export interface Checkpoint {
 }
 
 export interface Batch {
-  rows: EventRow[];
+  /** The rows to store, as a stage file (see stage.ts); deleted once read. */
+  stage: { path: string; rows: number; minTime: number; maxTime: number } | null;
+  /** The same rows without `raw`, for the detectors. */
+  events: EventRow[];
   rejects: RejectRow[];
   checkpoints: Checkpoint[];
 }
@@ -50,11 +51,17 @@ export interface QueryResult {
   rows: unknown[][];
 }
 
-const CHUNK_ROWS = 2048; // DuckDB's vector size: one DataChunk holds at most this many rows
-const STAGE_TYPES: DuckDBType[] = EVENT_COLUMNS.map(([, t]) => (t === 'VARCHAR' || t === 'JSON' ? VARCHAR : DOUBLE));
-const INSERT_FROM_STAGE = `INSERT INTO events SELECT ${EVENT_COLUMNS.map(([name, type]) =>
-  type === 'TIMESTAMPTZ' ? `to_timestamp(${name} / 1000.0)` : type === 'BIGINT' ? `CAST(${name} AS BIGINT)` : type === 'JSON' ? `CAST(${name} AS JSON)` : name,
-).join(', ')} FROM stage_events ON CONFLICT DO NOTHING RETURNING event_id`;
+/**
+ * Known event ids are skipped by looking only where they can be: a redelivered record has the
+ * same event time, so the probe is limited to the batch's time range, which zone maps turn
+ * into a few row groups. (A PRIMARY KEY index cost ~20-100 µs a row here, and memory.)
+ */
+function insertFromStage(path: string): string {
+  return `INSERT INTO events SELECT ${stageToEventsSelect('$ingested')} FROM ${readStageSql(path)} s
+    WHERE NOT EXISTS (SELECT 1 FROM events e
+      WHERE e.time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0) AND e.event_id = s.event_id)
+    RETURNING event_id`;
+}
 /** A WAL larger than this is folded into the file; long runs also CHECKPOINT on a timer. */
 const WAL_CHECKPOINT_THRESHOLD = '64MB';
 
@@ -71,6 +78,8 @@ export class Store {
     const config: Record<string, string> = {
       autoinstall_known_extensions: 'false',
       memory_limit: options.memoryLimit ?? '512MB',
+      // New files use the current storage format: it is what lets `raw` be zstd-compressed.
+      storage_compatibility_version: 'latest',
     };
     if (options.threads) config.threads = String(options.threads);
     if (options.readOnly) config.access_mode = 'READ_ONLY';
@@ -107,8 +116,6 @@ export class Store {
         throw new AuditlakeError('store_failed', `migration ${file} failed on ${this.path}: ${errorMessage(err)}`, { cause: err });
       }
     }
-    const stageColumns = EVENT_COLUMNS.map(([name], i) => `${name} ${STAGE_TYPES[i] === VARCHAR ? 'VARCHAR' : 'DOUBLE'}`);
-    await this.conn.run(`CREATE TEMP TABLE IF NOT EXISTS stage_events (${stageColumns.join(', ')})`);
     const last = await this.conn.runAndReadAll('SELECT epoch_ms(max(ingested_at)) FROM events');
     this.lastIngestedAt = Number(last.getRows()[0]?.[0] ?? 0);
   }
@@ -124,12 +131,11 @@ export class Store {
     await c.run('BEGIN');
     try {
       let inserted: EventRow[] = [];
-      if (batch.rows.length > 0) {
-        await this.stage(batch.rows, ingestedAt);
-        const ids = await c.runAndReadAll(INSERT_FROM_STAGE);
+      if (batch.stage) {
+        const { path, minTime, maxTime } = batch.stage;
+        const ids = await c.runAndReadAll(insertFromStage(path), { ingested: ingestedAt, min: minTime, max: maxTime });
         const fresh = new Set(ids.getRows().map((r) => r[0] as string));
-        inserted = fresh.size === batch.rows.length ? batch.rows : batch.rows.filter((r) => fresh.delete(r.event_id));
-        await c.run('DELETE FROM stage_events');
+        inserted = fresh.size === batch.events.length ? batch.events : batch.events.filter((r) => fresh.has(r.event_id));
       }
       if (batch.rejects.length > 0) await this.appendRejects(batch.rejects);
       let alerts: AlertRow[] = [];
@@ -146,34 +152,12 @@ export class Store {
       }
       await c.run('COMMIT');
       this.lastIngestedAt = ingestedAt;
-      return { inserted: inserted.length, duplicates: batch.rows.length - inserted.length, rejected: batch.rejects.length, alerts, ingestedAt };
+      return { inserted: inserted.length, duplicates: batch.events.length - inserted.length, rejected: batch.rejects.length, alerts, ingestedAt };
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
-      throw new AuditlakeError('store_failed', `storing a batch of ${batch.rows.length} rows in ${this.path} failed: ${errorMessage(err)}`, { cause: err });
-    }
-  }
-
-  /** Fills DataChunks column by column and appends them to the staging table. */
-  private async stage(rows: EventRow[], ingestedAt: number): Promise<void> {
-    const appender = await this.conn.createAppender('stage_events', 'main', 'temp');
-    try {
-      for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-        const slice = rows.slice(start, start + CHUNK_ROWS);
-        const chunk = DuckDBDataChunk.create(STAGE_TYPES, slice.length);
-        for (let col = 0; col < EVENT_COLUMNS.length; col++) {
-          const [name, type] = EVENT_COLUMNS[col]!;
-          const values: DuckDBValue[] = new Array(slice.length);
-          for (let i = 0; i < slice.length; i++) {
-            const v = slice[i]![name];
-            values[i] = name === 'ingested_at' ? ingestedAt : type === 'JSON' ? JSON.stringify(v) : (v as DuckDBValue);
-          }
-          chunk.setColumnValues(col, values);
-        }
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
+      throw new AuditlakeError('store_failed', `storing a batch of ${batch.events.length} rows in ${this.path} failed: ${errorMessage(err)}`, { cause: err });
     } finally {
-      appender.closeSync();
+      if (batch.stage) rmSync(batch.stage.path, { force: true });
     }
   }
 

@@ -1,7 +1,7 @@
 -- The contract tables of DESIGN.md §3. Column order of `events` matches src/schema/event.ts.
 
 CREATE TABLE events (
-  event_id           VARCHAR PRIMARY KEY,   -- sha-256 of the compact record text: redeliveries collapse
+  event_id           VARCHAR NOT NULL,      -- sha-256 of the compact record text: redeliveries collapse (store.ts)
   time               TIMESTAMPTZ NOT NULL,  -- event time
   ingested_at        TIMESTAMPTZ NOT NULL,  -- commit time of the batch; strictly increasing per batch
   source             VARCHAR NOT NULL,
