@@ -1,0 +1,39 @@
+/** Shared by the benchmarks: run a command and watch its peak memory; describe the machine. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+
+export interface Run { code: number; stdout: string; stderr: string; wallMs: number; peakRssBytes: number }
+
+/** Runs a child to completion, sampling its peak RSS (VmHWM is a high-water mark, so sampling loses nothing but the last ~50 ms). */
+export function runMeasured(cmd: string, args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peak = 0;
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const sample = () => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+      } catch { /* exited */ }
+    };
+    const timer = setInterval(sample, 50);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      resolve({ code: code ?? -1, stdout, stderr, wallMs: performance.now() - started, peakRssBytes: peak });
+    });
+  });
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`;
+}
+
+export const mb = (bytes: number) => bytes / 2 ** 20;
+export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');

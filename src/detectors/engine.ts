@@ -1,0 +1,215 @@
+/**
+ * The streaming detection engine. The pipeline feeds it each stored batch; it returns the alerts
+ * that batch opened or updated (the store upserts by alert_id). Synchronous and deterministic:
+ * events are processed in the order given, one at a time, so the same events in the same order
+ * give the same alerts however they are split into batches or across a snapshot/restore.
+ *
+ * Time is event time. The watermark (max event time − allowed lateness) closes windows: events
+ * up to 15 minutes late (the default) are counted normally; older ones still teach baselines
+ * but open no windowed alert.
+ */
+import { AuditlakeError, errorMessage } from '../errors.js';
+import type { EventRow } from '../schema/event.js';
+import type { AlertRow } from './alert.js';
+import type { Detector, Shape } from './define.js';
+import { detectors as catalogue } from './index.js';
+import { Incidents } from './incidents.js';
+import { deviationRunner } from './shapes/deviation.js';
+import { distinctRunner } from './shapes/distinct.js';
+import { firstSeenRunner } from './shapes/first-seen.js';
+import { matchRunner } from './shapes/match.js';
+import type { RunnerLimits, ShapeContext, ShapeRunner } from './shapes/runner.js';
+import { sequenceRunner } from './shapes/sequence.js';
+import { thresholdRunner } from './shapes/threshold.js';
+
+export interface EngineOptions {
+  /** Default: the whole catalogue. */
+  detectors?: readonly Detector[];
+  /** Wall clock for `time_generated` and the future-skew guard. Default Date.now. */
+  now?: () => number;
+  /** Default 15 minutes. */
+  allowedLatenessMs?: number;
+  /** Keys any one detector may hold (per state map). Default 50,000. */
+  maxKeysPerDetector?: number;
+  /** Events dated further than this past `now` do not move the watermark (a bad clock must not close every window). Default 1 day. */
+  maxFutureSkewMs?: number;
+}
+
+export interface DetectorStats { keys: number; evicted: number; openIncidents: number }
+export interface EngineStats {
+  events: number;
+  /** Events older than the watermark when they arrived. */
+  late: number;
+  watermarkMs: number;
+  detectors: Record<string, DetectorStats>;
+}
+
+export interface Engine {
+  process(events: readonly EventRow[]): AlertRow[];
+  /** The whole state as JSON; `restoreEngine` continues exactly where this left off. */
+  snapshot(): string;
+  stats(): EngineStats;
+}
+
+interface Slot { detector: Detector; runner: ShapeRunner; incidents: Incidents; fingerprint: string }
+
+interface Snapshot {
+  v: 1;
+  maxEventMs: number;
+  nextSweepMs: number;
+  lastSweepEvents: number;
+  events: number;
+  late: number;
+  detectors: Record<string, { fingerprint: string; state: unknown; incidents: unknown }>;
+}
+
+const SNAPSHOT_VERSION = 1;
+const MINUTE_MS = 60_000;
+const SWEEP_EVERY_MS = 10 * MINUTE_MS;
+/** A sweep walks every key: at replay speed event time flies, so also wait for this many events. */
+const SWEEP_MIN_EVENTS = 20_000;
+
+function suppressMsOf(shape: Shape): number {
+  switch (shape.kind) {
+    case 'deviation': return shape.spec.bucketSeconds * 1000;
+    case 'threshold': case 'distinct': case 'sequence': return (shape.spec.suppressSeconds ?? Math.max(shape.spec.windowSeconds, 3600)) * 1000;
+    default: return (shape.spec.suppressSeconds ?? 3600) * 1000;
+  }
+}
+
+function runnerFor(shape: Shape, incidents: Incidents, limits: RunnerLimits): ShapeRunner {
+  switch (shape.kind) {
+    case 'match': return matchRunner(shape.spec, incidents);
+    case 'threshold': return thresholdRunner(shape.spec, incidents, limits);
+    case 'distinct': return distinctRunner(shape.spec, incidents, limits);
+    case 'firstSeen': return firstSeenRunner(shape.spec, incidents, limits);
+    case 'sequence': return sequenceRunner(shape.spec, incidents, limits);
+    case 'deviation': return deviationRunner(shape.spec, incidents, limits);
+  }
+}
+
+/** The shape's parameters (functions drop out of JSON): a snapshot from other parameters is not reused. */
+function fingerprintOf(shape: Shape): string {
+  return `${shape.kind}:${JSON.stringify(shape.spec)}`;
+}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  return build(options, null);
+}
+
+export function restoreEngine(snapshot: string, options: EngineOptions = {}): Engine {
+  let parsed: Snapshot;
+  try {
+    parsed = JSON.parse(snapshot) as Snapshot;
+  } catch (cause) {
+    throw new AuditlakeError('bad_input', `detector snapshot: expected JSON (${errorMessage(cause)})`, { cause });
+  }
+  if (parsed === null || typeof parsed !== 'object' || parsed.v !== SNAPSHOT_VERSION) {
+    throw new AuditlakeError('bad_input', `detector snapshot: expected version ${SNAPSHOT_VERSION}, got ${String((parsed as { v?: unknown } | null)?.v)}`);
+  }
+  return build(options, parsed);
+}
+
+function build(options: EngineOptions, restored: Snapshot | null): Engine {
+  const now = options.now ?? Date.now;
+  const latenessMs = options.allowedLatenessMs ?? 15 * MINUTE_MS;
+  const futureSkewMs = options.maxFutureSkewMs ?? 86_400_000;
+  const limits: RunnerLimits = { maxKeys: options.maxKeysPerDetector ?? 50_000 };
+
+  const slots: Slot[] = (options.detectors ?? catalogue).map((detector) => {
+    const incidents = new Incidents(detector, suppressMsOf(detector.shape), limits.maxKeys);
+    return { detector, incidents, runner: runnerFor(detector.shape, incidents, limits), fingerprint: fingerprintOf(detector.shape) };
+  });
+
+  // Routing by category, memoised per spelling seen: most events concern no detector at all.
+  const byCategory = new Map<string, Slot[]>();
+  for (const slot of slots) {
+    for (const c of slot.detector.needs.categories) {
+      const k = c.toLowerCase();
+      const list = byCategory.get(k) ?? [];
+      list.push(slot);
+      byCategory.set(k, list);
+    }
+  }
+  const route = new Map<string, Slot[]>();
+  const routeOf = (category: string): Slot[] => {
+    let r = route.get(category);
+    if (r === undefined) { r = byCategory.get(category.toLowerCase()) ?? []; route.set(category, r); }
+    return r;
+  };
+
+  let maxEventMs = -Infinity;
+  let nextSweepMs = -Infinity;
+  let events = 0;
+  let lastSweepEvents = 0;
+  let late = 0;
+  if (restored !== null) {
+    maxEventMs = restored.maxEventMs ?? -Infinity;
+    nextSweepMs = restored.nextSweepMs ?? -Infinity;
+    events = restored.events ?? 0;
+    lastSweepEvents = restored.lastSweepEvents ?? 0;
+    late = restored.late ?? 0;
+    for (const slot of slots) {
+      const saved = restored.detectors?.[slot.detector.id];
+      // Changed parameters (a wider window, another learning period): start that detector afresh.
+      if (saved === undefined || saved.fingerprint !== slot.fingerprint) continue;
+      slot.runner.load(saved.state);
+      slot.incidents.load(saved.incidents);
+    }
+  }
+  const ctx: ShapeContext = { watermarkMs: maxEventMs - latenessMs, tooLate: false };
+
+  function sweep(): void {
+    for (const slot of slots) {
+      slot.runner.sweep(ctx.watermarkMs);
+      slot.incidents.sweep(ctx.watermarkMs);
+    }
+  }
+
+  return {
+    process(batch) {
+      const futureLimitMs = now() + futureSkewMs;
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i]!;
+        events++;
+        if (e.time > maxEventMs && e.time <= futureLimitMs) {
+          maxEventMs = e.time;
+          ctx.watermarkMs = maxEventMs - latenessMs;
+          // Sweeps are driven by event time, never by batch ends, so batching cannot change state.
+          if (ctx.watermarkMs >= nextSweepMs && events - lastSweepEvents >= SWEEP_MIN_EVENTS) {
+            sweep();
+            lastSweepEvents = events;
+            nextSweepMs = ctx.watermarkMs + SWEEP_EVERY_MS;
+          }
+        }
+        ctx.tooLate = e.time < ctx.watermarkMs;
+        if (ctx.tooLate) late++;
+        const targets = routeOf(e.category);
+        for (let j = 0; j < targets.length; j++) {
+          const slot = targets[j]!;
+          if (slot.detector.exclude?.(e)) continue;
+          slot.runner.onEvent(e, ctx);
+        }
+      }
+      const out: AlertRow[] = [];
+      const generatedMs = now();
+      for (const slot of slots) slot.incidents.drain(generatedMs, out);
+      return out;
+    },
+
+    snapshot() {
+      const snap: Snapshot = { v: SNAPSHOT_VERSION, maxEventMs, nextSweepMs, lastSweepEvents, events, late, detectors: {} };
+      for (const slot of slots) {
+        snap.detectors[slot.detector.id] = { fingerprint: slot.fingerprint, state: slot.runner.save(), incidents: slot.incidents.toJSON() };
+      }
+      // -Infinity is not JSON: a fresh engine stores null and restores to -Infinity above.
+      return JSON.stringify(snap, (_k, v: unknown) => (v === -Infinity ? null : v));
+    },
+
+    stats() {
+      const detectors: Record<string, DetectorStats> = {};
+      for (const s of slots) detectors[s.detector.id] = { keys: s.runner.keyCount, evicted: s.runner.evicted, openIncidents: s.incidents.size };
+      return { events, late, watermarkMs: ctx.watermarkMs, detectors };
+    },
+  };
+}
