@@ -1,7 +1,9 @@
 /** `auditlake`: one file per command; this one only assembles them and turns errors into exits. */
 import { Command, CommanderError } from 'commander';
 import { AuditlakeError } from '../errors.js';
+import { alertsCommand } from './alerts.js';
 import { demoCommand } from './demo.js';
+import { detectorsCommand } from './detectors.js';
 import { queryCommand } from './query.js';
 import { replayCommand } from './replay.js';
 
@@ -14,7 +16,9 @@ export function program(): Command {
     .exitOverride()
     .addCommand(demoCommand())
     .addCommand(replayCommand())
-    .addCommand(queryCommand());
+    .addCommand(queryCommand())
+    .addCommand(alertsCommand())
+    .addCommand(detectorsCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -211,7 +211,7 @@ export class Store {
   }
 
   /** Runs one statement with named parameters (`$name`), bound by DuckDB, never spliced. */
-  async query(sql: string, params: Record<string, string> = {}): Promise<QueryResult> {
+  async query(sql: string, params: Record<string, string | number> = {}): Promise<QueryResult> {
     try {
       const reader = Object.keys(params).length > 0 ? await this.conn.runAndReadAll(sql, params) : await this.conn.runAndReadAll(sql);
       return {
@@ -224,7 +224,7 @@ export class Store {
   }
 
   /** Runs a statement for its effect (COPY, CREATE TEMP ...), with the same parameter binding. */
-  async execute(sql: string, params: Record<string, string> = {}): Promise<void> {
+  async execute(sql: string, params: Record<string, string | number> = {}): Promise<void> {
     try {
       if (Object.keys(params).length > 0) await this.conn.run(sql, params);
       else await this.conn.run(sql);

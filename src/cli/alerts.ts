@@ -1,0 +1,44 @@
+/** `auditlake alerts`: the alerts raised recently, newest first. */
+import { existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { AuditlakeError } from '../errors.js';
+import { Store } from '../store/duckdb.js';
+import { dbOption, resolveDb } from './common.js';
+import { parseSince } from './duration.js';
+import { renderText, type TextFormat } from './output.js';
+
+const SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
+
+interface AlertsOptions { db?: string; since: string; format: TextFormat; severity?: string; detector?: string }
+
+export function alertsCommand(): Command {
+  return new Command('alerts')
+    .description('List alerts raised (or updated) since a time, most severe and newest first.\n'
+      + 'Times are when auditlake raised them; event times are in first_event_time/last_event_time.')
+    .addOption(dbOption())
+    .option('--since <when>', 'a duration (30m, 24h, 7d) or an ISO-8601 time', '24h')
+    .addOption(new Option('--severity <level>', 'only this severity or higher').choices(SEVERITIES))
+    .option('--detector <id>', 'only this detector (or a family prefix such as keyvault.)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'ndjson']).default('table'))
+    .action(async (opts: AlertsOptions) => {
+      const db = resolveDb(opts.db);
+      if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
+      const since = parseSince(opts.since);
+      const minRank = opts.severity ? SEVERITIES.indexOf(opts.severity as (typeof SEVERITIES)[number]) : 0;
+      const store = await Store.open(db, { readOnly: true });
+      try {
+        const result = await store.query(`
+          SELECT severity, detector_id, coalesce(principal_name, principal_id, caller_ip) AS principal, caller_ip,
+                 regexp_extract(resource_id, '/providers/[^/]+/[^/]+/([^/]+)', 1) AS resource, first_event_time, last_event_time, event_count, title, alert_id
+          FROM alerts
+          WHERE time_generated >= to_timestamp($since / 1000.0)
+            AND list_position(['informational', 'low', 'medium', 'high'], severity) - 1 >= $rank
+            AND ($detector = '' OR detector_id = $detector OR detector_id LIKE $detector || '%')
+          ORDER BY list_position(['informational', 'low', 'medium', 'high'], severity) DESC, last_event_time DESC, alert_id`,
+          { since, rank: minRank, detector: opts.detector ?? '' });
+        process.stdout.write(renderText(result, opts.format));
+      } finally {
+        store.close();
+      }
+    });
+}
