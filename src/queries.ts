@@ -48,10 +48,16 @@ export function findSavedQuery(name: string, dir = queriesDir): SavedQuery | und
   return existsSync(file) ? parseSavedQuery(readFileSync(file, 'utf8'), file) : undefined;
 }
 
-/** The `$name` parameters a statement uses (outside strings and comments is close enough for binding). */
+/**
+ * The `$name` parameters a statement uses, outside string literals, quoted identifiers and
+ * comments. One left-to-right scan, so `'a--b'` is a string (not a comment that hides the rest
+ * of the line) and `-- it's` is a comment (not the start of a string).
+ */
 export function referencedParams(sql: string): Set<string> {
-  const stripped = sql.replace(/--[^\n]*/g, '').replace(/'(?:[^']|'')*'/g, "''");
-  return new Set([...stripped.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!));
+  const token = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+  const used = new Set<string>();
+  for (const m of sql.matchAll(token)) if (m[1] !== undefined) used.add(m[1]);
+  return used;
 }
 
 /**

@@ -1,0 +1,48 @@
+-- name: failed-then-succeeded
+-- description: Principals whose failed attempts on a resource were followed by a success on the same resource within a window (guessing, permission probing, or access just granted).
+-- params: window_minutes=60, since=1970-01-01T00:00:00Z, until=2999-01-01T00:00:00Z
+--
+-- "Same resource" is the same resource_id (a vault, a storage service, a workspace, the tenant
+-- for sign-ins), not necessarily the same secret or blob. Each failure is paired with the
+-- first success at or after it (ASOF JOIN); failures that lead to the same success are
+-- folded into one row.
+WITH attempts AS (
+  SELECT
+    -- one key per principal: the object id, else the name when a record has no id
+    coalesce(principal_id, lower(principal_name)) AS who,
+    *
+  FROM events
+  WHERE coalesce(principal_id, principal_name) IS NOT NULL
+    AND resource_id IS NOT NULL
+    AND time >= $since::TIMESTAMPTZ
+    AND time <  $until::TIMESTAMPTZ
+),
+failures  AS (SELECT * FROM attempts WHERE result = 'failure'),
+successes AS (SELECT * FROM attempts WHERE result = 'success'),
+paired AS (
+  SELECT
+    f.who, f.resource_id, f.time AS failed_at, f.operation AS failed_operation, f.target AS failed_target,
+    f.principal_name AS failed_name, f.caller_ip AS failed_ip,
+    s.event_id AS success_event_id, s.time AS succeeded_at, s.operation AS success_operation,
+    s.target AS success_target, s.principal_name AS success_name, s.caller_ip AS success_ip
+  FROM failures f
+  ASOF JOIN successes s
+    ON s.who = f.who AND s.resource_id = f.resource_id AND s.time >= f.time
+  WHERE s.time <= f.time + to_minutes($window_minutes::INTEGER)
+)
+SELECT
+  who                                                         AS principal,
+  coalesce(any_value(success_name), any_value(failed_name))   AS principal_name,
+  resource_id,
+  count(*)                                                    AS failures,
+  min(failed_at)                                              AS first_failure,
+  string_agg(DISTINCT failed_operation, ', ' ORDER BY failed_operation) AS failed_operations,
+  string_agg(DISTINCT failed_ip, ', ' ORDER BY failed_ip)     AS failed_from,
+  succeeded_at,
+  success_operation,
+  success_target,
+  success_ip,
+  date_diff('second', min(failed_at), succeeded_at)    AS seconds_to_success
+FROM paired
+GROUP BY who, resource_id, success_event_id, succeeded_at, success_operation, success_target, success_ip
+ORDER BY first_failure, principal, resource_id

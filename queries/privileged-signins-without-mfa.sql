@@ -1,0 +1,71 @@
+-- name: privileged-signins-without-mfa
+-- description: Successful user sign-ins without MFA by principals that hold or were granted a privileged role (Azure RBAC Owner/User Access Administrator/RBAC Administrator/Key Vault admin roles, or any Entra directory role).
+-- params: since=1970-01-01T00:00:00Z, until=2999-01-01T00:00:00Z, interactive_only=false
+--
+-- "Privileged" is what the database can see: a completed RBAC assignment of a privileged role
+-- to the principal, an Entra directory-role add for them, or the principal acting with such a
+-- role (Activity log's caller_role). Grants made before the data begins are invisible, so
+-- `granted_before_signin` says whether the evidence predates the sign-in. Non-interactive
+-- sign-ins (token refreshes) are included unless interactive_only=true.
+WITH privileged_roles(guid, name) AS (
+  VALUES
+    ('8e3af657-a8ff-443c-a75c-2fe8c4bcb635', 'Owner'),
+    ('18d7d88d-d35e-4fb5-a5c3-7773c20a72d9', 'User Access Administrator'),
+    ('f58310d9-a9f6-439a-9e8d-f62e7b41a168', 'Role Based Access Control Administrator'),
+    ('00482a5a-887f-4fb3-b363-3b7fe8e74483', 'Key Vault Administrator'),
+    ('8b54135c-b56d-4d72-a534-26097cfdc8d8', 'Key Vault Data Access Administrator')
+),
+evidence AS (
+  -- RBAC: the grantee (target) of a completed privileged role assignment
+  SELECT lower(e.target) AS who, e.time, 'RBAC ' || p.name AS privilege
+  FROM events e JOIN privileged_roles p ON p.guid = e.role_definition_id
+  WHERE lower(e.operation) = 'microsoft.authorization/roleassignments/write' AND e.result = 'success'
+  UNION ALL
+  -- Entra: the member added to a directory role (target is the UPN, details.target_id the id)
+  SELECT lower(x.who), e.time, 'Entra ' || coalesce(e.details->>'role_name', e.role_definition_id)
+  FROM events e, unnest([e.target, e.details->>'target_id']) AS x(who)
+  WHERE e.category = 'AuditLogs' AND e.result = 'success'
+    AND e.operation ILIKE 'add%member to role%' AND x.who IS NOT NULL
+  UNION ALL
+  -- Acting with a privileged role (the normalizer records the caller's role for Activity records)
+  SELECT lower(x.who), e.time, 'acted as ' || (e.details->>'caller_role')
+  FROM events e, unnest([e.principal_id, e.principal_name]) AS x(who)
+  WHERE (e.details->>'caller_role') IN (SELECT name FROM privileged_roles) AND x.who IS NOT NULL
+),
+signins AS (
+  SELECT *
+  FROM events
+  WHERE category IN ('SignInLogs', 'NonInteractiveUserSignInLogs')
+    AND principal_type = 'user'
+    AND result = 'success'
+    AND NOT coalesce((details->>'mfa')::BOOLEAN, false)
+    AND (NOT $interactive_only::BOOLEAN OR coalesce((details->>'is_interactive')::BOOLEAN, category = 'SignInLogs'))
+    AND time >= $since::TIMESTAMPTZ
+    AND time <  $until::TIMESTAMPTZ
+)
+SELECT
+  s.time,
+  s.principal_id,
+  s.principal_name,
+  s.category,
+  s.caller_ip,
+  s.target                                        AS resource_display_name,
+  s.details->>'app_display_name'                  AS app,
+  s.details->>'auth_requirement'                  AS auth_requirement,
+  s.details->>'auth_methods'                      AS auth_methods,
+  s.details->>'ca_status'                         AS conditional_access,
+  (s.details->>'is_interactive')::BOOLEAN         AS interactive,
+  s.details->>'country'                           AS country,
+  p.privileges,
+  p.privileged_since,
+  p.privileged_since <= s.time                    AS granted_before_signin,
+  s.event_id
+FROM signins s,
+  -- all privilege evidence for this sign-in's principal, matched by object id or UPN
+  LATERAL (
+    SELECT string_agg(DISTINCT v.privilege, ', ' ORDER BY v.privilege) AS privileges, min(v.time) AS privileged_since
+    FROM evidence v
+    WHERE v.who = lower(s.principal_id) OR v.who = lower(s.principal_name)
+  ) p
+WHERE p.privileges IS NOT NULL
+ORDER BY s.time, s.event_id

@@ -1,0 +1,33 @@
+-- name: secret-readers
+-- description: Who read a given Key Vault secret, key or certificate: per principal and source IP, how often, first and last time, and how many reads failed.
+-- params: secret, vault=*, since=1970-01-01T00:00:00Z, until=2999-01-01T00:00:00Z
+--
+-- `secret` is the object name as Key Vault logs it (the `target` column); Key Vault names are
+-- case-insensitive, so is the match. `vault` narrows to one vault by name; `*` means any vault.
+-- A "read" is anything that returns or exports the material: Get and Backup, plus the key
+-- operations that use a key without exporting it (decrypt, unwrap, sign), which show who
+-- depends on it.
+SELECT
+  resource_name                                     AS vault,
+  target                                            AS object_name,
+  principal_id,
+  any_value(principal_name) FILTER (WHERE principal_name IS NOT NULL) AS principal_name,
+  any_value(principal_type)                         AS principal_type,
+  caller_ip,
+  count(*)                                          AS reads,
+  count(*) FILTER (WHERE result = 'success')        AS succeeded,
+  count(*) FILTER (WHERE result = 'failure')        AS failed,
+  string_agg(DISTINCT operation, ', ' ORDER BY operation) AS operations,
+  min(time)                                         AS first_read,
+  max(time)                                         AS last_read
+FROM events
+WHERE category = 'AuditEvent'
+  AND lower(target) = lower($secret)
+  AND ($vault = '*' OR lower(resource_name) = lower($vault))
+  AND operation IN ('SecretGet', 'SecretBackup', 'KeyGet', 'KeyBackup', 'CertificateGet', 'CertificateBackup',
+                    'KeyDecrypt', 'KeyUnwrap', 'KeySign')
+  AND time >= $since::TIMESTAMPTZ
+  AND time <  $until::TIMESTAMPTZ
+-- principal_name is not grouped: the same object id sometimes arrives with and without a UPN.
+GROUP BY resource_name, target, principal_id, caller_ip
+ORDER BY first_read, principal_id NULLS LAST, caller_ip NULLS LAST

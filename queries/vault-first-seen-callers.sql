@@ -1,0 +1,48 @@
+-- name: vault-first-seen-callers
+-- description: Every principal that touched a Key Vault (data or management plane), when it first did, and whether that first time falls within the last N days.
+-- params: vault, days=7, as_of=latest
+--
+-- `vault` is the vault name or its full (lower-case) resource id. "The last N days" ends at
+-- `as_of`: a timestamp, or `latest` (anything that is not a timestamp) for the vault's newest
+-- event in the database — so replayed history is judged against its own end, not today.
+-- Callers are keyed by object id, or by name when a record has no id; records with neither
+-- (e.g. Event Grid notifications) are not callers.
+WITH vault_events AS (
+  SELECT *, coalesce(principal_id, lower(principal_name)) AS caller
+  FROM events
+  WHERE resource_type = 'microsoft.keyvault/vaults'
+    AND (lower(resource_name) = lower($vault) OR resource_id = lower($vault))
+),
+reference AS (
+  SELECT coalesce(try_cast($as_of AS TIMESTAMPTZ), max(time)) AS as_of FROM vault_events
+),
+callers AS (
+  SELECT
+    caller,
+    any_value(principal_id)                                  AS principal_id,
+    any_value(principal_name) FILTER (WHERE principal_name IS NOT NULL) AS principal_name,
+    any_value(principal_type)                                AS principal_type,
+    min(time)                                                AS first_seen,
+    arg_min(operation, (time, event_id))                     AS first_operation,
+    arg_min(caller_ip, (time, event_id))                     AS first_ip,
+    max(time)                                                AS last_seen,
+    count(*)                                                 AS events,
+    count(DISTINCT caller_ip)                                AS distinct_ips
+  FROM vault_events
+  WHERE caller IS NOT NULL
+  GROUP BY caller
+)
+SELECT
+  c.principal_id,
+  c.principal_name,
+  c.principal_type,
+  c.first_seen,
+  c.first_operation,
+  c.first_ip,
+  c.last_seen,
+  c.events,
+  c.distinct_ips,
+  c.first_seen >= r.as_of - to_days($days::INTEGER) AS first_seen_recently,
+  r.as_of
+FROM callers c, reference r
+ORDER BY c.first_seen, c.caller
