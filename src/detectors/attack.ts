@@ -43,10 +43,14 @@ export const T1484_002 = technique('T1484.002', 'Domain or Tenant Policy Modific
 export const T1548_005 = technique('T1548.005', 'Abuse Elevation Control Mechanism: Temporary Elevated Cloud Access', TA0004, TA0005);
 
 // Defense evasion
+export const T1562 = technique('T1562', 'Impair Defenses', TA0005);
 export const T1562_001 = technique('T1562.001', 'Impair Defenses: Disable or Modify Tools', TA0005);
 export const T1562_007 = technique('T1562.007', 'Impair Defenses: Disable or Modify Cloud Firewall', TA0005);
 export const T1562_008 = technique('T1562.008', 'Impair Defenses: Disable or Modify Cloud Logs', TA0005);
 export const T1578 = technique('T1578', 'Modify Cloud Compute Infrastructure', TA0005);
+
+// Credential access / collection in transit
+export const T1557 = technique('T1557', 'Adversary-in-the-Middle', TA0006, TA0009);
 
 // Discovery
 export const T1580 = technique('T1580', 'Cloud Infrastructure Discovery', TA0007);

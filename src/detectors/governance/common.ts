@@ -1,0 +1,26 @@
+/** What the governance and encryption detectors share: categories, the setting, write facts. */
+import type { EventRow } from '../../schema/event.js';
+import { activityOperation } from '../keys.js';
+
+/** Activity log categories: `Administrative`, and the storage-account shape that names the verb (`Write`, `Delete`, `Action`). */
+export const ACTIVITY_WRITE_CATEGORIES = ['Administrative', 'Write', 'Delete', 'Action'] as const;
+
+export const ACTIVITY_SETTING = 'The subscription\'s Activity log (Administrative category) exported by a diagnostic setting to the Event Hub auditlake reads.';
+
+/**
+ * A completed ARM write or delete. Start records carry the request but may still fail; the
+ * Success record (with the request or the resulting state) is the change.
+ */
+export function isCompleted(e: EventRow): boolean {
+  return e.result === 'success';
+}
+
+export function text(e: EventRow, key: string): string | null {
+  const v = e.details[key];
+  return typeof v === 'string' ? v : null;
+}
+
+export function opIs(e: EventRow, ...ops: string[]): boolean {
+  const op = activityOperation(e);
+  return ops.includes(op);
+}
