@@ -7,6 +7,12 @@ import type { Engine } from './detectors/engine.js';
 import { DETECTOR_STATE, resumeDetection } from './pipeline.js';
 import type { Store } from './store/duckdb.js';
 
+/** The categories any detector reads, lower-case: the rows worth sending to the engine. */
+export async function detectionCategories(): Promise<string[]> {
+  const { detectors } = await import('./detectors/index.js');
+  return [...new Set(detectors.flatMap((d) => d.needs.categories.map((c) => c.toLowerCase())))];
+}
+
 export async function openDetection(store: Store): Promise<Engine> {
   // Loaded on demand: commands that only store or query don't pay for the catalogue.
   const { createEngine, restoreEngine } = await import('./detectors/engine.js');

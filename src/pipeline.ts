@@ -26,6 +26,8 @@ export interface PipelineOptions {
   snapshotEveryMs?: number;
   /** Batches decoded ahead of the one being committed. */
   decodeAhead?: number;
+  /** Decoded batches already waiting are committed together up to this many rows. */
+  commitRows?: number;
   onBatch?: (summary: Summary, batch: SourceBatch) => void;
 }
 
@@ -56,7 +58,7 @@ export async function resumeDetection(store: Store, detection: Detection, stateS
     caughtUp += rows.length;
   }
   if (pending.length > 0) {
-    await store.commitBatch({ stage: null, events: [], rejects: [], checkpoints: [] }, () => ({
+    await store.commitBatch({ stages: [], events: [], rejects: [], checkpoints: [] }, () => ({
       alerts: detection.process(pending),
       state: { name: DETECTOR_STATE, value: detection.snapshot() },
     }));
@@ -64,21 +66,48 @@ export async function resumeDetection(store: Store, detection: Detection, stateS
   return caughtUp;
 }
 
+interface Inflight { batch: SourceBatch; decoded: Promise<DecodedBatch>; ready?: DecodedBatch }
+
 export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Store, options: PipelineOptions): Promise<Summary> {
   const summary = emptySummary();
   const { pool, detection } = options;
   const snapshotEveryMs = options.snapshotEveryMs ?? 30_000;
-  const decodeAhead = options.decodeAhead ?? Math.max(2, pool.size * 2);
+  const decodeAhead = options.decodeAhead ?? 16;
+  const commitRows = options.commitRows ?? 20_000;
   let lastSnapshot = Date.now();
-  const inflight: { batch: SourceBatch; decoded: Promise<DecodedBatch> }[] = [];
+  const inflight: Inflight[] = [];
 
+  const decode = (batch: SourceBatch) => {
+    const entry: Inflight = { batch, decoded: pool.decode(batch.units) };
+    entry.decoded.then((d) => { entry.ready = d; }, () => undefined);
+    inflight.push(entry);
+  };
+
+  /**
+   * Commits the oldest decoded batch, together with the ones behind it that are already
+   * decoded (up to `commitRows`): DuckDB pays a fixed cost per INSERT, so fewer, larger ones
+   * are cheaper, while a slow trickle still commits batch by batch.
+   */
   const commitNext = async (last: boolean) => {
-    const { batch, decoded: pending } = inflight.shift()!;
-    const decoded = await pending;
-    const rejects: RejectRow[] = batch.rejects.length > 0 ? [...batch.rejects, ...decoded.rejects] : decoded.rejects;
-    const saveState = last || Date.now() - lastSnapshot >= snapshotEveryMs;
+    const group = [inflight.shift()!];
+    const first = await group[0]!.decoded;
+    let rows = first.stage?.rows ?? 0;
+    while (inflight.length > 0 && inflight[0]!.ready && rows < commitRows) {
+      const next = inflight.shift()!;
+      rows += next.ready!.stage?.rows ?? 0;
+      group.push(next);
+    }
+    const decoded = await Promise.all(group.map((g) => g.decoded));
+    const rejects: RejectRow[] = group.flatMap((g, i) => [...g.batch.rejects, ...decoded[i]!.rejects]);
+    const events = decoded.length === 1 ? first.events : decoded.flatMap((d) => d.events);
+    const saveState = (last && inflight.length === 0) || Date.now() - lastSnapshot >= snapshotEveryMs;
     const result = await store.commitBatch(
-      { stage: decoded.stage, events: decoded.events, rejects, checkpoints: batch.checkpoints },
+      {
+        stages: decoded.flatMap((d) => (d.stage ? [d.stage] : [])),
+        events,
+        rejects,
+        checkpoints: group.flatMap((g) => g.batch.checkpoints),
+      },
       detection && ((inserted) => ({
         alerts: detection.process(inserted),
         ...(saveState ? { state: { name: DETECTOR_STATE, value: detection.snapshot() } } : {}),
@@ -86,27 +115,24 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     );
     if (saveState) lastSnapshot = Date.now();
     summary.batches++;
-    summary.read += decoded.records + batch.rejects.length;
+    summary.read += decoded.reduce((n, d, i) => n + d.records + group[i]!.batch.rejects.length, 0);
     summary.stored += result.inserted;
-    summary.duplicates += result.duplicates + decoded.duplicatesInBatch;
+    summary.duplicates += result.duplicates + decoded.reduce((n, d) => n + d.duplicatesInBatch, 0);
     summary.rejected += rejects.length;
     for (const r of rejects) {
       const key = reasonKind(r.reason);
       summary.rejectedByReason.set(key, (summary.rejectedByReason.get(key) ?? 0) + 1);
     }
     for (const a of result.alerts) summary.alerts.set(a.alert_id, a);
-    options.onBatch?.(summary, batch);
+    options.onBatch?.(summary, group[group.length - 1]!.batch);
   };
 
   try {
-    let previous: SourceBatch | null = null;
     for await (const batch of source) {
-      if (previous) inflight.push({ batch: previous, decoded: pool.decode(previous.units) });
-      previous = batch;
+      decode(batch);
       if (inflight.length >= decodeAhead) await commitNext(false);
     }
-    if (previous) inflight.push({ batch: previous, decoded: pool.decode(previous.units) });
-    while (inflight.length > 0) await commitNext(inflight.length === 1);
+    while (inflight.length > 0) await commitNext(true);
     return summary;
   } finally {
     // On failure, batches decoded but never committed leave no stage files behind.
@@ -117,10 +143,10 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
   }
 }
 
-/** `line 12 record 3: invalid JSON: Unexpected token at position 45` → `invalid JSON: Unexpected token at position N`. */
+/** `line 12 record 3: invalid JSON: Unexpected token at position 45` → `invalid JSON: Unexpected token at position N`: groups rejects for the summary. */
 export function reasonKind(reason: string): string {
   return reason
     .replace(/^(line \d+( record \d+)?|offset \d+): /, '')
-    .replace(/\d+(\.\d+)?/g, 'N')
+    .replace(/\b(position|line|column|after line) \d+/g, '$1 N')
     .slice(0, 160);
 }

@@ -234,15 +234,17 @@ const cases: Record<string, () => Promise<void>> = {
   'alerts-recent': async () => {
     // Replayed with --no-detect: no alerts.
     expect(await q('alerts-recent')).toEqual([]);
-    // With the detectors on, ada's Key Vault activity raises two alerts: the delete/purge/backup
-    // (03:00–03:01, 3 records) and the network/access-policy change (04:10–04:12, 2 records).
+    // With the detectors on, ada's Key Vault activity raises three alerts: the delete/purge/backup
+    // (03:00–03:01, 3 records), the network/access-policy change (04:10–04:12, 2 records), and the
+    // 04:12 VaultPatch that also turns soft delete off (high, so listed first).
     const all = await queryJsonAsync(alertsDb, 'alerts-recent');
     expect(all.map((r) => [r.severity, r.detector_id, r.principal_name, r.event_count, r.last_event_time])).toEqual([
+      ['high', 'encryption.cmk-disabled-or-purge-protection-off', ADA, 1, '2025-11-14T04:12:00.000Z'],
       ['medium', 'keyvault.policy-or-network-change', ADA, 2, '2025-11-14T04:12:00.000Z'],
       ['medium', 'keyvault.sensitive-operation', ADA, 3, '2025-11-14T03:01:00.000Z'],
     ]);
     expect(col(await queryJsonAsync(alertsDb, 'alerts-recent', { since: '2025-11-14T04:00:00Z', min_severity: 'MEDIUM' }), 'detector_id'))
-      .toEqual(['keyvault.policy-or-network-change']);
+      .toEqual(['encryption.cmk-disabled-or-purge-protection-off', 'keyvault.policy-or-network-change']);
     const bad = await runCliAsync(['query', '--db', alertsDb, 'alerts-recent', '--param', 'min_severity=urgent']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/min_severity.*urgent/);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { queryJson, replay, tempDir, writeFile } from './support/db.js';
+import { FIXTURE_DIRS, queryJson, replay, tempDir, writeFile } from './support/db.js';
 
 const tmp = tempDir('auditlake-replay-');
 afterAll(() => tmp.cleanup());
@@ -54,11 +54,11 @@ describe('auditlake replay', () => {
 
   it('stores every fixture once, however many times it is replayed', () => {
     const db = freshDb();
-    const first = replay(db, ['fixtures']);
+    const first = replay(db, FIXTURE_DIRS);
     expect(first.rejected).toBe(0);
     expect(first.stored).toBeGreaterThan(50);
     expect(first.stored).toBe(first.read);
-    const second = replay(db, ['fixtures']);
+    const second = replay(db, FIXTURE_DIRS);
     expect(second.stored).toBe(0);
     expect(second.duplicates).toBe(first.read);
     expect(count(db, 'SELECT count(*) AS n FROM events')).toBe(first.stored);

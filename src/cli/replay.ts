@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { DecodePool } from '../decode/pool.js';
 import { DEFAULT_LIMITS } from '../decode/unit.js';
-import { openDetection } from '../detect.js';
+import { detectionCategories, openDetection } from '../detect.js';
 import { runPipeline, type Summary } from '../pipeline.js';
 import { readFiles, listInputFiles } from '../sources/files.js';
 import type { SourceBatch } from '../sources/source.js';
@@ -40,7 +40,8 @@ export function replayCommand(): Command {
 export async function replay(paths: string[], opts: ReplayOptions): Promise<Summary> {
   const files = listInputFiles(paths); // fails before anything is opened when a path is wrong
   const store = await Store.open(resolveDb(opts.db));
-  const pool = new DecodePool({ maxRecordBytes: opts.maxRecordBytes }, opts.workers);
+  const keep = opts.detect ? await detectionCategories() : [];
+  const pool = new DecodePool({ maxRecordBytes: opts.maxRecordBytes }, opts.workers, keep);
   const started = performance.now();
   const progress = !opts.quiet && !opts.json && process.stderr.isTTY ? progressLine(started) : undefined;
   try {

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { EventRow, RejectRow } from '../schema/event.js';
-import { writeStageFile } from '../store/stage.js';
+import { writeStageFile, type StageFile } from '../store/stage.js';
 import { decodeUnit, emptyDecoded, type DecodeLimits, type Unit } from './unit.js';
 
 export interface DecodedBatch {
   /** Stage file for the store, or null when no record was accepted. */
-  stage: { path: string; rows: number; minTime: number; maxTime: number } | null;
-  /** The accepted rows, unique by event_id, with `raw` emptied (it is in the stage file). */
+  stage: StageFile | null;
+  /** The accepted rows the detectors read (see EventFilter), unique by event_id, `raw` emptied. */
   events: EventRow[];
   rejects: RejectRow[];
   /** Records seen, accepted or not. */
@@ -34,7 +34,13 @@ function stageDir(): string {
 const dir = stageDir();
 let sequence = 0;
 
-export function decodeBatch(units: readonly Unit[], limits: DecodeLimits): DecodedBatch {
+/**
+ * Which accepted rows travel back for detection, by lower-case category: `null` keeps all.
+ * Rows the detectors never read are stored but not copied across threads.
+ */
+export type EventFilter = readonly string[] | null;
+
+export function decodeBatch(units: readonly Unit[], limits: DecodeLimits, keep: EventFilter = null): DecodedBatch {
   const out = emptyDecoded();
   for (const unit of units) decodeUnit(unit, limits, out);
   const seen = new Set<string>();
@@ -48,7 +54,9 @@ export function decodeBatch(units: readonly Unit[], limits: DecodeLimits): Decod
   if (unique.length > 0) {
     const path = join(dir, `auditlake-${process.pid}-${threadId}-${sequence++}.stage`);
     stage = { path, rows: unique.length, ...writeStageFile(unique, path) };
-    for (const row of unique) row.raw = '';
   }
-  return { stage, events: unique, rejects: out.rejects, records: out.records, duplicatesInBatch: out.rows.length - unique.length };
+  const wanted = keep === null ? null : new Set(keep);
+  const events = wanted === null ? unique : unique.filter((r) => wanted.has(r.category.toLowerCase()));
+  for (const row of events) row.raw = '';
+  return { stage, events, rejects: out.rejects, records: out.records, duplicatesInBatch: out.rows.length - unique.length };
 }

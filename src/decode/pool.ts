@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AuditlakeError } from '../errors.js';
-import { decodeBatch, type DecodedBatch } from './batch.js';
+import { decodeBatch, type DecodedBatch, type EventFilter } from './batch.js';
 import type { DecodeLimits, Unit } from './unit.js';
 import type { DecodeRequest } from './worker.js';
 
@@ -19,11 +19,12 @@ export class DecodePool {
   private nextId = 0;
   private next = 0;
 
-  constructor(private readonly limits: DecodeLimits, workerCount: number) {
+  constructor(private readonly limits: DecodeLimits, workerCount: number, private readonly keep: EventFilter = null) {
     const script = fileURLToPath(new URL('./worker.js', import.meta.url));
     if (workerCount <= 0 || !existsSync(script)) return;
     for (let i = 0; i < workerCount; i++) {
-      const w = new Worker(script);
+      // A young generation large enough for a batch's short-lived objects keeps them out of the old one.
+      const w = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 64 } });
       w.on('message', (msg: { id: number; decoded?: DecodedBatch; error?: string }) => {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -39,12 +40,12 @@ export class DecodePool {
   get size(): number { return this.workers.length; }
 
   decode(units: Unit[]): Promise<DecodedBatch> {
-    if (this.workers.length === 0) return Promise.resolve(decodeBatch(units, this.limits));
+    if (this.workers.length === 0) return Promise.resolve(decodeBatch(units, this.limits, this.keep));
     const id = this.nextId++;
     const worker = this.workers[this.next++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const req: DecodeRequest = { id, units, limits: this.limits };
+      const req: DecodeRequest = { id, units, limits: this.limits, keep: this.keep };
       worker.postMessage(req);
     });
   }

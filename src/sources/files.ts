@@ -25,7 +25,8 @@ export interface FileSourceOptions {
   maxLineBytes: number;
 }
 
-export const DEFAULT_FILE_OPTIONS: FileSourceOptions = { batchUnits: 5000, batchBytes: 8 << 20, maxLineBytes: 64 << 20 };
+// Small batches keep a decode worker's garbage young (cheap to collect); the pipeline commits several at once.
+export const DEFAULT_FILE_OPTIONS: FileSourceOptions = { batchUnits: 2000, batchBytes: 2 << 20, maxLineBytes: 64 << 20 };
 
 /** Expands files and folders to the supported files, in name order. Unknown paths are an error. */
 export function listInputFiles(paths: string[]): string[] {

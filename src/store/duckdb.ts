@@ -11,7 +11,7 @@ import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
-import { readStageSql, stageToEventsSelect } from './stage.js';
+import { readStageSql, stageToEventsSelect, type StageFile } from './stage.js';
 
 export interface Checkpoint {
   source: string;
@@ -20,9 +20,9 @@ export interface Checkpoint {
 }
 
 export interface Batch {
-  /** The rows to store, as a stage file (see stage.ts); deleted once read. */
-  stage: { path: string; rows: number; minTime: number; maxTime: number } | null;
-  /** The same rows without `raw`, for the detectors. */
+  /** The rows to store, as stage files (see stage.ts); deleted once read. */
+  stages: StageFile[];
+  /** The rows the detectors read (a subset of the staged ones), without `raw`. */
   events: EventRow[];
   rejects: RejectRow[];
   checkpoints: Checkpoint[];
@@ -56,11 +56,10 @@ export interface QueryResult {
  * same event time, so the probe is limited to the batch's time range, which zone maps turn
  * into a few row groups. (A PRIMARY KEY index cost ~20-100 µs a row here, and memory.)
  */
-function insertFromStage(path: string): string {
-  return `INSERT INTO events SELECT ${stageToEventsSelect('$ingested')} FROM ${readStageSql(path)} s
+function insertFromStage(files: readonly StageFile[]): string {
+  return `INSERT INTO events SELECT ${stageToEventsSelect('$ingested')} FROM ${readStageSql(files)} s
     WHERE NOT EXISTS (SELECT 1 FROM events e
-      WHERE e.time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0) AND e.event_id = s.event_id)
-    RETURNING event_id`;
+      WHERE e.time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0) AND e.event_id = s.event_id)`;
 }
 /** A WAL larger than this is folded into the file; long runs also CHECKPOINT on a timer. */
 const WAL_CHECKPOINT_THRESHOLD = '64MB';
@@ -128,14 +127,25 @@ export class Store {
     // Strictly increasing per batch, so "events after the saved detector state" is exact.
     const ingestedAt = Math.max(Date.now(), this.lastIngestedAt + 1);
     const c = this.conn;
+    const staged = batch.stages.reduce((n, f) => n + f.rows, 0);
     await c.run('BEGIN');
     try {
       let inserted: EventRow[] = [];
-      if (batch.stage) {
-        const { path, minTime, maxTime } = batch.stage;
-        const ids = await c.runAndReadAll(insertFromStage(path), { ingested: ingestedAt, min: minTime, max: maxTime });
-        const fresh = new Set(ids.getRows().map((r) => r[0] as string));
-        inserted = fresh.size === batch.events.length ? batch.events : batch.events.filter((r) => fresh.has(r.event_id));
+      let insertedCount = 0;
+      if (staged > 0) {
+        const min = Math.min(...batch.stages.map((f) => f.minTime));
+        const max = Math.max(...batch.stages.map((f) => f.maxTime));
+        const result = await c.run(insertFromStage(batch.stages), { ingested: ingestedAt, min, max });
+        insertedCount = Number(result.rowsChanged);
+        // Usually every row is new. When some were not, the new ones are those stamped with
+        // this batch's (unique) ingested_at: asking for ids only then saves RETURNING's cost.
+        if (insertedCount < staged && batch.events.length > 0) {
+          const ids = await c.runAndReadAll(
+            'SELECT event_id FROM events WHERE ingested_at = to_timestamp($ingested / 1000.0) AND time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0)',
+            { ingested: ingestedAt, min, max });
+          const fresh = new Set(ids.getRows().map((r) => r[0] as string));
+          inserted = batch.events.filter((r) => fresh.has(r.event_id));
+        } else if (insertedCount === staged) inserted = batch.events;
       }
       if (batch.rejects.length > 0) await this.appendRejects(batch.rejects);
       let alerts: AlertRow[] = [];
@@ -152,12 +162,12 @@ export class Store {
       }
       await c.run('COMMIT');
       this.lastIngestedAt = ingestedAt;
-      return { inserted: inserted.length, duplicates: batch.events.length - inserted.length, rejected: batch.rejects.length, alerts, ingestedAt };
+      return { inserted: insertedCount, duplicates: staged - insertedCount, rejected: batch.rejects.length, alerts, ingestedAt };
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
-      throw new AuditlakeError('store_failed', `storing a batch of ${batch.events.length} rows in ${this.path} failed: ${errorMessage(err)}`, { cause: err });
+      throw new AuditlakeError('store_failed', `storing a batch of ${staged} rows in ${this.path} failed: ${errorMessage(err)}`, { cause: err });
     } finally {
-      if (batch.stage) rmSync(batch.stage.path, { force: true });
+      for (const f of batch.stages) rmSync(f.path, { force: true });
     }
   }
 

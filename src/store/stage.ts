@@ -15,49 +15,106 @@ const NULL = '\x1e';
 const CONTROL = /[\x00-\x1f]/;
 const CONTROLS = /[\x00-\x1f]/g;
 
-/** Every column but `ingested_at`, which the store stamps at commit. */
-export const STAGE_COLUMNS = EVENT_COLUMNS.filter(([name]) => name !== 'ingested_at');
+/** A written stage file: DuckDB reads it once, then it is deleted. */
+export interface StageFile { path: string; rows: number; minTime: number; maxTime: number; longestLineBytes: number }
+
+/** Every column but `ingested_at`, which the store stamps at commit; `raw` last. */
+export const STAGE_COLUMNS = [
+  ...EVENT_COLUMNS.filter(([name]) => name !== 'ingested_at' && name !== 'raw'),
+  ...EVENT_COLUMNS.filter(([name]) => name === 'raw'),
+];
 
 /** Writes rows to `path` and returns their event-time range (epoch ms). */
-export function writeStageFile(rows: readonly EventRow[], path: string): { minTime: number; maxTime: number } {
-  const parts: string[] = [];
+export function writeStageFile(rows: readonly EventRow[], path: string): Omit<StageFile, 'path' | 'rows'> {
+  const out = sink;
+  out.reset();
   let minTime = Infinity;
   let maxTime = -Infinity;
+  let longestLineBytes = 0;
   for (const row of rows) {
+    const lineStart = out.size;
     if (row.time < minTime) minTime = row.time;
     if (row.time > maxTime) maxTime = row.time;
+    // The short columns as one string, then raw: two encodes a row rather than one per column.
     let line = '';
     for (let i = 0; i < STAGE_COLUMNS.length; i++) {
       const [name, type] = STAGE_COLUMNS[i]!;
-      if (i > 0) line += FIELD;
+      if (name === 'raw') continue;
       const v = row[name];
       if (v === null || v === undefined) line += NULL;
-      else if (type === 'JSON') line += clean(JSON.stringify(v));
+      else if (type === 'JSON') line += compactJson(v as Record<string, unknown>);
       else if (typeof v !== 'string') line += String(v);
-      else if (name === 'raw') line += v;
       else line += clean(v);
+      line += FIELD;
     }
-    parts.push(line);
+    out.text(line);
+    out.text(row.raw);
+    out.byte(NEWLINE);
+    longestLineBytes = Math.max(longestLineBytes, out.size - lineStart);
   }
-  parts.push('');
-  writeFileSync(path, parts.join('\n'));
-  return { minTime, maxTime };
+  writeFileSync(path, out.bytes());
+  return { minTime, maxTime, longestLineBytes };
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Encodes straight into one reused buffer: no per-row strings, no final join, no second
+ * UTF-8 pass — this file is the largest allocation of a batch otherwise.
+ */
+class ByteSink {
+  private buf = Buffer.allocUnsafe(8 << 20);
+  private length = 0;
+  reset(): void { this.length = 0; }
+  get size(): number { return this.length; }
+  bytes(): Buffer { return this.buf.subarray(0, this.length); }
+  byte(b: number): void {
+    if (this.length + 1 > this.buf.length) this.grow(1);
+    this.buf[this.length++] = b;
+  }
+  text(s: string): void {
+    const worst = s.length * 3;
+    if (this.length + worst > this.buf.length) this.grow(worst);
+    this.length += this.buf.write(s, this.length);
+  }
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + need));
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+}
+
+const sink = new ByteSink();
+
+/** A flat object as JSON without its null members (half of a typical `details`). JSON escapes control characters itself. */
+function compactJson(obj: Record<string, unknown>): string {
+  let s = '{';
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === null || v === undefined) continue;
+    if (s.length > 1) s += ',';
+    s += `${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  }
+  return `${s}}`;
 }
 
 function clean(s: string): string {
   return CONTROL.test(s) ? s.replace(CONTROLS, ' ') : s;
 }
 
-/** A stage row holds one record (≤ --max-record-bytes, itself capped below this) plus its columns. */
-export const MAX_LINE_BYTES = 32 << 20;
-
 const csvType = (t: string) => (t === 'TIMESTAMPTZ' || t === 'BIGINT' ? 'DOUBLE' : 'VARCHAR');
 
-/** `read_csv` of a stage file, with fixed column types (no sniffing). */
-export function readStageSql(path: string): string {
+/**
+ * `read_csv` of stage files, with fixed column types (no sniffing). Its buffers are sized to
+ * the longest line actually written: DuckDB allocates (and the kernel zeroes) them per read.
+ */
+export function readStageSql(files: readonly Pick<StageFile, 'path' | 'longestLineBytes'>[]): string {
+  const longest = Math.max(2 << 20, ...files.map((f) => f.longestLineBytes + 1));
+  const paths = files.map((f) => f.path);
   const columns = STAGE_COLUMNS.map(([n, t]) => `'${n}': '${csvType(t)}'`).join(', ');
-  return `read_csv('${path.replace(/'/g, "''")}', columns = {${columns}}, delim = '${FIELD}', quote = '', escape = '', `
-    + `header = false, nullstr = '${NULL}', auto_detect = false, strict_mode = false, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${2 * MAX_LINE_BYTES})`;
+  const list = paths.map((p) => `'${p.replace(/'/g, "''")}'`).join(', ');
+  return `read_csv([${list}], columns = {${columns}}, delim = '${FIELD}', quote = '', escape = '', `
+    + `header = false, nullstr = '${NULL}', auto_detect = false, strict_mode = false, max_line_size = ${longest}, buffer_size = ${Math.max(8 << 20, 2 * longest)})`;
 }
 
 /** The stage row's columns converted to the `events` types, in table order. */
