@@ -9,8 +9,8 @@ import { replayCommand } from './replay.js';
 
 export function program(): Command {
   return new Command('auditlake')
-    .description('Audit-log analytics for Azure AI workloads: Azure diagnostic, Activity and Entra ID logs\n'
-      + 'into DuckDB, streaming detectors, SQL investigations.')
+    .description('Audit-log analytics for Azure AI workloads: Azure diagnostic, Activity and Entra ID logs into DuckDB, '
+      + 'streaming detectors, SQL investigations. `auditlake demo` runs the bundled demo day; `auditlake <command> --help` explains each command.')
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError()
     .exitOverride()
