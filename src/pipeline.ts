@@ -29,6 +29,17 @@ export interface PipelineOptions {
   /** Decoded batches already waiting are committed together up to this many rows. */
   commitRows?: number;
   onBatch?: (summary: Summary, batch: SourceBatch) => void;
+  /** Timings of each commit, for benchmarks and metrics. */
+  onCommit?: (timing: CommitTiming) => void;
+}
+
+export interface CommitTiming {
+  rows: number;
+  /** From the oldest batch of the commit leaving its source to the commit returning. */
+  sourceToCommitMs: number;
+  /** Detectors' share of the transaction (their alerts are in the table when it commits). */
+  detectMs: number;
+  commitMs: number;
 }
 
 export interface Summary {
@@ -66,7 +77,7 @@ export async function resumeDetection(store: Store, detection: Detection, stateS
   return caughtUp;
 }
 
-interface Inflight { batch: SourceBatch; decoded: Promise<DecodedBatch>; ready?: DecodedBatch }
+interface Inflight { batch: SourceBatch; decoded: Promise<DecodedBatch>; ready?: DecodedBatch; sourcedAt: number }
 
 export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Store, options: PipelineOptions): Promise<Summary> {
   const summary = emptySummary();
@@ -78,7 +89,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
   const inflight: Inflight[] = [];
 
   const decode = (batch: SourceBatch) => {
-    const entry: Inflight = { batch, decoded: pool.decode(batch.units) };
+    const entry: Inflight = { batch, decoded: pool.decode(batch.units), sourcedAt: performance.now() };
     entry.decoded.then((d) => { entry.ready = d; }, () => undefined);
     inflight.push(entry);
   };
@@ -101,6 +112,8 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     const rejects: RejectRow[] = group.flatMap((g, i) => [...g.batch.rejects, ...decoded[i]!.rejects]);
     const events = decoded.length === 1 ? first.events : decoded.flatMap((d) => d.events);
     const saveState = (last && inflight.length === 0) || Date.now() - lastSnapshot >= snapshotEveryMs;
+    const commitStarted = performance.now();
+    let detectMs = 0;
     const result = await store.commitBatch(
       {
         stages: decoded.flatMap((d) => (d.stage ? [d.stage] : [])),
@@ -108,12 +121,16 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
         rejects,
         checkpoints: group.flatMap((g) => g.batch.checkpoints),
       },
-      detection && ((inserted) => ({
-        alerts: detection.process(inserted),
-        ...(saveState ? { state: { name: DETECTOR_STATE, value: detection.snapshot() } } : {}),
-      })),
+      detection && ((inserted) => {
+        const started = performance.now();
+        const alerts = detection.process(inserted);
+        detectMs = performance.now() - started;
+        return { alerts, ...(saveState ? { state: { name: DETECTOR_STATE, value: detection.snapshot() } } : {}) };
+      }),
     );
     if (saveState) lastSnapshot = Date.now();
+    const now = performance.now();
+    options.onCommit?.({ rows: result.inserted, sourceToCommitMs: now - group[0]!.sourcedAt, detectMs, commitMs: now - commitStarted });
     summary.batches++;
     summary.read += decoded.reduce((n, d, i) => n + d.records + group[i]!.batch.rejects.length, 0);
     summary.stored += result.inserted;

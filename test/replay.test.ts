@@ -182,4 +182,22 @@ describe('auditlake replay', () => {
     expect(r.stdout).toMatch(/rejected\s+1/);
     expect(r.stdout).toMatch(/1\s+invalid JSON/);
   });
+
+  it('reads --config: the database path from the environment, detectors switched off by family', () => {
+    const cfg = writeFile(tmp.dir, 'auditlake.yaml', 'db: ${AUDITLAKE_TEST_DIR}/from-config.duckdb\ndetectors:\n  disabled: [keyvault.]\n');
+    const r = runCli(['replay', '--json', '--config', cfg, 'fixtures/keyvault'], { env: { AUDITLAKE_TEST_DIR: tmp.dir, AUDITLAKE_DB: undefined } });
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { stored: number; alerts: { detector_id: string }[] };
+    expect(s.stored).toBeGreaterThan(0);
+    expect(s.alerts.length).toBeGreaterThan(0); // encryption.* still runs
+    expect(s.alerts.some((a) => a.detector_id.startsWith('keyvault.'))).toBe(false);
+    expect(count(join(tmp.dir, 'from-config.duckdb'), 'SELECT count(*) AS n FROM events')).toBe(s.stored);
+  });
+
+  it('refuses a config with a wrong key, naming the file and the key path', () => {
+    const cfg = writeFile(tmp.dir, 'bad.yaml', 'replay:\n  workers: lots\n');
+    const r = runCli(['replay', '--config', cfg, '--db', freshDb(), 'fixtures/keyvault']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/bad\.yaml: replay\.workers: /);
+  });
 });

@@ -6,8 +6,9 @@ import { AuditlakeError } from '../errors.js';
 export const dbOption = () =>
   new Option('--db <path>', 'DuckDB database file (default: $AUDITLAKE_DB, else ./auditlake.duckdb)');
 
-export function resolveDb(db: string | undefined): string {
-  return db ?? process.env.AUDITLAKE_DB ?? './auditlake.duckdb';
+/** `--db`, else $AUDITLAKE_DB, else the config file's `db`, else ./auditlake.duckdb. */
+export function resolveDb(db: string | undefined, configured?: string): string {
+  return db ?? process.env.AUDITLAKE_DB ?? configured ?? './auditlake.duckdb';
 }
 
 /** One decode worker per spare core; the main thread appends to DuckDB. */

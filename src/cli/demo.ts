@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { fixturesDir } from '../paths.js';
-import { dbOption, defaultWorkers, resolveDb } from './common.js';
+import { dbOption, resolveDb } from './common.js';
 import { replay } from './replay.js';
 
 export const demoDataDir = join(fixturesDir, 'demo');
@@ -13,7 +13,7 @@ export function demoCommand(): Command {
       + 'DuckDB file and print what was stored, rejected and alerted. No Azure account needed.')
     .addOption(dbOption())
     .action(async (opts: { db?: string }) => {
-      await replay([demoDataDir], { db: resolveDb(opts.db), workers: defaultWorkers(), maxRecordBytes: 1 << 20, detect: true });
+      await replay([demoDataDir], { db: resolveDb(opts.db), detect: true });
       process.stdout.write(`\nInvestigate: npx auditlake query --db ${resolveDb(opts.db)} --list\n`);
     });
 }

@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { DecodePool } from '../decode/pool.js';
 import { DEFAULT_LIMITS } from '../decode/unit.js';
-import { detectionCategories, openDetection } from '../detect.js';
+import { loadConfig } from '../config.js';
+import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
 import { runPipeline, type Summary } from '../pipeline.js';
 import { readFiles, listInputFiles } from '../sources/files.js';
 import type { SourceBatch } from '../sources/source.js';
@@ -12,8 +13,9 @@ import { printAlertsBrief } from './alerts-brief.js';
 
 export interface ReplayOptions {
   db?: string;
-  workers: number;
-  maxRecordBytes: number;
+  config?: string;
+  workers?: number;
+  maxRecordBytes?: number;
   detect: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -27,8 +29,9 @@ export function replayCommand(): Command {
       + 'records were rejected: they are in the `rejects` table with the reason.')
     .argument('<paths...>', 'files or folders')
     .addOption(dbOption())
-    .option('--workers <n>', 'decode worker threads (0 decodes on the main thread)', positiveInt('--workers'), defaultWorkers())
-    .option('--max-record-bytes <n>', 'refuse records larger than this', positiveInt('--max-record-bytes'), DEFAULT_LIMITS.maxRecordBytes)
+    .option('--config <file>', 'auditlake.yaml: db, replay.workers, replay.maxRecordBytes, detectors.disabled')
+    .option('--workers <n>', `decode worker threads; 0 decodes on the main thread (default: ${defaultWorkers()})`, positiveInt('--workers'))
+    .option('--max-record-bytes <n>', `refuse records larger than this (default: ${DEFAULT_LIMITS.maxRecordBytes})`, positiveInt('--max-record-bytes'))
     .option('--no-detect', 'store only; do not run the detectors')
     .addOption(new Option('--json', 'print the summary as one JSON object'))
     .option('-q, --quiet', 'no progress line')
@@ -38,19 +41,22 @@ export function replayCommand(): Command {
 }
 
 export async function replay(paths: string[], opts: ReplayOptions): Promise<Summary> {
+  const config = loadConfig(opts.config);
   const files = listInputFiles(paths); // fails before anything is opened when a path is wrong
-  const store = await Store.open(resolveDb(opts.db));
-  const keep = opts.detect ? await detectionCategories() : [];
-  const pool = new DecodePool({ maxRecordBytes: opts.maxRecordBytes }, opts.workers, keep);
+  const db = resolveDb(opts.db, config.db);
+  const store = await Store.open(db);
+  const detectors = opts.detect ? await enabledDetectors(config.detectors.disabled) : [];
+  const limits = { maxRecordBytes: opts.maxRecordBytes ?? config.replay.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes };
+  const pool = new DecodePool(limits, opts.workers ?? config.replay.workers ?? defaultWorkers(), detectionCategories(detectors));
   const started = performance.now();
   const progress = !opts.quiet && !opts.json && process.stderr.isTTY ? progressLine(started) : undefined;
   try {
-    const detection = opts.detect ? await openDetection(store) : undefined;
+    const detection = opts.detect ? await openDetection(store, detectors) : undefined;
     const summary = await runPipeline(readFiles(paths), store, { pool, ...(detection ? { detection } : {}), ...(progress ? { onBatch: progress } : {}) });
     if (progress) process.stderr.write('\r\x1b[K');
     const elapsedMs = performance.now() - started;
     if (opts.json) process.stdout.write(`${JSON.stringify(summaryJson(summary, files.length, elapsedMs))}\n`);
-    else printSummary(summary, files.length, elapsedMs, resolveDb(opts.db));
+    else printSummary(summary, files.length, elapsedMs, db);
     return summary;
   } finally {
     await pool.close();

@@ -13,6 +13,20 @@ export interface ReplaySummary {
   duplicates: number;
   rejected: number;
   rejectedByReason: Record<string, number>;
+  alerts: ReplayedAlert[];
+}
+
+/** An alert as `replay --json` lists it. */
+export interface ReplayedAlert {
+  alert_id: string;
+  detector_id: string;
+  severity: string;
+  principal_id: string | null;
+  principal_name: string | null;
+  caller_ip: string | null;
+  resource_id: string | null;
+  event_count: number;
+  title: string;
 }
 
 export function tempDir(prefix = 'auditlake-test-'): { dir: string; cleanup(): void } {

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './config.js';
+
+describe('parseConfig', () => {
+  it('fills defaults and substitutes environment variables', () => {
+    const c = parseConfig('db: ${DATA}/a.duckdb\nreplay:\n  workers: 2\ndetectors:\n  disabled: [encryption., "${OFF:-rbac.new-grantor}"]\n', 'a.yaml', { DATA: '/var/lib/auditlake' });
+    expect(c).toEqual({ db: '/var/lib/auditlake/a.duckdb', replay: { workers: 2 }, detectors: { disabled: ['encryption.', 'rbac.new-grantor'] } });
+    expect(parseConfig('', 'empty.yaml')).toEqual({ replay: {}, detectors: { disabled: [] } });
+  });
+
+  it('names the file, the key path and what was expected', () => {
+    expect(() => parseConfig('replay:\n  workers: many\n', 'a.yaml')).toThrow(/^a\.yaml: replay\.workers: .*number/);
+    expect(() => parseConfig('replay:\n  wrokers: 2\n', 'a.yaml')).toThrow(/a\.yaml: replay: .*wrokers/);
+    expect(() => parseConfig('db: ${NOPE}\n', 'a.yaml', {})).toThrow('a.yaml: db: environment variable NOPE is not set');
+    expect(() => parseConfig('db: [unclosed\n', 'a.yaml')).toThrow(/a\.yaml: not valid YAML/);
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * `auditlake.yaml`: validated by zod, with errors that name the key path and what was
+ * expected. `${NAME}` is replaced by the environment variable NAME (an unset one is an error,
+ * `${NAME:-default}` gives a default), so secrets stay out of the file.
+ *
+ * Each part has its own schema; later issues add sources and sinks beside these.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { AuditlakeError, errorMessage } from './errors.js';
+
+const replaySchema = z.strictObject({
+  /** Decode worker threads; default one per spare core. */
+  workers: z.int().min(0).max(64).optional(),
+  maxRecordBytes: z.int().min(1024).max(16 << 20).optional(),
+});
+
+const detectorsSchema = z.strictObject({
+  /** Detector ids (or family prefixes such as `encryption.`) to switch off. */
+  disabled: z.array(z.string().min(1)).default([]),
+});
+
+export const configSchema = z.strictObject({
+  /** The DuckDB file; `--db` and $AUDITLAKE_DB win over it. */
+  db: z.string().min(1).optional(),
+  replay: replaySchema.default({}),
+  detectors: detectorsSchema.default({ disabled: [] }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export const DEFAULT_CONFIG: Config = configSchema.parse({});
+
+/** Replaces `${NAME}` / `${NAME:-default}` in every string of a parsed document. */
+function substituteEnv(value: unknown, path: string[], env: NodeJS.ProcessEnv, file: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined) return v;
+      if (fallback !== undefined) return fallback;
+      throw new AuditlakeError('bad_config', `${file}: ${path.join('.') || '(root)'}: environment variable ${name} is not set`);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, [...path, String(i)], env, file));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...path, k], env, file)]));
+  }
+  return value;
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new AuditlakeError('bad_config', `${file}: not valid YAML: ${errorMessage(err)}`, { cause: err });
+  }
+  const result = configSchema.safeParse(substituteEnv(doc, [], env, file));
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = issue.path.join('.') || '(root)';
+    throw new AuditlakeError('bad_config', `${file}: ${path}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+export function loadConfig(file: string | undefined): Config {
+  if (!file) return DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AuditlakeError('not_found', `--config ${file}: cannot read it (${errorMessage(err)})`, { cause: err });
+  }
+  return parseConfig(text, file);
+}
