@@ -1,34 +1,32 @@
 /**
  * Writes a benchmark input: Event Hubs bodies (`{"records":[...]}`, one per line) of realistic
- * mixed records, varied from our own fixtures (the exact shapes Azure emits) so every record
- * passes the real schemas. Deterministic: the same count gives the same bytes.
+ * mixed records, varied from the benign days of our labelled scenario (a fictional Azure ML
+ * tenant's traffic, in the exact shapes Azure emits) so every record passes the real schemas
+ * and the detectors see a tenant's normal mix rather than an alert storm.
+ * Deterministic: the same count gives the same bytes.
  */
-import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fixturesDir } from '../src/paths.js';
 import { splitRecords } from '../src/decode/json-splitter.js';
 import { normalizeRecord } from '../src/schema/normalize.js';
 
-/** Share of each family in a busy ML tenant's diagnostic stream. */
-const MIX: [string, number][] = [['storage', 0.5], ['keyvault', 0.25], ['activity', 0.1], ['signin', 0.08], ['aml', 0.04], ['entra', 0.03]];
 const RECORDS_PER_BODY = 50;
+const BENIGN_DAYS = ['day-1.ndjson', 'day-2.ndjson', 'day-3.ndjson', 'day-4.ndjson', 'day-5.ndjson', 'day-6.ndjson', 'day-7.ndjson'];
 
-function templates(family: string): Record<string, unknown>[] {
-  const dir = join(fixturesDir, family);
+/** The scenario's benign records, in time order: the templates the benchmark varies. */
+function templates(): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  for (const f of readdirSync(dir).sort()) {
-    if (!/\.(json|ndjson)$/.test(f)) continue;
-    const text = readFileSync(join(dir, f), 'utf8');
-    const units = f.endsWith('.ndjson') ? text.split('\n').filter((l) => l.trim()) : [text];
-    for (const u of units) {
-      for (const e of splitRecords(u).elements) {
-        const rec = JSON.parse(e.text);
+  for (const f of BENIGN_DAYS) {
+    for (const line of readFileSync(join(fixturesDir, 'scenarios', 'days', f), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      for (const e of splitRecords(line).elements) {
+        const rec = JSON.parse(e.text) as Record<string, unknown>;
         if (normalizeRecord(rec).ok && typeof rec.time === 'string') out.push(rec);
       }
     }
   }
-  if (out.length === 0) throw new Error(`no usable ${family} fixtures`);
   return out;
 }
 
@@ -48,24 +46,18 @@ const guid = (r: () => number) => `${hex(r, 8)}-${hex(r, 4)}-4${hex(r, 3)}-a${he
 
 export async function generate(path: string, count: number): Promise<{ bytes: number; records: number }> {
   const r = rng(42);
-  const pools = MIX.map(([family, share]) => ({ family, share, templates: templates(family) }));
-  const principals = Array.from({ length: 500 }, () => guid(r));
+  const pool = templates();
   const out = createWriteStream(path);
   const start = Date.UTC(2026, 10, 1);
   let bytes = 0;
   let body: string[] = [];
   for (let i = 0; i < count; i++) {
-    let x = r();
-    const pool = pools.find((p) => (x -= p.share) < 0) ?? pools[0]!;
-    const rec = structuredClone(pool.templates[i % pool.templates.length]!) as Record<string, any>;
+    const rec = structuredClone(pool[i % pool.length]!) as Record<string, any>;
+    // Each copy is a new record: its own time (20 records a second), request id and object.
     rec.time = new Date(start + i * 50 + Math.floor(r() * 1000)).toISOString().replace('Z', '0000Z');
     rec.correlationId = guid(r);
-    const oid = principals[Math.floor(r() * principals.length)]!;
-    if (rec.identity?.claim) rec.identity.claim.oid = oid;
-    if (rec.identity?.requester) rec.identity.requester.objectId = oid;
-    if (rec.properties && typeof rec.properties === 'object') {
-      if (typeof rec.properties.responseBodySize === 'number') rec.properties.responseBodySize = Math.floor(r() * 5_000_000);
-      if (typeof rec.properties.objectKey === 'string') rec.properties.objectKey = `/mlstore/training-data/shard-${Math.floor(r() * 10000)}.parquet`;
+    if (rec.properties && typeof rec.properties === 'object' && typeof rec.properties.objectKey === 'string') {
+      rec.properties.objectKey = `${rec.properties.objectKey}.${Math.floor(r() * 10000)}`;
     }
     body.push(JSON.stringify(rec));
     if (body.length === RECORDS_PER_BODY || i === count - 1) {

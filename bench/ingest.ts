@@ -87,7 +87,7 @@ const table = [
   ...rows.map(([name, ms, rss, dbBytes]) => `| ${name} | ${(ms / 1000).toFixed(1)} | ${fmtInt(rate(ms))} | ${(mb(inputBytes) / (ms / 1000)).toFixed(0)} | ${(rate(ms) / rate(parseMs)).toFixed(2)}× | ${(rate(ms) / rate(readJsonMs)).toFixed(2)}× | ${rss === null ? '' : mb(rss).toFixed(0)} | ${dbBytes === null ? '' : mb(dbBytes).toFixed(0)} | ${dbBytes === null ? '' : `${(inputBytes / dbBytes).toFixed(1)}×`} |`),
 ];
 writeResults('ingest', [
-  `Input: ${fmtInt(records)} generated records (Event Hubs bodies of 50 mixed records; storage 50%, Key Vault 25%, activity 10%, sign-ins 8%, AML 4%, Entra 3%), ${mb(inputBytes).toFixed(0)} MB of NDJSON.`,
+  `Input: ${fmtInt(records)} generated records (Event Hubs bodies of 50 mixed records, varied from the benign days of fixtures/scenarios: storage, Key Vault, activity, Entra, sign-ins, Azure ML), ${mb(inputBytes).toFixed(0)} MB of NDJSON.`,
   '',
   ...table,
   '',

@@ -3,12 +3,8 @@
  * stage file (read by DuckDB, so the 1.5 KB raw texts never cross a thread again), the rows
  * without their raw text for the detectors, and the rejects.
  */
-import { existsSync, accessSync, constants } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import type { EventRow, RejectRow } from '../schema/event.js';
-import { writeStageFile, type StageFile } from '../store/stage.js';
+import { stagePath, writeStageFile, type StageFile } from '../store/stage.js';
 import { decodeUnit, emptyDecoded, type DecodeLimits, type Unit } from './unit.js';
 
 export interface DecodedBatch {
@@ -22,17 +18,6 @@ export interface DecodedBatch {
   /** Records that repeated another record of the same batch. */
   duplicatesInBatch: number;
 }
-
-/** tmpfs when there is one: stage files are written once and read once, never kept. */
-function stageDir(): string {
-  try {
-    if (existsSync('/dev/shm')) { accessSync('/dev/shm', constants.W_OK); return '/dev/shm'; }
-  } catch { /* fall through */ }
-  return tmpdir();
-}
-
-const dir = stageDir();
-let sequence = 0;
 
 /**
  * Which accepted rows travel back for detection, by lower-case category: `null` keeps all.
@@ -52,7 +37,7 @@ export function decodeBatch(units: readonly Unit[], limits: DecodeLimits, keep: 
   }
   let stage: DecodedBatch['stage'] = null;
   if (unique.length > 0) {
-    const path = join(dir, `auditlake-${process.pid}-${threadId}-${sequence++}.stage`);
+    const path = stagePath('stage');
     stage = { path, rows: unique.length, ...writeStageFile(unique, path) };
   }
   const wanted = keep === null ? null : new Set(keep);

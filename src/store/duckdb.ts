@@ -4,14 +4,22 @@
  * the transaction that stores a batch's rows, rejects, alerts, detector state and source
  * position together — so a crash anywhere loses nothing and duplicates nothing.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBConnection, DuckDBInstance, listValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
-import { readStageSql, stageToEventsSelect, type StageFile } from './stage.js';
+import { readStageSql, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
+
+/** The alert row's fields as `read_json` should type them (times are epoch ms). */
+const ALERT_JSON_COLUMNS = [
+  "alert_id: 'VARCHAR'", "detector_id: 'VARCHAR'", "title: 'VARCHAR'", "severity: 'VARCHAR'", "tactics: 'VARCHAR[]'",
+  "techniques: 'VARCHAR[]'", "time_generated: 'DOUBLE'", "first_event_time: 'DOUBLE'", "last_event_time: 'DOUBLE'",
+  "principal_id: 'VARCHAR'", "principal_name: 'VARCHAR'", "app_id: 'VARCHAR'", "caller_ip: 'VARCHAR'", "resource_id: 'VARCHAR'",
+  "event_count: 'BIGINT'", "evidence: 'JSON'", "description: 'VARCHAR'", "remediation: 'VARCHAR'",
+].join(', ');
 
 export interface Checkpoint {
   source: string;
@@ -179,16 +187,24 @@ export class Store {
     }
   }
 
+  /**
+   * One statement for all of a batch's alerts (an alert storm can be thousands): the latest
+   * version of each, as NDJSON read by DuckDB. Row-by-row upserts of that many rows in one
+   * transaction ran DuckDB out of memory here.
+   */
   private async upsertAlerts(alerts: AlertRow[]): Promise<void> {
-    const stmt = await this.conn.prepare(`INSERT OR REPLACE INTO alerts VALUES ($1, $2, $3, $4, $5, $6,
-      to_timestamp($7 / 1000.0), to_timestamp($8 / 1000.0), to_timestamp($9 / 1000.0), $10, $11, $12, $13, $14, $15, $16, $17, $18)`);
-    for (const a of alerts) {
-      stmt.bind([
-        a.alert_id, a.detector_id, a.title, a.severity, listValue(a.tactics), listValue(a.techniques),
-        a.time_generated, a.first_event_time, a.last_event_time, a.principal_id, a.principal_name, a.app_id,
-        a.caller_ip, a.resource_id, a.event_count, JSON.stringify(a.evidence), a.description, a.remediation,
-      ]);
-      await stmt.run();
+    const latest = new Map<string, AlertRow>();
+    for (const a of alerts) latest.set(a.alert_id, a);
+    const path = stagePath('alerts');
+    writeFileSync(path, [...latest.values()].map((a) => JSON.stringify(a)).join('\n'));
+    try {
+      await this.conn.run(`INSERT OR REPLACE INTO alerts
+        SELECT alert_id, detector_id, title, severity, tactics, techniques,
+               to_timestamp(time_generated / 1000.0), to_timestamp(first_event_time / 1000.0), to_timestamp(last_event_time / 1000.0),
+               principal_id, principal_name, app_id, caller_ip, resource_id, event_count, evidence, description, remediation
+        FROM read_json('${path}', format = 'newline_delimited', maximum_object_size = 67108864, columns = {${ALERT_JSON_COLUMNS}})`);
+    } finally {
+      rmSync(path, { force: true });
     }
   }
 

@@ -7,13 +7,32 @@
  * U+001E, and every control character is replaced in text fields. `raw` is compact JSON, which
  * cannot hold a raw control character, so it goes through untouched.
  */
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { EVENT_COLUMNS, type EventRow } from '../schema/event.js';
 
 const FIELD = '\x1f';
 const NULL = '\x1e';
 const CONTROL = /[\x00-\x1f]/;
 const CONTROLS = /[\x00-\x1f]/g;
+
+/** tmpfs when there is one: stage files are written once, read once, never kept. */
+function stageDir(): string {
+  try {
+    if (existsSync('/dev/shm')) { accessSync('/dev/shm', constants.W_OK); return '/dev/shm'; }
+  } catch { /* fall through to the temp folder */ }
+  return tmpdir();
+}
+
+const dir = stageDir();
+let sequence = 0;
+
+/** A fresh, unique stage file path for this process and thread. */
+export function stagePath(kind: string): string {
+  return join(dir, `auditlake-${process.pid}-${threadId}-${sequence++}.${kind}`);
+}
 
 /** A written stage file: DuckDB reads it once, then it is deleted. */
 export interface StageFile { path: string; rows: number; minTime: number; maxTime: number; longestLineBytes: number }

@@ -27,7 +27,7 @@ CREATE TABLE events (
   user_agent         VARCHAR,
   tls_version        VARCHAR,
   correlation_id     VARCHAR,
-  details            JSON,
+  details            JSON USING COMPRESSION zstd,  -- facts per family: verbose JSON, compresses ~10x
   -- Audit records are highly repetitive JSON: zstd keeps the file several times smaller than the input.
   raw                VARCHAR USING COMPRESSION zstd
 );
