@@ -99,7 +99,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
    * decoded (up to `commitRows`): DuckDB pays a fixed cost per INSERT, so fewer, larger ones
    * are cheaper, while a slow trickle still commits batch by batch.
    */
-  const commitNext = async (last: boolean) => {
+  const commitNext = async (isLast: () => boolean) => {
     const group = [inflight.shift()!];
     const first = await group[0]!.decoded;
     let rows = first.stage?.rows ?? 0;
@@ -111,7 +111,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     const decoded = await Promise.all(group.map((g) => g.decoded));
     const rejects: RejectRow[] = group.flatMap((g, i) => [...g.batch.rejects, ...decoded[i]!.rejects]);
     const events = decoded.length === 1 ? first.events : decoded.flatMap((d) => d.events);
-    const saveState = (last && inflight.length === 0) || Date.now() - lastSnapshot >= snapshotEveryMs;
+    const saveState = isLast() || Date.now() - lastSnapshot >= snapshotEveryMs;
     const commitStarted = performance.now();
     let detectMs = 0;
     const result = await store.commitBatch(
@@ -129,6 +129,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
       }),
     );
     if (saveState) lastSnapshot = Date.now();
+    stateSaved = saveState || !detection;
     const now = performance.now();
     options.onCommit?.({ rows: result.inserted, sourceToCommitMs: now - group[0]!.sourcedAt, detectMs, commitMs: now - commitStarted });
     summary.batches++;
@@ -144,12 +145,56 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     options.onBatch?.(summary, group[group.length - 1]!.batch);
   };
 
-  try {
-    for await (const batch of source) {
-      decode(batch);
-      if (inflight.length >= decodeAhead) await commitNext(false);
+  // Reading and committing run side by side: while DuckDB commits one group (on its own
+  // threads), the main thread keeps reading and handing batches to the decode workers.
+  let sourceDone = false;
+  let failed = false;
+  /** Whether the detector state in the store reflects every committed batch. */
+  let stateSaved = true;
+  const itemAdded = new Signal();
+  const spaceFreed = new Signal();
+
+  const read = async () => {
+    try {
+      for await (const batch of source) {
+        while (inflight.length >= decodeAhead && !failed) await spaceFreed.wait();
+        if (failed) return;
+        decode(batch);
+        itemAdded.notify();
+      }
+    } finally {
+      sourceDone = true;
+      itemAdded.notify();
     }
-    while (inflight.length > 0) await commitNext(true);
+  };
+
+  const commit = async () => {
+    try {
+      for (;;) {
+        if (inflight.length === 0) {
+          if (sourceDone) return;
+          await itemAdded.wait();
+          continue;
+        }
+        await commitNext(() => sourceDone && inflight.length === 0);
+        spaceFreed.notify();
+      }
+    } catch (err) {
+      failed = true;
+      spaceFreed.notify();
+      throw err;
+    }
+  };
+
+  try {
+    await Promise.all([read(), commit()]);
+    if (detection && !stateSaved) {
+      // The last group was committed before the source said it was done: save the state now.
+      await store.commitBatch({ stages: [], events: [], rejects: [], checkpoints: [] }, () => ({
+        alerts: [],
+        state: { name: DETECTOR_STATE, value: detection.snapshot() },
+      }));
+    }
     return summary;
   } finally {
     // On failure, batches decoded but never committed leave no stage files behind.
@@ -157,6 +202,19 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
       const path = (await decoded.catch(() => null))?.stage?.path;
       if (path) rmSync(path, { force: true });
     }
+  }
+}
+
+/** Wakes whoever waits for the next change (one waiter at a time per signal). */
+class Signal {
+  private waiter: (() => void) | null = null;
+  wait(): Promise<void> {
+    return new Promise((resolve) => { this.waiter = resolve; });
+  }
+  notify(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
   }
 }
 
