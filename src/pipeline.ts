@@ -90,6 +90,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
 
   const decode = (batch: SourceBatch) => {
     const entry: Inflight = { batch, decoded: pool.decode(batch.units), sourcedAt: performance.now() };
+    batch.units = []; // the decoder has its copy; the text need not wait here for the commit
     entry.decoded.then((d) => { entry.ready = d; }, () => undefined);
     inflight.push(entry);
   };
