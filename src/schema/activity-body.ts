@@ -5,6 +5,7 @@
  * goes through `pick` (case-insensitive) and `parseLooseJson`.
  */
 import type { Details } from './event.js';
+import { asObject, type Obj } from './envelope.js';
 import { normalizePrincipalType, parseLooseJson, pick, roleGuid, str } from './fields.js';
 import { builtinRoleName } from './roles.js';
 
@@ -14,11 +15,7 @@ export interface BodyFacts {
   details: Details;
 }
 
-type Obj = Record<string, unknown>;
-
-export function obj(v: unknown): Obj | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
-}
+export const obj = asObject;
 
 /** A body that arrived as a JSON string or already as an object. */
 export function parseBody(v: unknown): Obj | null {

@@ -9,8 +9,9 @@
  */
 import { z } from 'zod';
 import { bodyFacts, obj } from './activity-body.js';
-import { eventTime, principalFromClaims } from './common.js';
+import { principalFromClaims } from './common.js';
 import type { PrincipalType } from './event.js';
+import { envelopeFields } from './envelope.js';
 import { defineFamily } from './family.js';
 import { normalizePrincipalType, normalizeResult, pick, splitResourceId, str, stripPort } from './fields.js';
 
@@ -34,23 +35,13 @@ function withTime(v: unknown): unknown {
 }
 
 const schema = z.preprocess(withTime, z.looseObject({
-  time: eventTime,
-  category: z.unknown().optional(),
-  operationName: z.unknown().optional(),
-  resourceId: z.unknown().optional(),
-  resultType: z.unknown().optional(),
-  resultSignature: z.unknown().optional(),
+  ...envelopeFields,
   status: z.unknown().optional(),
   subStatus: z.unknown().optional(),
-  callerIpAddress: z.unknown().optional(),
   caller: z.unknown().optional(),
-  correlationId: z.unknown().optional(),
-  identity: z.unknown().optional(),
   claims: z.unknown().optional(),
   authorization: z.unknown().optional(),
   httpRequest: z.unknown().optional(),
-  // Non-objects (a `properties` string that was not JSON at all) are ignored, not rejected.
-  properties: z.unknown().optional(),
 }));
 
 type ActivityRecord = z.output<typeof schema>;

@@ -7,29 +7,15 @@
  */
 import { z } from 'zod';
 import type { Details, PrincipalType, Result } from './event.js';
-import { eventTime, principalFromClaims, type Principal } from './common.js';
+import { principalFromClaims, type Principal } from './common.js';
+import { envelopeFields, objectOrEmpty, type Obj } from './envelope.js';
 import { defineFamily } from './family.js';
 import { normalizeResult, num, parseLooseJson, pick, splitResourceId, str, stripPort } from './fields.js';
 
-const schema = z.looseObject({
-  time: eventTime,
-  operationName: z.unknown().optional(),
-  resourceId: z.unknown().optional(),
-  resultType: z.unknown().optional(),
-  resultSignature: z.unknown().optional(),
-  durationMs: z.unknown().optional(),
-  callerIpAddress: z.unknown().optional(),
-  correlationId: z.unknown().optional(),
-  identity: z.unknown().optional(),
-  level: z.unknown().optional(),
-  properties: z.unknown().optional(),
-});
+const schema = z.looseObject({ ...envelopeFields, level: z.unknown().optional() });
 
-type Rec = Record<string, unknown>;
-
-function obj(value: unknown): Rec {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Rec) : {};
-}
+type Rec = Obj;
+const obj = objectOrEmpty;
 
 /** Which property names the target (the thing acted on) comes from, per category prefix. */
 const TARGET_KEYS: ReadonlyArray<readonly [string, readonly string[]]> = [

@@ -4,36 +4,15 @@
  * `properties.initiatedBy.{user|app}` and what changed in `properties.targetResources[]`.
  */
 import { z } from 'zod';
-import { eventTime } from './common.js';
 import type { Details, PrincipalType } from './event.js';
+import { asObject, envelopeFields, withTimeFrom } from './envelope.js';
 import { defineFamily } from './family.js';
 import { normalizeResult, parseLooseJson, pick, roleGuid, splitResourceId, str, stripPort } from './fields.js';
 
-function obj(v: unknown): Record<string, unknown> | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
+const obj = asObject;
 
-/** Falls back to `properties.activityDateTime` when a forwarder dropped the envelope's `time`. */
-function withTime(v: unknown): unknown {
-  const o = obj(v);
-  if (o && o.time === undefined) {
-    const t = pick(o.properties, 'activityDateTime');
-    if (t !== undefined) return { ...o, time: t };
-  }
-  return v;
-}
-
-const schema = z.preprocess(withTime, z.looseObject({
-  time: eventTime,
-  operationName: z.unknown().optional(),
-  resourceId: z.unknown().optional(),
-  resultType: z.unknown().optional(),
-  resultSignature: z.unknown().optional(),
-  callerIpAddress: z.unknown().optional(),
-  correlationId: z.unknown().optional(),
-  identity: z.unknown().optional(),
-  properties: z.unknown().optional(),
-}));
+// A forwarder sometimes drops the envelope's `time`; `properties.activityDateTime` is the same instant.
+const schema = z.preprocess(withTimeFrom('activityDateTime'), z.looseObject(envelopeFields));
 
 type AuditRecord = z.output<typeof schema>;
 type Obj = Record<string, unknown>;

@@ -3,26 +3,16 @@
  * fields every Azure resource log shares are mapped, and `raw` keeps the rest.
  */
 import { z } from 'zod';
-import { eventTime, looseObject, principalFromClaims } from './common.js';
+import { principalFromClaims } from './common.js';
+import { asObject, envelopeFields } from './envelope.js';
 import { defineFamily } from './family.js';
 import { normalizeResult, stripPort, str } from './fields.js';
 
-const schema = z.looseObject({
-  time: eventTime,
-  category: z.unknown().optional(),
-  operationName: z.unknown().optional(),
-  resourceId: z.string().optional(),
-  resultType: z.unknown().optional(),
-  resultSignature: z.unknown().optional(),
-  callerIpAddress: z.string().optional(),
-  correlationId: z.string().optional(),
-  identity: z.unknown().optional(),
-  properties: looseObject.optional(),
-});
+const schema = z.looseObject(envelopeFields);
 
+/** A string, or the `.value` of a `{value, localizedValue}` object. */
 function text(v: unknown): string | null {
-  if (v !== null && typeof v === 'object') return str((v as { value?: unknown }).value);
-  return str(v);
+  return str(asObject(v)?.value ?? v);
 }
 
 export const genericFamily = defineFamily({
@@ -30,20 +20,17 @@ export const genericFamily = defineFamily({
   categories: [],
   schema,
   toEvent(r, category) {
-    const identity = r.identity;
-    const claims = identity !== null && typeof identity === 'object'
-      ? ((identity as Record<string, unknown>).claim ?? (identity as Record<string, unknown>).claims)
-      : undefined;
+    const identity = asObject(r.identity);
     return {
       time: r.time,
       category,
       operation: text(r.operationName) ?? 'unknown',
       result: normalizeResult(text(r.resultType)),
       status_code: text(r.resultSignature),
-      ...principalFromClaims(claims),
+      ...principalFromClaims(identity?.claim ?? identity?.claims),
       auth_type: null,
       caller_ip: stripPort(r.callerIpAddress),
-      resource_id: r.resourceId ?? null,
+      resource_id: str(r.resourceId),
       target: null,
       role_definition_id: null,
       bytes_out: null,

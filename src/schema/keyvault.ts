@@ -4,29 +4,15 @@
  */
 import { z } from 'zod';
 import type { Details, Result } from './event.js';
-import { eventTime, principalFromClaims } from './common.js';
+import { principalFromClaims } from './common.js';
+import { envelopeFields, objectOrEmpty, type Obj } from './envelope.js';
 import { defineFamily } from './family.js';
 import { normalizeResult, num, pick, splitResourceId, str, stripPort } from './fields.js';
 
-const schema = z.looseObject({
-  time: eventTime,
-  operationName: z.unknown().optional(),
-  resourceId: z.unknown().optional(),
-  resultType: z.unknown().optional(),
-  resultSignature: z.unknown().optional(),
-  durationMs: z.unknown().optional(),
-  callerIpAddress: z.unknown().optional(),
-  correlationId: z.unknown().optional(),
-  identity: z.unknown().optional(),
-  properties: z.unknown().optional(),
-});
+const schema = z.looseObject(envelopeFields);
 
-type Rec = Record<string, unknown>;
-
-/** An object field, or an empty one: a malformed `properties` must not cost us the record. */
-function obj(value: unknown): Rec {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Rec) : {};
-}
+type Rec = Obj;
+const obj = objectOrEmpty;
 
 function bool(value: unknown): boolean | null {
   if (typeof value === 'boolean') return value;

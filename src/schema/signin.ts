@@ -4,37 +4,17 @@
  * (`userId` for users, `servicePrincipalId` for apps and managed identities).
  */
 import { z } from 'zod';
-import { eventTime } from './common.js';
 import type { Details, PrincipalType } from './event.js';
+import { asObject, envelopeFields, withTimeFrom } from './envelope.js';
 import { defineFamily } from './family.js';
 import { normalizeResult, num, pick, splitResourceId, str, stripPort } from './fields.js';
 
-function obj(v: unknown): Record<string, unknown> | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
+const obj = asObject;
 
 export const SIGNIN_CATEGORIES = ['SignInLogs', 'NonInteractiveUserSignInLogs', 'ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs'] as const;
 
-/** Falls back to `properties.createdDateTime` when a forwarder dropped the envelope's `time`. */
-function withTime(v: unknown): unknown {
-  const o = obj(v);
-  if (o && o.time === undefined) {
-    const t = pick(o.properties, 'createdDateTime');
-    if (t !== undefined) return { ...o, time: t };
-  }
-  return v;
-}
-
-const schema = z.preprocess(withTime, z.looseObject({
-  time: eventTime,
-  operationName: z.unknown().optional(),
-  resourceId: z.unknown().optional(),
-  resultType: z.unknown().optional(),
-  callerIpAddress: z.unknown().optional(),
-  correlationId: z.unknown().optional(),
-  identity: z.unknown().optional(),
-  properties: z.unknown().optional(),
-}));
+// A forwarder sometimes drops the envelope's `time`; `properties.createdDateTime` is the same instant.
+const schema = z.preprocess(withTimeFrom('createdDateTime'), z.looseObject(envelopeFields));
 
 type SignInRecord = z.output<typeof schema>;
 

@@ -4,31 +4,19 @@
  */
 import { z } from 'zod';
 import type { Details, PrincipalType, Result } from './event.js';
-import { eventTime } from './common.js';
+import { envelopeFields, objectOrEmpty } from './envelope.js';
 import { defineFamily } from './family.js';
 import { normalizeAuthType, normalizeResult, num, pick, splitResourceId, str, stripPort } from './fields.js';
 
 const schema = z.looseObject({
-  time: eventTime,
-  operationName: z.unknown().optional(),
-  resourceId: z.unknown().optional(),
+  ...envelopeFields,
   statusCode: z.unknown().optional(),
   statusText: z.unknown().optional(),
-  durationMs: z.unknown().optional(),
-  callerIpAddress: z.unknown().optional(),
-  correlationId: z.unknown().optional(),
-  identity: z.unknown().optional(),
-  properties: z.unknown().optional(),
   uri: z.unknown().optional(),
   protocol: z.unknown().optional(),
 });
 
-type Rec = Record<string, unknown>;
-
-/** An object field, or an empty one: a malformed `properties` must not cost us the record. */
-function obj(value: unknown): Rec {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Rec) : {};
-}
+const obj = objectOrEmpty;
 
 /**
  * What a detector may know of a URI without its secrets: host and path, whether it carries a
