@@ -27,7 +27,7 @@ const db = join(dataDir, 'latency.duckdb');
 rmSync(db, { force: true });
 rmSync(`${db}.wal`, { force: true });
 
-const store = await Store.open(db);
+const store = await Store.open(db, { threads: 1 });
 const detectors = await enabledDetectors();
 const pool = new DecodePool({ maxRecordBytes: 1 << 20 }, 1, detectionCategories(detectors));
 const detection = await openDetection(store, detectors);

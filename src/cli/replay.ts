@@ -44,7 +44,8 @@ export async function replay(paths: string[], opts: ReplayOptions): Promise<Summ
   const config = loadConfig(opts.config);
   const files = listInputFiles(paths); // fails before anything is opened when a path is wrong
   const db = resolveDb(opts.db, config.db);
-  const store = await Store.open(db);
+  // One DuckDB thread: the decode workers have the other cores, and a second thread only contends.
+  const store = await Store.open(db, { threads: 1 });
   const detectors = opts.detect ? await enabledDetectors(config.detectors.disabled) : [];
   const limits = { maxRecordBytes: opts.maxRecordBytes ?? config.replay.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes };
   const pool = new DecodePool(limits, opts.workers ?? config.replay.workers ?? defaultWorkers(), detectionCategories(detectors));
