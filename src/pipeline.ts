@@ -63,14 +63,15 @@ export function emptySummary(): Summary {
  */
 export async function resumeDetection(store: Store, detection: Detection, stateSavedAt: number): Promise<number> {
   let caughtUp = 0;
-  const pending: EventRow[] = [];
+  // Chunk by chunk, keeping only the latest version of each alert: the backlog can be millions of events.
+  const alerts = new Map<string, AlertRow>();
   for await (const rows of store.eventsAfter(stateSavedAt)) {
-    pending.push(...rows);
+    for (const a of detection.process(rows)) alerts.set(a.alert_id, a);
     caughtUp += rows.length;
   }
-  if (pending.length > 0) {
+  if (caughtUp > 0) {
     await store.commitBatch({ stages: [], events: [], rejects: [], checkpoints: [] }, () => ({
-      alerts: detection.process(pending),
+      alerts: [...alerts.values()],
       state: { name: DETECTOR_STATE, value: detection.snapshot() },
     }));
   }

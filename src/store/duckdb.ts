@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
@@ -93,6 +93,8 @@ export class Store {
     else config.checkpoint_threshold = WAL_CHECKPOINT_THRESHOLD;
     let instance: DuckDBInstance;
     try {
+      // Loaded on first open: commands that never touch a database (--help, detectors) start faster.
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       instance = await DuckDBInstance.create(path, config);
     } catch (err) {
       const msg = errorMessage(err);
@@ -214,9 +216,10 @@ export class Store {
     return row ? { value: String(row[0]), ingestedAt: Number(row[1]) } : null;
   }
 
-  /** Events committed after `ingestedAt`, in commit then event-time order, a chunk at a time. */
+  /** Events committed after `ingestedAt` (without `raw`), in commit then event-time order, a chunk at a time. */
   async *eventsAfter(ingestedAt: number): AsyncGenerator<EventRow[]> {
-    const cols = EVENT_COLUMNS.map(([name, type]) => (type === 'TIMESTAMPTZ' ? `epoch_ms(${name}) AS ${name}` : type === 'JSON' ? `CAST(${name} AS VARCHAR) AS ${name}` : name));
+    // Detectors never read `raw`: leave the largest column on disk.
+    const cols = EVENT_COLUMNS.map(([name, type]) => (name === 'raw' ? `'' AS raw` : type === 'TIMESTAMPTZ' ? `epoch_ms(${name}) AS ${name}` : type === 'JSON' ? `CAST(${name} AS VARCHAR) AS ${name}` : name));
     const result = await this.conn.stream(`SELECT ${cols.join(', ')} FROM events WHERE ingested_at > to_timestamp($1 / 1000.0) ORDER BY ingested_at, time`, [ingestedAt]);
     const names = EVENT_COLUMNS.map(([n]) => n);
     for (;;) {
