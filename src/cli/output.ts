@@ -1,5 +1,5 @@
 /** Query results as table, CSV, JSON, NDJSON or Arrow IPC (Parquet is written by DuckDB itself). */
-import { Table, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import type { Vector } from 'apache-arrow';
 import type { QueryResult } from '../store/duckdb.js';
 
 export type TextFormat = 'table' | 'csv' | 'json' | 'ndjson';
@@ -59,7 +59,9 @@ function renderTable(names: string[], rows: string[][]): string {
 }
 
 /** Arrow IPC stream: numbers stay numbers, times become epoch-ms timestamps, the rest text. */
-export function renderArrow(result: QueryResult): Uint8Array {
+export async function renderArrow(result: QueryResult): Promise<Uint8Array> {
+  // Loaded only for this format: apache-arrow costs every other command ~0.2 s of start-up.
+  const { Table, tableToIPC, vectorFromArray } = await import('apache-arrow');
   const columns: Record<string, Vector> = {};
   result.columns.forEach((c, i) => {
     const values = result.rows.map((r) => r[i]);

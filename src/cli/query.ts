@@ -85,7 +85,7 @@ async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryO
       return;
     }
     const result = await store.query(body, params);
-    const output = opts.format === 'arrow' ? renderArrow(result) : renderText(result, opts.format as TextFormat);
+    const output = opts.format === 'arrow' ? await renderArrow(result) : renderText(result, opts.format as TextFormat);
     if (opts.out) writeFileSync(opts.out, output);
     else if (opts.format === 'arrow' && process.stdout.isTTY) throw new AuditlakeError('bad_argument', '--format arrow is binary: give --out FILE or pipe it');
     else process.stdout.write(output);
