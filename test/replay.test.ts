@@ -165,6 +165,16 @@ describe('auditlake replay', () => {
     expect(everything).toContain('AccountKey=REDACTED');
   });
 
+  it('prints JSON columns nested in --format json, so details can be read without a second parse', () => {
+    const file = writeFile(tmp.dir, 'nested.ndjson', JSON.stringify(storageRecord(70)));
+    const db = freshDb();
+    replay(db, [file]);
+    const [row] = queryJson(db, 'SELECT details, raw FROM events');
+    expect(typeof row!.details).toBe('object');
+    expect((row!.details as Record<string, unknown>).account_name).toBe('stfabrikamml01');
+    expect(typeof row!.raw).toBe('string'); // raw is text, as received
+  });
+
   it('records the source position with the rows it covers', () => {
     const file = writeFile(tmp.dir, 'positions.ndjson', [1, 2, 3].map((n) => JSON.stringify(storageRecord(50 + n))).join('\n'));
     const db = freshDb();

@@ -21,11 +21,12 @@ function cellText(v: unknown): string {
 
 export function renderText(result: QueryResult, format: TextFormat): string {
   const names = result.columns.map((c) => c.name);
+  const json = result.columns.map((c) => c.type === 'JSON');
   switch (format) {
     case 'json':
-      return `${JSON.stringify(result.rows.map((r) => rowObject(names, r)), null, 2)}\n`;
+      return `${JSON.stringify(result.rows.map((r) => rowObject(names, json, r)), null, 2)}\n`;
     case 'ndjson':
-      return result.rows.map((r) => `${JSON.stringify(rowObject(names, r))}\n`).join('');
+      return result.rows.map((r) => `${JSON.stringify(rowObject(names, json, r))}\n`).join('');
     case 'csv':
       return [names, ...result.rows.map((r) => r.map(cellText))].map((cells) => `${cells.map(csvCell).join(',')}\r\n`).join('');
     case 'table':
@@ -33,10 +34,22 @@ export function renderText(result: QueryResult, format: TextFormat): string {
   }
 }
 
-function rowObject(names: string[], row: unknown[]): Record<string, unknown> {
+/** A row as an object; JSON columns (`details`, `evidence`) nest as JSON rather than as strings. */
+function rowObject(names: string[], json: boolean[], row: unknown[]): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  names.forEach((n, i) => { o[n] = plain(row[i]) ?? null; });
+  names.forEach((n, i) => {
+    const v = row[i];
+    o[n] = json[i] && typeof v === 'string' ? parseOr(v) : (plain(v) ?? null);
+  });
   return o;
+}
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function csvCell(s: string): string {

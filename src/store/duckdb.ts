@@ -244,7 +244,8 @@ export class Store {
     try {
       const reader = Object.keys(params).length > 0 ? await this.conn.runAndReadAll(sql, params) : await this.conn.runAndReadAll(sql);
       return {
-        columns: reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() })),
+        // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values.
+        columns: reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i]!.alias ?? reader.columnTypes()[i]!.toString() })),
         rows: reader.getRowsJS() as unknown[][],
       };
     } catch (err) {
