@@ -69,8 +69,12 @@ function insertFromStage(files: readonly StageFile[]): string {
     WHERE NOT EXISTS (SELECT 1 FROM events e
       WHERE e.time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0) AND e.event_id = s.event_id)`;
 }
-/** A WAL larger than this is folded into the file; long runs also CHECKPOINT on a timer. */
-const WAL_CHECKPOINT_THRESHOLD = '64MB';
+/**
+ * A WAL larger than this is folded into the file. Each checkpoint re-compresses the open row
+ * group, so frequent ones cost: 256 MB instead of 64 MB measured 25–50 % faster replay, lower
+ * RSS, and half the worst commit stall (bench/latency).
+ */
+const WAL_CHECKPOINT_THRESHOLD = '256MB';
 
 export class Store {
   private lastIngestedAt = 0;
