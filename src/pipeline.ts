@@ -189,7 +189,11 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
   };
 
   try {
-    await Promise.all([read(), commit()]);
+    // Both sides settle before anything is cleaned up or reported: a source that fails still
+    // has what it read committed (its position is with it), and no commit runs after we return.
+    const [readResult, commitResult] = await Promise.allSettled([read(), commit()]);
+    if (commitResult.status === 'rejected') throw commitResult.reason;
+    if (readResult.status === 'rejected') throw readResult.reason;
     if (detection && !stateSaved) {
       // The last group was committed before the source said it was done: save the state now.
       await store.commitBatch({ stages: [], events: [], rejects: [], checkpoints: [] }, () => ({

@@ -1,0 +1,81 @@
+/**
+ * The batch loop on a real DuckDB file, with the real decoder and engine: group commits,
+ * positions, the detector state saved with the last batch, and nothing left behind on failure.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DecodePool } from './decode/pool.js';
+import { createEngine } from './detectors/engine.js';
+import { DETECTOR_STATE, runPipeline } from './pipeline.js';
+import type { SourceBatch } from './sources/source.js';
+import { stagePath } from './store/stage.js';
+import { Store } from './store/duckdb.js';
+
+const dirs: string[] = [];
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+async function openStore(): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'auditlake-pipeline-'));
+  dirs.push(dir);
+  return Store.open(join(dir, 'p.duckdb'));
+}
+
+const template = JSON.parse(readFileSync('fixtures/storage/blob.ndjson', 'utf8').split('\n')[0]!) as Record<string, unknown>;
+
+/** `count` batches of `perBatch` distinct Storage records, each batch carrying its position. */
+async function* batches(count: number, perBatch: number, failAfter = Infinity): AsyncGenerator<SourceBatch> {
+  for (let b = 0; b < count; b++) {
+    if (b >= failAfter) throw new Error('source lost its connection');
+    const units = Array.from({ length: perBatch }, (_, i) => ({
+      text: JSON.stringify({ ...template, correlationId: `c-${b}-${i}`, time: new Date(Date.UTC(2025, 10, 14, 5) + (b * perBatch + i) * 1000).toISOString() }),
+      source: 'test:hub',
+      where: `offset ${b * perBatch + i}`,
+    }));
+    yield { units, rejects: [], checkpoints: [{ source: 'test:hub', partition: '0', position: String((b + 1) * perBatch) }] };
+  }
+}
+
+const stageFilesOfThisProcess = () => readdirSync(dirname(stagePath('probe'))).filter((f) => f.startsWith(`auditlake-${process.pid}-`));
+
+describe('runPipeline', () => {
+  it('commits decoded batches in groups and stores every record once, with the last position', async () => {
+    const store = await openStore();
+    const commits: number[] = [];
+    const summary = await runPipeline(batches(30, 50), store, {
+      pool: new DecodePool({ maxRecordBytes: 1 << 20 }, 0),
+      commitRows: 400,
+      onCommit: (t) => commits.push(t.rows),
+    });
+    expect(summary).toMatchObject({ read: 1500, stored: 1500, duplicates: 0, rejected: 0 });
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(1500);
+    expect(commits.length).toBeLessThan(30); // grouped, not one commit per batch
+    expect(await store.checkpoints()).toEqual([{ source: 'test:hub', partition: '0', position: '1500' }]);
+    const again = await runPipeline(batches(30, 50), store, { pool: new DecodePool({ maxRecordBytes: 1 << 20 }, 0) });
+    expect(again).toMatchObject({ stored: 0, duplicates: 1500 });
+    store.close();
+  });
+
+  it('saves the detector state with the last batch', async () => {
+    const store = await openStore();
+    const engine = createEngine();
+    await runPipeline(batches(3, 20), store, { pool: new DecodePool({ maxRecordBytes: 1 << 20 }, 0), detection: engine, snapshotEveryMs: 3_600_000 });
+    const saved = await store.loadState(DETECTOR_STATE);
+    expect(saved).not.toBeNull();
+    expect(JSON.parse(saved!.value).events).toBe(60);
+    store.close();
+  });
+
+  it('fails with the source\'s error after committing what it had read, and leaves no stage file behind', async () => {
+    const store = await openStore();
+    const before = stageFilesOfThisProcess().length;
+    await expect(runPipeline(batches(10, 50, 6), store, { pool: new DecodePool({ maxRecordBytes: 1 << 20 }, 0), decodeAhead: 3 }))
+      .rejects.toThrow('source lost its connection');
+    expect(stageFilesOfThisProcess().length).toBe(before);
+    // The six batches read before the failure are stored, with their position.
+    expect(await store.checkpoints()).toEqual([{ source: 'test:hub', partition: '0', position: '300' }]);
+    expect(Number((await store.query('SELECT count(*) FROM events')).rows[0]![0])).toBe(300);
+    store.close();
+  });
+});
