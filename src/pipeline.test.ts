@@ -2,7 +2,7 @@
  * The batch loop on a real DuckDB file, with the real decoder and engine: group commits,
  * positions, the detector state saved with the last batch, and nothing left behind on failure.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,5 +77,24 @@ describe('runPipeline', () => {
     expect(await store.checkpoints()).toEqual([{ source: 'test:hub', partition: '0', position: '300' }]);
     expect(Number((await store.query('SELECT count(*) FROM events')).rows[0]![0])).toBe(300);
     store.close();
+  });
+});
+
+describe('stage files of dead processes', () => {
+  it('are removed when a writer opens a store; live processes keep theirs', async () => {
+    const dir = dirname(stagePath('probe'));
+    const dead = join(dir, 'auditlake-999999999-1-0.stage'); // no such pid
+    const live = join(dir, `auditlake-${process.ppid}-1-0.stage`);
+    writeFileSync(dead, 'x');
+    writeFileSync(live, 'x');
+    try {
+      const store = await openStore();
+      store.close();
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      rmSync(live, { force: true });
+      rmSync(dead, { force: true });
+    }
   });
 });

@@ -11,7 +11,7 @@ import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
-import { readStageSql, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
+import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
 
 /** The alert row's fields as `read_json` should type them (times are epoch ms). */
 const ALERT_JSON_COLUMNS = [
@@ -109,7 +109,10 @@ export class Store {
     // Times print in UTC whatever the host's zone (ICU is linked in, but only settable once loaded).
     await conn.run("SET TimeZone = 'UTC'");
     const store = new Store(path, instance, conn, Boolean(options.readOnly));
-    if (!options.readOnly) await store.migrate();
+    if (!options.readOnly) {
+      await store.migrate();
+      removeOrphanStageFiles();
+    }
     return store;
   }
 

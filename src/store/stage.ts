@@ -7,7 +7,7 @@
  * U+001E, and every control character is replaced in text fields. `raw` is compact JSON, which
  * cannot hold a raw control character, so it goes through untouched.
  */
-import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -32,6 +32,30 @@ let sequence = 0;
 /** A fresh, unique stage file path for this process and thread. */
 export function stagePath(kind: string): string {
   return join(dir, `auditlake-${process.pid}-${threadId}-${sequence++}.${kind}`);
+}
+
+/**
+ * Removes stage files left by processes that died mid-batch (kill -9, OOM): on tmpfs they
+ * would hold memory until reboot. Files of live processes are theirs to delete.
+ */
+export function removeOrphanStageFiles(): number {
+  let removed = 0;
+  for (const name of readdirSync(dir)) {
+    const m = /^auditlake-(\d+)-\d+-\d+\.\w+$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but someone else's
+  }
 }
 
 /** A written stage file: DuckDB reads it once, then it is deleted. */
