@@ -4,6 +4,7 @@ import { AuditlakeError } from '../errors.js';
 import { alertsCommand } from './alerts.js';
 import { demoCommand } from './demo.js';
 import { detectorsCommand } from './detectors.js';
+import { exportCommand } from './export.js';
 import { queryCommand } from './query.js';
 import { replayCommand } from './replay.js';
 
@@ -18,7 +19,8 @@ export function program(): Command {
     .addCommand(replayCommand())
     .addCommand(queryCommand())
     .addCommand(alertsCommand())
-    .addCommand(detectorsCommand());
+    .addCommand(detectorsCommand())
+    .addCommand(exportCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

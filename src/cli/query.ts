@@ -12,6 +12,7 @@ type Format = (typeof FORMATS)[number];
 
 interface QueryOptions {
   db?: string;
+  parquet?: string;
   format: Format;
   out?: string;
   param: Record<string, string>;
@@ -35,6 +36,7 @@ export function queryCommand(): Command {
       + '  auditlake query --list')
     .argument('[sql-or-name]', 'SQL text or the name of a saved query')
     .addOption(dbOption())
+    .option('--parquet <dir>', 'query an `auditlake export` folder (its events) instead of a database')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
     .option('--param <name=value>', 'bind $name (repeatable)', collectParam, {})
@@ -70,12 +72,15 @@ function resolveSql(arg: string | undefined, file: string | undefined): { sql: s
   return { sql: arg };
 }
 
+async function openDatabase(db: string): Promise<Store> {
+  if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
+  return Store.open(db, { readOnly: true });
+}
+
 async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryOptions): Promise<void> {
   const params = bindParams(sql, opts.param, saved);
-  const db = resolveDb(opts.db);
-  if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
   if (opts.format === 'parquet' && !opts.out) throw new AuditlakeError('bad_argument', '--format parquet needs --out FILE');
-  const store = await Store.open(db, { readOnly: true });
+  const store = opts.parquet ? await Store.overParquet(opts.parquet) : await openDatabase(resolveDb(opts.db));
   try {
     const body = sql.replace(/;\s*$/, '');
     if (opts.format === 'parquet') {

@@ -116,6 +116,44 @@ export class Store {
     return store;
   }
 
+  /**
+   * A read-only view of an `auditlake export` folder: `events` over its Hive-partitioned
+   * Parquet files, in the live table's column order, so the same SQL runs on both.
+   */
+  static async overParquet(dir: string): Promise<Store> {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+    const conn = await instance.connect();
+    await conn.run("SET TimeZone = 'UTC'");
+    const glob = `${dir.replace(/\/+$/, '').replace(/'/g, "''")}/**/*.parquet`;
+    try {
+      await conn.run(`CREATE VIEW events AS SELECT ${EVENT_COLUMNS.map(([n]) => n).join(', ')}
+        FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`);
+      await conn.run('SELECT count(*) FROM events');
+    } catch (err) {
+      conn.closeSync();
+      instance.closeSync();
+      throw new AuditlakeError('not_found', `--parquet ${dir}: no auditlake export there (${errorMessage(err).split('\n')[0]})`, { cause: err });
+    }
+    return new Store(dir, instance, conn, true);
+  }
+
+  /**
+   * Writes events to `dir` as Hive-partitioned Parquet (`category=…/date=YYYY-MM-DD/part-0.parquet`,
+   * zstd). File names are deterministic and rows ordered, so exporting a range again overwrites
+   * its files rather than adding copies. Returns the number of rows written.
+   */
+  async exportParquet(dir: string, sinceMs: number, untilMs: number): Promise<number> {
+    const target = dir.replace(/'/g, "''");
+    const r = await this.conn.run(`COPY (
+        SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events
+        WHERE time >= to_timestamp($since / 1000.0) AND time < to_timestamp($until / 1000.0)
+        ORDER BY time, event_id)
+      TO '${target}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (category, date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part-{i}')`,
+    { since: sinceMs, until: untilMs });
+    return Number(r.rowsChanged);
+  }
+
   private async migrate(): Promise<void> {
     await this.conn.run('CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)');
     const applied = new Set((await this.conn.runAndReadAll('SELECT version FROM schema_migrations')).getRows().map((r) => String(r[0])));
