@@ -125,7 +125,8 @@ export class Store {
     const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
     const conn = await instance.connect();
     await conn.run("SET TimeZone = 'UTC'");
-    const glob = `${dir.replace(/\/+$/, '').replace(/'/g, "''")}/**/*.parquet`;
+    // Only the export's own layout: other Parquet files kept in the folder are not events.
+    const glob = `${dir.replace(/\/+$/, '').replace(/'/g, "''")}/category=*/date=*/*.parquet`;
     try {
       await conn.run(`CREATE VIEW events AS SELECT ${EVENT_COLUMNS.map(([n]) => n).join(', ')}
         FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`);
