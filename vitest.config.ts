@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Generous: CI machines can be several times slower than this one, and a timeout is not a finding.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     // DuckDB and subprocess tests are I/O- and CPU-heavy; two cores here.
     pool: 'forks',
     maxWorkers: 2,

@@ -18,7 +18,7 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-export function runCli(args: string[], { env, input, timeoutMs = 30_000 }: CliOptions = {}): CliResult {
+export function runCli(args: string[], { env, input, timeoutMs = 90_000 }: CliOptions = {}): CliResult {
   const r = spawnSync(process.execPath, [resolve(repoRoot, 'bin/auditlake.js'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
@@ -35,7 +35,7 @@ export function runCli(args: string[], { env, input, timeoutMs = 30_000 }: CliOp
  * runCli without blocking the event loop, so independent invocations can overlap (each one
  * spends most of its ~1 s loading Node modules and DuckDB's native library).
  */
-export function runCliAsync(args: string[], { env, input, timeoutMs = 30_000 }: CliOptions = {}): Promise<CliResult> {
+export function runCliAsync(args: string[], { env, input, timeoutMs = 90_000 }: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [resolve(repoRoot, 'bin/auditlake.js'), ...args], {
       cwd: repoRoot,

@@ -40,13 +40,13 @@ function replayArgs(db: string, paths: string[], detect: boolean): string[] {
 
 /** `auditlake replay --json [--no-detect] --db <path> PATHS...`, returning its summary. */
 export function replay(db: string, paths: string[], { detect = false } = {}): ReplaySummary {
-  return JSON.parse(runCliOk(replayArgs(db, paths, detect), { timeoutMs: 60_000 }).stdout) as ReplaySummary;
+  return JSON.parse(runCliOk(replayArgs(db, paths, detect), { timeoutMs: 150_000 }).stdout) as ReplaySummary;
 }
 
 /** replay in a child process that does not block, so two loads can run at once. */
 export async function replayAsync(db: string, paths: string[], { detect = false } = {}): Promise<ReplaySummary> {
   const args = replayArgs(db, paths, detect);
-  const r = await runCliAsync(args, { timeoutMs: 60_000 });
+  const r = await runCliAsync(args, { timeoutMs: 150_000 });
   if (r.code !== 0) throw new Error(`auditlake ${args.join(' ')} exited ${r.code}\n${r.stderr}${r.stdout}`);
   return JSON.parse(r.stdout) as ReplaySummary;
 }
