@@ -3,7 +3,8 @@
  * inputs written the way they arrive in the wild (bodies, arrays, pretty-printed exports,
  * gzip) and the ways they break.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -191,6 +192,19 @@ describe('auditlake replay', () => {
     expect(r.stdout).toMatch(/stored\s+1/);
     expect(r.stdout).toMatch(/rejected\s+1/);
     expect(r.stdout).toMatch(/1\s+invalid JSON/);
+  });
+
+  // `script` (util-linux) gives the CLI a real terminal, where the progress line appears.
+  it.runIf(existsSync('/usr/bin/script'))('draws a progress line on a terminal, and none when piped', () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ records: [storageRecord(1000 + i)] })).join('\n');
+    const file = writeFile(tmp.dir, 'progress.ndjson', lines);
+    const command = `${process.execPath} bin/auditlake.js replay --no-detect --db ${freshDb()} ${file}`;
+    const tty = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 90_000 });
+    expect(tty.status, tty.stderr).toBe(0);
+    expect(tty.stdout).toMatch(/\d+(\.\d+)? (KB|MB) of \d+(\.\d+)? (KB|MB) \(\d+\.\d%\)\s+[\d,]+ records\s+[\d,]+ records\/s/);
+    expect(tty.stdout).toMatch(/records read\s+3,000/);
+    const piped = runCli(['replay', '--no-detect', '--db', freshDb(), file]);
+    expect(piped.stderr).not.toMatch(/records\/s/);
   });
 
   it('reads --config: the database path from the environment, detectors switched off by family', () => {
