@@ -1,23 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { EventFields } from './event.js';
 import { familyOf, normalizeRecord } from './normalize.js';
+import { fieldsOf, fixtureRecords, type Rec } from './test-support.js';
 
-type Rec = Record<string, unknown>;
+const load = (name: string): Rec[] => fixtureRecords('activity', name);
 
-/** A fixture file's records: an Event Hubs body, an array, or NDJSON. */
-function load(name: string): Rec[] {
-  const text = readFileSync(new URL(`../../fixtures/activity/${name}`, import.meta.url), 'utf8');
-  if (name.endsWith('.ndjson')) return text.trim().split('\n').map((l) => JSON.parse(l) as Rec);
-  const json = JSON.parse(text) as Rec[] | { records: Rec[] };
-  return Array.isArray(json) ? json : json.records;
-}
-
-function fieldsOf(record: unknown): EventFields {
-  const n = normalizeRecord(record);
-  if (!n.ok) throw new Error(n.reason);
-  return n.fields;
-}
 
 const SUB = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const RG = `/subscriptions/${SUB}/resourcegroups/rg-ml-prod`;

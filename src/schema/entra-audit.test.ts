@@ -1,22 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { unquote } from './entra-audit.js';
-import type { EventFields } from './event.js';
 import { normalizeRecord } from './normalize.js';
+import { fieldsOf, fixtureRecords, type Rec } from './test-support.js';
 
-type Rec = Record<string, unknown>;
 
-function text(name: string): string {
-  return readFileSync(new URL(`../../fixtures/entra/${name}`, import.meta.url), 'utf8');
-}
-function fieldsOf(record: unknown): EventFields {
-  const n = normalizeRecord(record);
-  if (!n.ok) throw new Error(n.reason);
-  return n.fields;
-}
-
-const [core, pim] = text('role-membership.ndjson').trim().split('\n').map((l) => JSON.parse(l) as Rec);
-const setting = (JSON.parse(text('pim-settings.json')) as { records: Rec[] }).records[0]!;
+const [core, pim] = fixtureRecords('entra', 'role-membership.ndjson');
+const setting = fixtureRecords('entra', 'pim-settings.json')[0]!;
 const TENANT_RESOURCE = '/tenants/3f2b8c1e-6d4a-4b7e-9a21-5c0e7d9f1a42/providers/microsoft.aadiam';
 const ALICE = 'a1c3e5f7-0b2d-4f6a-8c1e-3a5b7c9d1e2f';
 const GA = '62e90394-69f5-4237-9190-012177145e10';

@@ -1,18 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { EventFields } from './event.js';
 import { parseVaultObjectUri } from './keyvault.js';
 import { normalizeRecord } from './normalize.js';
+import { fieldsOf, fixtureRecords } from './test-support.js';
 
-const records: Record<string, unknown>[] = JSON.parse(
-  readFileSync(new URL('../../fixtures/keyvault/auditevent.json', import.meta.url), 'utf8'),
-).records;
+const records = fixtureRecords('keyvault', 'auditevent.json');
 
-function fieldsOf(record: unknown): EventFields {
-  const n = normalizeRecord(record);
-  if (!n.ok) throw new Error(n.reason);
-  return n.fields;
-}
 const nth = (op: string, i = 0) => records.filter((r) => r.operationName === op)[i]!;
 
 const VAULT = '/subscriptions/5a1f0c7e-3b2d-4e8f-9a61-0c2b7d4e1f90/resourcegroups/rg-fabrikam-ml/providers/microsoft.keyvault/vaults/kv-fabrikam-ml';

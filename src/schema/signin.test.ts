@@ -1,21 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { EventFields } from './event.js';
 import { normalizeRecord } from './normalize.js';
+import { fieldsOf, fixtureRecords, type Rec } from './test-support.js';
 
-type Rec = Record<string, unknown>;
 
-function text(name: string): string {
-  return readFileSync(new URL(`../../fixtures/signin/${name}`, import.meta.url), 'utf8');
-}
-function fieldsOf(record: unknown): EventFields {
-  const n = normalizeRecord(record);
-  if (!n.ok) throw new Error(n.reason);
-  return n.fields;
-}
-
-const [noMfa, risky, spFailure] = (JSON.parse(text('signins.json')) as { records: Rec[] }).records;
-const [managed, nonInteractive] = text('managed-identity-and-noninteractive.ndjson').trim().split('\n').map((l) => JSON.parse(l) as Rec);
+const [noMfa, risky, spFailure] = fixtureRecords('signin', 'signins.json');
+const [managed, nonInteractive] = fixtureRecords('signin', 'managed-identity-and-noninteractive.ndjson');
 const TENANT_RESOURCE = '/tenants/3f2b8c1e-6d4a-4b7e-9a21-5c0e7d9f1a42/providers/microsoft.aadiam';
 const ARM = 'Windows Azure Service Management API';
 

@@ -1,16 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { EventFields } from './event.js';
 import { normalizeRecord } from './normalize.js';
+import { fieldsOf, fixtureRecords } from './test-support.js';
 
-const records: Record<string, unknown>[] = readFileSync(new URL('../../fixtures/storage/blob.ndjson', import.meta.url), 'utf8')
-  .split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+const records = fixtureRecords('storage', 'blob.ndjson');
 
-function fieldsOf(record: unknown): EventFields {
-  const n = normalizeRecord(record);
-  if (!n.ok) throw new Error(n.reason);
-  return n.fields;
-}
 /** The fixture record whose correlationId ends in `nn`. */
 const rec = (nn: string) => records.find((r) => String(r.correlationId).endsWith(`0000${nn}`))!;
 
