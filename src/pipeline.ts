@@ -50,11 +50,10 @@ export interface Summary {
   rejectedByReason: Map<string, number>;
   /** Alerts raised or updated, by id (latest version). */
   alerts: Map<string, AlertRow>;
-  batches: number;
 }
 
 export function emptySummary(): Summary {
-  return { read: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: new Map(), alerts: new Map(), batches: 0 };
+  return { read: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: new Map(), alerts: new Map() };
 }
 
 /**
@@ -136,7 +135,6 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     stateSaved = saveState || !detection;
     const now = performance.now();
     options.onCommit?.({ rows: result.inserted, sourceToCommitMs: now - group[0]!.sourcedAt, detectMs, commitMs: now - commitStarted });
-    summary.batches++;
     summary.read += decoded.reduce((n, d, i) => n + d.records + group[i]!.batch.rejects.length, 0);
     summary.stored += result.inserted;
     summary.duplicates += result.duplicates + decoded.reduce((n, d) => n + d.duplicatesInBatch, 0);

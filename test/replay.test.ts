@@ -201,7 +201,7 @@ describe('auditlake replay', () => {
     const command = `${process.execPath} bin/auditlake.js replay --no-detect --db ${freshDb()} ${file}`;
     const tty = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 90_000 });
     expect(tty.status, tty.stderr).toBe(0);
-    expect(tty.stdout).toMatch(/\d+(\.\d+)? (KB|MB) of \d+(\.\d+)? (KB|MB) \(\d+\.\d%\)\s+[\d,]+ records\s+[\d,]+ records\/s/);
+    expect(tty.stdout).toMatch(/\d+(\.\d+)? (B|KiB|MiB) of \d+(\.\d+)? (KiB|MiB) \(\d+\.\d%\)\s+[\d,]+ records\s+[\d,]+ records\/s/);
     expect(tty.stdout).toMatch(/records read\s+3,000/);
     const piped = runCli(['replay', '--no-detect', '--db', freshDb(), file]);
     expect(piped.stderr).not.toMatch(/records\/s/);

@@ -8,7 +8,8 @@ import { runPipeline, type Summary } from '../pipeline.js';
 import { readFiles, listInputFiles } from '../sources/files.js';
 import type { SourceBatch } from '../sources/source.js';
 import { Store } from '../store/duckdb.js';
-import { dbOption, defaultWorkers, fmt, formatDuration, formatSize, positiveInt, resolveDb } from './common.js';
+import { formatBytes } from '../format.js';
+import { dbOption, defaultWorkers, fmt, formatDuration, positiveInt, resolveDb } from './common.js';
 import { printAlertsBrief } from './alerts-brief.js';
 
 export interface ReplayOptions {
@@ -74,7 +75,7 @@ function progressLine(started: number) {
     const { bytesRead, bytesTotal } = batch.progress;
     const pct = bytesTotal > 0 ? ` (${((100 * bytesRead) / bytesTotal).toFixed(1)}%)` : '';
     const rate = s.read / ((now - started) / 1000);
-    process.stderr.write(`\r\x1b[K${formatSize(bytesRead)} of ${formatSize(bytesTotal)}${pct}  ${fmt(s.read)} records  ${fmt(Math.round(rate))} records/s`);
+    process.stderr.write(`\r\x1b[K${formatBytes(bytesRead)} of ${formatBytes(bytesTotal)}${pct}  ${fmt(s.read)} records  ${fmt(Math.round(rate))} records/s`);
   };
 }
 

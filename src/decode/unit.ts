@@ -3,6 +3,7 @@
  * file) → the rows it holds and the records it refused. Never throws: every failure becomes
  * a reject naming where it came from and why.
  */
+import { formatBytes } from '../format.js';
 import type { EventRow, RejectRow } from '../schema/event.js';
 import { normalizeRecord } from '../schema/normalize.js';
 import { redactSecrets } from '../schema/redact.js';
@@ -46,10 +47,6 @@ export function reject(out: Decoded, unit: Unit, reason: string, text: string): 
 
 export function decodeUnit(unit: Unit, limits: DecodeLimits, out: Decoded): void {
   const text = redactSecrets(unit.text);
-  if (text.length > limits.maxRecordBytes && !looksLikeBody(text)) {
-    reject(out, unit, `record of ${formatBytes(text.length)} exceeds the ${formatBytes(limits.maxRecordBytes)} limit`, text);
-    return;
-  }
   let split;
   try {
     split = splitRecords(text);
@@ -86,14 +83,4 @@ function decodeRecordText(text: string, spaced: boolean, unit: Unit, limits: Dec
   // Pretty-printed input is compacted so the same record hashes the same however it was laid out.
   const compact = spaced ? JSON.stringify(record) : text;
   out.rows.push(toEventRow(normalized.fields, compact, unit.source));
-}
-
-function looksLikeBody(text: string): boolean {
-  return text.trimStart().startsWith('{"records"') || text.trimStart().startsWith('[');
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
 }

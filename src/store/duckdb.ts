@@ -280,11 +280,6 @@ export class Store {
     return r.getRows().map(([source, partition, position]) => ({ source: String(source), partition: String(partition), position: String(position) }));
   }
 
-  /** Folds the WAL into the database file; long-running consumers call this on a timer. */
-  async checkpoint(): Promise<void> {
-    await this.conn.run('CHECKPOINT');
-  }
-
   /** Runs one statement with named parameters (`$name`), bound by DuckDB, never spliced. */
   async query(sql: string, params: Record<string, string | number> = {}): Promise<QueryResult> {
     try {
