@@ -1,14 +1,18 @@
 /**
  * `auditlake.yaml`: validated by zod, with errors that name the key path and what was
  * expected. `${NAME}` is replaced by the environment variable NAME (an unset one is an error,
- * `${NAME:-default}` gives a default), so secrets stay out of the file.
+ * `${NAME:-default}` gives a default), so secrets stay out of the file; `auditlake run` also
+ * replaces `keyvault:https://<vault>.vault.azure.net/secrets/<name>` with the secret's value.
  *
  * Each part has its own schema; later issues add sources and sinks beside these.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { credentialSchema } from './azure/credential.js';
 import { AuditlakeError, errorMessage } from './errors.js';
+import { eventhubsSchema } from './sources/eventhubs.js';
+import { kafkaSchema } from './sources/kafka.js';
 
 const replaySchema = z.strictObject({
   /** Decode worker threads; default one per spare core. */
@@ -21,11 +25,42 @@ const detectorsSchema = z.strictObject({
   disabled: z.array(z.string().min(1)).default([]),
 });
 
+/** What `auditlake run` consumes: each entry one source (an Event Hubs entry may list several hubs). */
+const sourcesSchema = z.strictObject({
+  eventhubs: z.array(eventhubsSchema).default([]),
+  kafka: z.array(kafkaSchema).default([]),
+});
+
+/** The HTTP server of `auditlake run`: health, metrics and read-only SQL, on loopback unless told otherwise. */
+const serverSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks a free port (written to `<db>.server.json` for `auditlake query`). */
+  port: z.int().min(0).max(65535).default(8780),
+  /** Bearer token file, written with mode 0600 when absent; default `<db>.token`. */
+  tokenFile: z.string().min(1).optional(),
+  queryTimeoutSeconds: z.number().min(0.1).max(3600).default(30),
+  maxRows: z.int().min(1).max(10_000_000).default(100_000),
+});
+
+const serviceSchema = z.strictObject({
+  /** Batches waiting for the store before sources are paused. */
+  queueBatches: z.int().min(1).max(1000).default(8),
+  /** On SIGTERM/SIGINT: finish, store and checkpoint within this, else exit anyway (positions are with the data). */
+  shutdownTimeoutSeconds: z.number().min(1).max(600).default(30),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
 export const configSchema = z.strictObject({
   /** The DuckDB file; `--db` and $AUDITLAKE_DB win over it. */
   db: z.string().min(1).optional(),
   replay: replaySchema.default({}),
   detectors: detectorsSchema.default({ disabled: [] }),
+  /** The identity for every Azure API (Event Hubs, Storage, Key Vault references); DefaultAzureCredential when absent. */
+  azure: z.strictObject({ credential: credentialSchema.optional() }).default({}),
+  sources: sourcesSchema.default({ eventhubs: [], kafka: [] }),
+  server: serverSchema.default(serverSchema.parse({})),
+  service: serviceSchema.default(serviceSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -29,12 +29,19 @@ export interface PipelineOptions {
   /** Decoded batches already waiting are committed together up to this many rows. */
   commitRows?: number;
   onBatch?: (summary: Summary, batch: SourceBatch) => void;
+  /** Keep every alert in the summary (replay prints them); a service running for weeks does not. */
+  collectAlerts?: boolean;
   /** Timings of each commit, for benchmarks and metrics. */
   onCommit?: (timing: CommitTiming) => void;
 }
 
 export interface CommitTiming {
+  /** Rows stored (new), and what else the commit held: for metrics. */
   rows: number;
+  records: number;
+  duplicates: number;
+  rejected: number;
+  alerts: AlertRow[];
   /** From the oldest batch of the commit leaving its source to the commit returning. */
   sourceToCommitMs: number;
   /** Detectors' share of the transaction (their alerts are in the table when it commits). */
@@ -132,18 +139,24 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
       }),
     );
     if (saveState) lastSnapshot = Date.now();
+    for (const g of group) await g.batch.ack?.();
     stateSaved = saveState || !detection;
     const now = performance.now();
-    options.onCommit?.({ rows: result.inserted, sourceToCommitMs: now - group[0]!.sourcedAt, detectMs, commitMs: now - commitStarted });
-    summary.read += decoded.reduce((n, d, i) => n + d.records + group[i]!.batch.rejects.length, 0);
+    const records = decoded.reduce((n, d, i) => n + d.records + group[i]!.batch.rejects.length, 0);
+    const duplicates = result.duplicates + decoded.reduce((n, d) => n + d.duplicatesInBatch, 0);
+    options.onCommit?.({
+      rows: result.inserted, records, duplicates, rejected: rejects.length, alerts: result.alerts,
+      sourceToCommitMs: now - group[0]!.sourcedAt, detectMs, commitMs: now - commitStarted,
+    });
+    summary.read += records;
     summary.stored += result.inserted;
-    summary.duplicates += result.duplicates + decoded.reduce((n, d) => n + d.duplicatesInBatch, 0);
+    summary.duplicates += duplicates;
     summary.rejected += rejects.length;
     for (const r of rejects) {
       const key = reasonKind(r.reason);
       summary.rejectedByReason.set(key, (summary.rejectedByReason.get(key) ?? 0) + 1);
     }
-    for (const a of result.alerts) summary.alerts.set(a.alert_id, a);
+    if (options.collectAlerts !== false) for (const a of result.alerts) summary.alerts.set(a.alert_id, a);
     options.onBatch?.(summary, group[group.length - 1]!.batch);
   };
 

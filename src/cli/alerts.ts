@@ -2,41 +2,52 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
-import { Store } from '../store/duckdb.js';
+import { openOrFindServer, queryServer } from '../server/client.js';
 import { dbOption, resolveDb } from './common.js';
 import { parseSince } from './duration.js';
 import { renderText, type TextFormat } from './output.js';
 
 const SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
 
-interface AlertsOptions { db?: string; since: string; format: TextFormat; severity?: string; detector?: string }
+interface AlertsOptions { db?: string; since: string; format: TextFormat; severity?: string; detector?: string; server?: string; tokenFile?: string }
+
+const ALERTS_SQL = `
+  SELECT severity, detector_id, coalesce(principal_name, principal_id, caller_ip) AS principal, caller_ip,
+         regexp_extract(resource_id, '/providers/[^/]+/[^/]+/([^/]+)', 1) AS resource, first_event_time, last_event_time, event_count, title, alert_id
+  FROM alerts
+  WHERE time_generated >= to_timestamp($since / 1000.0)
+    AND list_position(['informational', 'low', 'medium', 'high'], severity) - 1 >= $rank
+    AND ($detector = '' OR detector_id = $detector OR detector_id LIKE $detector || '%')
+  ORDER BY list_position(['informational', 'low', 'medium', 'high'], severity) DESC, last_event_time DESC, alert_id`;
 
 export function alertsCommand(): Command {
   return new Command('alerts')
     .description('List alerts raised (or updated) since a time, most severe and newest first.\n'
-      + 'Times are when auditlake raised them; event times are in first_event_time/last_event_time.')
+      + 'Times are when auditlake raised them; event times are in first_event_time/last_event_time.\n'
+      + 'While `auditlake run` holds the database, they are read through its server (found in <db>.server.json).')
     .addOption(dbOption())
     .option('--since <when>', 'a duration (30m, 24h, 7d) or an ISO-8601 time', '24h')
     .addOption(new Option('--severity <level>', 'only this severity or higher').choices(SEVERITIES))
     .option('--detector <id>', 'only this detector (or a family prefix such as keyvault.)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'ndjson']).default('table'))
+    .option('--server <url>', 'read them from this auditlake server (default: the one serving --db, when its database is held)')
+    .option('--token-file <file>', "the server's bearer token file (default: the one named in <db>.server.json, else <db>.token)")
     .action(async (opts: AlertsOptions) => {
       const db = resolveDb(opts.db);
-      if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
+      if (!opts.server && !existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
       const since = parseSince(opts.since);
       const minRank = opts.severity ? SEVERITIES.indexOf(opts.severity as (typeof SEVERITIES)[number]) : 0;
-      const store = await Store.open(db, { readOnly: true });
-      try {
-        const result = await store.query(`
-          SELECT severity, detector_id, coalesce(principal_name, principal_id, caller_ip) AS principal, caller_ip,
-                 regexp_extract(resource_id, '/providers/[^/]+/[^/]+/([^/]+)', 1) AS resource, first_event_time, last_event_time, event_count, title, alert_id
-          FROM alerts
-          WHERE time_generated >= to_timestamp($since / 1000.0)
-            AND list_position(['informational', 'low', 'medium', 'high'], severity) - 1 >= $rank
-            AND ($detector = '' OR detector_id = $detector OR detector_id LIKE $detector || '%')
-          ORDER BY list_position(['informational', 'low', 'medium', 'high'], severity) DESC, last_event_time DESC, alert_id`,
-          { since, rank: minRank, detector: opts.detector ?? '' });
+      const params = { since, rank: minRank, detector: opts.detector ?? '' };
+      const opened = await openOrFindServer(db, opts);
+      if ('server' in opened) {
+        const result = await queryServer(opened.server, ALERTS_SQL, params);
+        if (result.truncated) process.stderr.write(`auditlake: the server returned only the first ${result.rows.length} alerts (its row limit); narrow --since or --severity\n`);
         process.stdout.write(renderText(result, opts.format));
+        return;
+      }
+      const { store } = opened;
+      try {
+        process.stdout.write(renderText(await store.query(ALERTS_SQL, params), opts.format));
       } finally {
         store.close();
       }

@@ -1,12 +1,15 @@
 /** `auditlake`: one file per command; this one only assembles them and turns errors into exits. */
 import { Command, CommanderError } from 'commander';
 import { AuditlakeError } from '../errors.js';
+import { redactSecrets } from '../schema/redact.js';
 import { alertsCommand } from './alerts.js';
+import { checkpointsCommand } from './checkpoints.js';
 import { demoCommand } from './demo.js';
 import { detectorsCommand } from './detectors.js';
 import { exportCommand } from './export.js';
 import { queryCommand } from './query.js';
 import { replayCommand } from './replay.js';
+import { runCommand } from './run.js';
 
 export function program(): Command {
   return new Command('auditlake')
@@ -17,10 +20,12 @@ export function program(): Command {
     .exitOverride()
     .addCommand(demoCommand())
     .addCommand(replayCommand())
+    .addCommand(runCommand())
     .addCommand(queryCommand())
     .addCommand(alertsCommand())
     .addCommand(detectorsCommand())
-    .addCommand(exportCommand());
+    .addCommand(exportCommand())
+    .addCommand(checkpointsCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -34,7 +39,8 @@ export async function main(argv: string[]): Promise<void> {
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode; // commander already printed it (0 for --help)
   if (err instanceof AuditlakeError) {
-    process.stderr.write(`auditlake: ${err.message}\n`);
+    // Messages can quote what came from Azure SDKs (URIs, connection strings): redact on the way out.
+    process.stderr.write(`auditlake: ${redactSecrets(err.message)}\n`);
     return err.code === 'bad_argument' ? 2 : 1;
   }
   process.stderr.write(`auditlake: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -3,7 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
 import { bindParams, findSavedQuery, listSavedQueries, type SavedQuery } from '../queries.js';
-import { Store } from '../store/duckdb.js';
+import { openOrFindServer, queryServer, type ServerTarget } from '../server/client.js';
+import { Store, type QueryResult } from '../store/duckdb.js';
+import { writeParquet } from '../store/reader.js';
 import { dbOption, resolveDb } from './common.js';
 import { renderArrow, renderText, type TextFormat } from './output.js';
 
@@ -18,6 +20,8 @@ interface QueryOptions {
   param: Record<string, string>;
   file?: string;
   list?: boolean;
+  server?: string;
+  tokenFile?: string;
 }
 
 function collectParam(value: string, acc: Record<string, string>): Record<string, string> {
@@ -33,7 +37,8 @@ export function queryCommand(): Command {
       + 'Examples:\n'
       + "  auditlake query \"SELECT category, count(*) FROM events GROUP BY ALL\"\n"
       + '  auditlake query principal-activity --param principal=alice@contoso.example\n'
-      + '  auditlake query --list')
+      + '  auditlake query --list\n'
+      + 'While `auditlake run` holds the database, statements go through its server (found in <db>.server.json).')
     .argument('[sql-or-name]', 'SQL text or the name of a saved query')
     .addOption(dbOption())
     .option('--parquet <dir>', 'query an `auditlake export` folder (its events) instead of a database')
@@ -42,6 +47,8 @@ export function queryCommand(): Command {
     .option('--param <name=value>', 'bind $name (repeatable)', collectParam, {})
     .option('--file <file>', 'read the SQL from a file')
     .option('--list', 'list the saved queries and their parameters')
+    .option('--server <url>', 'send the statement to this auditlake server (default: the one serving --db, when its database is held)')
+    .option('--token-file <file>', "the server's bearer token file (default: the one named in <db>.server.json, else <db>.token)")
     .action(async (arg: string | undefined, opts: QueryOptions) => {
       if (opts.list) return printList();
       const { sql, saved } = resolveSql(arg, opts.file);
@@ -72,29 +79,46 @@ function resolveSql(arg: string | undefined, file: string | undefined): { sql: s
   return { sql: arg };
 }
 
-async function openDatabase(db: string): Promise<Store> {
-  if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
-  return Store.open(db, { readOnly: true });
-}
-
 async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryOptions): Promise<void> {
   const params = bindParams(sql, opts.param, saved);
   if (opts.format === 'parquet' && !opts.out) throw new AuditlakeError('bad_argument', '--format parquet needs --out FILE');
-  const store = opts.parquet ? await Store.overParquet(opts.parquet) : await openDatabase(resolveDb(opts.db));
+  if (opts.format === 'arrow' && !opts.out && process.stdout.isTTY) throw new AuditlakeError('bad_argument', '--format arrow is binary: give --out FILE or pipe it');
+  const body = sql.replace(/;\s*$/, '');
+  if (opts.parquet) return runLocal(await Store.overParquet(opts.parquet), body, params, opts);
+  const db = resolveDb(opts.db);
+  if (!opts.server && !existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
+  const opened = await openOrFindServer(db, opts);
+  if ('server' in opened) return runRemote(opened.server, body, params, opts);
+  return runLocal(opened.store, body, params, opts);
+}
+
+async function runLocal(store: Store, body: string, params: Record<string, string>, opts: QueryOptions): Promise<void> {
   try {
-    const body = sql.replace(/;\s*$/, '');
     if (opts.format === 'parquet') {
       // Materialise with bound parameters, then let DuckDB write the Parquet file.
       await store.execute(`CREATE TEMP TABLE auditlake_result AS ${body}`, params);
       await store.execute(`COPY auditlake_result TO '${opts.out!.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`);
       return;
     }
-    const result = await store.query(body, params);
-    const output = opts.format === 'arrow' ? await renderArrow(result) : renderText(result, opts.format as TextFormat);
-    if (opts.out) writeFileSync(opts.out, output);
-    else if (opts.format === 'arrow' && process.stdout.isTTY) throw new AuditlakeError('bad_argument', '--format arrow is binary: give --out FILE or pipe it');
-    else process.stdout.write(output);
+    await emit(await store.query(body, params), opts);
   } finally {
     store.close();
   }
+}
+
+/** The same statement and bound values, run by the server of the process holding the database. */
+async function runRemote(server: ServerTarget, body: string, params: Record<string, string>, opts: QueryOptions): Promise<void> {
+  const result = await queryServer(server, body, params);
+  if (result.truncated) {
+    process.stderr.write(`auditlake: the server returned only the first ${result.rows.length} rows (its row limit); narrow the query or add LIMIT\n`);
+  }
+  // The server's process holds the database: this one writes the Parquet file from the rows.
+  if (opts.format === 'parquet') return writeParquet(result.columns, renderText(result, 'ndjson'), opts.out!);
+  await emit(result, opts);
+}
+
+async function emit(result: QueryResult, opts: QueryOptions): Promise<void> {
+  const output = opts.format === 'arrow' ? await renderArrow(result) : renderText(result, opts.format as TextFormat);
+  if (opts.out) writeFileSync(opts.out, output);
+  else process.stdout.write(output);
 }

@@ -11,4 +11,27 @@ export interface SourceBatch {
   checkpoints: Checkpoint[];
   /** Bytes of input consumed so far and in all, when known: for progress lines. */
   progress?: { bytesRead: number; bytesTotal: number; file: string };
+  /**
+   * Called once the transaction holding this batch has committed, in source order: where a
+   * source also keeps its position outside the store (Kafka offsets, blob checkpoints), it
+   * moves it here, after the rows, never before.
+   */
+  ack?: () => Promise<void>;
+}
+
+/** What a long-lived source (Event Hubs, Kafka) is given by `auditlake run`. */
+export interface SourceContext {
+  /** Where batches go; `push` waits while the store is behind (backpressure). */
+  push(batch: SourceBatch): Promise<boolean>;
+  /** Positions committed with the data, by `checkpoints.source`, then partition. */
+  positions: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  log: import('../service/log.js').Logger;
+  credential: () => import('@azure/core-auth').TokenCredential;
+  /** Events behind the newest in a partition, when the source can tell. */
+  reportLag(source: string, partition: string, lag: number): void;
+}
+
+export interface RunningSource {
+  /** Stops fetching; batches already pushed still commit. Resolves once the source's clients are closed. */
+  stop(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
+import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
 import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
 
 /** The alert row's fields as `read_json` should type them (times are epoch ms). */
@@ -307,6 +308,16 @@ export class Store {
   close(): void {
     this.conn.closeSync();
     this.instance.closeSync();
+  }
+
+  /**
+   * Read-only SQL on this open database for the HTTP server (see reader.ts): its own
+   * connections on this instance, so analysts' statements run beside the batch loop's commits.
+   * By default it also turns DuckDB's file access off for the whole instance except the stage
+   * directory, which the batch loop keeps reading (after it, exportParquet fails).
+   */
+  async reader(options?: ReaderOptions): Promise<SqlReader> {
+    return openReader(this.instance, options);
   }
 }
 

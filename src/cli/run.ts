@@ -1,0 +1,101 @@
+/**
+ * `auditlake run --config FILE`: the long-lived consumer. JSON logs on stdout; SIGTERM/SIGINT
+ * finish the batch in hand, store it with its positions and exit within
+ * `service.shutdownTimeoutSeconds` (a second signal exits at once; nothing is lost either way,
+ * since positions are stored with the rows).
+ */
+import { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { AuditlakeError } from '../errors.js';
+import { credentialFrom } from '../azure/credential.js';
+import { resolveSecretReferences } from '../azure/secrets.js';
+import { createLogger } from '../service/log.js';
+import { startService } from '../service/service.js';
+import { dbOption, defaultWorkers, positiveInt, resolveDb } from './common.js';
+
+interface RunOptions { config: string; db?: string; check?: boolean; workers?: number }
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('Consume Event Hubs and Kafka sources into the database, detect, and serve health, metrics and\n'
+      + 'read-only SQL on loopback (see auditlake.yaml: sources, server, service). Logs are JSON lines on stdout.\n'
+      + 'While it runs, `auditlake query` and `auditlake alerts` on the same database go through its server.')
+    .requiredOption('--config <file>', 'auditlake.yaml')
+    .addOption(dbOption())
+    .option('--check', 'validate the configuration and exit')
+    .option('--workers <n>', `decode worker threads (default: ${defaultWorkers()})`, positiveInt('--workers'))
+    .action(async (opts: RunOptions) => {
+      const config = loadConfig(opts.config);
+      const sourceCount = config.sources.eventhubs.length + config.sources.kafka.length;
+      if (sourceCount === 0) throw new AuditlakeError('bad_config', `${opts.config}: sources: no eventhubs or kafka source is configured`);
+      if (opts.check) {
+        process.stdout.write(`${opts.config}: valid. ${describe(config)}\n`);
+        for (const w of connectionStringWarnings(config)) process.stdout.write(`warning: ${w}\n`);
+        return;
+      }
+      await run(config, opts);
+    });
+}
+
+async function run(fileConfig: Config, opts: RunOptions): Promise<void> {
+  const log = createLogger(fileConfig.service.logLevel);
+  for (const w of connectionStringWarnings(fileConfig)) log.warn({}, w);
+  const credential = memo(() => credentialFrom(fileConfig.azure.credential));
+  const config = await resolveSecretReferences(fileConfig, credential());
+  const db = resolveDb(opts.db, config.db);
+  const service = await startService({ config, db, log, credential, workers: opts.workers ?? config.replay.workers ?? defaultWorkers() });
+
+  const timeoutMs = config.service.shutdownTimeoutSeconds * 1000;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'Second signal: exiting now; the next start resumes from the stored positions.');
+      process.exit(130);
+    }
+    setTimeout(() => {
+      log.error({ timeoutSeconds: config.service.shutdownTimeoutSeconds }, 'Shutdown took too long; exiting. The next start resumes from the stored positions.');
+      process.exit(1);
+    }, timeoutMs).unref();
+    void service.stop(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await service.done;
+  } catch (err) {
+    await service.stop('failure');
+    throw err;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  await service.stop('sources ended');
+}
+
+function describe(config: Config): string {
+  const hubs = config.sources.eventhubs.flatMap((e) => e.hubs);
+  const topics = config.sources.kafka.flatMap((k) => k.topics);
+  const parts = [];
+  if (hubs.length > 0) parts.push(`Event Hubs: ${hubs.join(', ')}`);
+  if (topics.length > 0) parts.push(`Kafka topics: ${topics.join(', ')}`);
+  parts.push(config.server.enabled ? `server on ${config.server.host}:${config.server.port}` : 'no server');
+  return `${parts.join('; ')}.`;
+}
+
+/** Keys in a file are accepted, but said out loud: they leak, and unlike managed identities they do not expire. */
+function connectionStringWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  config.sources.eventhubs.forEach((e, i) => {
+    if (e.connectionString) warnings.push(`sources.eventhubs.${i}: a connection string is configured; prefer fullyQualifiedNamespace with a managed identity.`);
+    if (e.checkpoints.store === 'blob' && e.checkpoints.connectionString) warnings.push(`sources.eventhubs.${i}.checkpoints: a storage connection string is configured; prefer containerUrl with a managed identity.`);
+  });
+  config.sources.kafka.forEach((k, i) => {
+    if (k.eventHubsConnectionString) warnings.push(`sources.kafka.${i}: an Event Hubs connection string is configured for the Kafka endpoint; keep it in Key Vault (keyvault: reference).`);
+  });
+  return warnings;
+}
+
+function memo<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}

@@ -1,0 +1,126 @@
+/**
+ * The client side of the server: `auditlake query` and `auditlake alerts` open the database
+ * themselves when they can, and when another process holds it (DuckDB allows one process per
+ * file) they send the statement and its bound parameters to that process's server, found
+ * through `<db>.server.json` or given with --server / --token-file.
+ */
+import { AuditlakeError, errorMessage } from '../errors.js';
+import type { QueryResult } from '../store/duckdb.js';
+import { Store } from '../store/duckdb.js';
+import { defaultTokenFile, readServerInfo, readTokenFile, serverInfoPath } from './discovery.js';
+
+export interface ServerTarget {
+  url: string;
+  tokenFile: string;
+}
+
+export interface RemoteResult extends QueryResult {
+  /** The server's row limit cut the result. */
+  truncated: boolean;
+}
+
+export interface QueryServerOptions {
+  /** Ask for at most this many rows (the server's own limit still applies). */
+  maxRows?: number;
+  /** Give up waiting after this (default 10 min; the server's time limit normally answers first). */
+  timeoutMs?: number;
+}
+
+interface ErrorBody { error?: string; code?: string }
+
+/** Runs `sql` with `params` bound as `$name` by the server's DuckDB. */
+export async function queryServer(
+  target: ServerTarget,
+  sql: string,
+  params: Record<string, string | number | boolean | null> = {},
+  options: QueryServerOptions = {},
+): Promise<RemoteResult> {
+  const token = readTokenFile(target.tokenFile);
+  const endpoint = `${target.url.replace(/\/+$/, '')}/sql`;
+  let res: Response;
+  try {
+    res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ sql, params, ...(options.maxRows ? { maxRows: options.maxRows } : {}) }),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 600_000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    throw new AuditlakeError('store_failed', `cannot reach the auditlake server at ${target.url}: ${errorMessage(cause ?? err)}`, { cause: err });
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let body: ErrorBody = {};
+    try {
+      body = JSON.parse(text) as ErrorBody;
+    } catch { /* not JSON: the status says it */ }
+    const why = body.error ?? `HTTP ${res.status} ${text.slice(0, 200)}`;
+    switch (body.code ?? '') {
+      case 'unauthorized':
+        throw new AuditlakeError('bad_argument', `the server at ${target.url} refused the token in ${target.tokenFile} (is it this server's token file?)`);
+      case 'refused':
+        throw new AuditlakeError('bad_argument', `the server refused the statement: ${why}`);
+      case 'timeout':
+        throw new AuditlakeError('query_failed', `${why} (the server's limit; narrow the query, e.g. by time)`);
+      default:
+        throw new AuditlakeError('query_failed', `query failed on the server at ${target.url}: ${why}`);
+    }
+  }
+  const body = JSON.parse(text) as RemoteResult;
+  return { columns: body.columns, rows: revive(body.columns, body.rows), truncated: body.truncated };
+}
+
+/**
+ * Values as a local query gives them, so every format prints the same: times become Dates
+ * again (Arrow writes them as timestamps) and integers too large for a JSON number BigInts.
+ */
+function revive(columns: QueryResult['columns'], rows: unknown[][]): unknown[][] {
+  const kinds = columns.map((c) => (/^(TIMESTAMP|DATE$)/.test(c.type) ? 'time' : /^U?(BIGINT|HUGEINT)$/.test(c.type) ? 'int' : undefined));
+  if (kinds.every((k) => k === undefined)) return rows;
+  return rows.map((row) => row.map((v, i) => {
+    if (typeof v !== 'string') return v;
+    if (kinds[i] === 'time') {
+      const d = new Date(v);
+      return Number.isNaN(d.getTime()) ? v : d;
+    }
+    return kinds[i] === 'int' && /^-?\d+$/.test(v) ? BigInt(v) : v;
+  }));
+}
+
+export interface ServerChoice {
+  /** --server URL: always go through this server. */
+  server?: string;
+  /** --token-file F: the token for it (default: the one the info file names, else `<db>.token`). */
+  tokenFile?: string;
+}
+
+/** An explicit --server, or the live server of the process holding `db`, or undefined. */
+export function serverTarget(db: string, choice: ServerChoice): ServerTarget | undefined {
+  const info = readServerInfo(db);
+  if (choice.server) return { url: choice.server, tokenFile: choice.tokenFile ?? info?.tokenFile ?? defaultTokenFile(db) };
+  if (!info) return undefined;
+  return { url: info.url, tokenFile: choice.tokenFile ?? info.tokenFile };
+}
+
+/** Store.open failed because another process holds the file's lock. */
+export function isHeldByAnotherProcess(err: unknown): boolean {
+  return err instanceof AuditlakeError && err.code === 'store_failed' && /lock/i.test(err.message);
+}
+
+/**
+ * The database opened read-only, or — with --server, or when another process holds it and
+ * serves it — where to send statements instead.
+ */
+export async function openOrFindServer(db: string, choice: ServerChoice): Promise<{ store: Store } | { server: ServerTarget }> {
+  if (choice.server) return { server: serverTarget(db, choice)! };
+  try {
+    return { store: await Store.open(db, { readOnly: true }) };
+  } catch (err) {
+    if (!isHeldByAnotherProcess(err)) throw err;
+    const server = serverTarget(db, choice);
+    if (server) return { server };
+    throw new AuditlakeError('store_failed',
+      `${errorMessage(err)}\n  and no live auditlake server was found in ${serverInfoPath(db)}: give --server URL --token-file FILE`, { cause: err });
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The HTTP server of `auditlake run`, with what makes it findable: the token file (mode 0600)
+ * and `<db>.server.json`, through which `auditlake query` and `alerts` reach a held database.
+ */
+import type { Config } from '../config.js';
+import { defaultTokenFile, ensureTokenFile, removeServerInfo, writeServerInfo } from '../server/discovery.js';
+import { startServer } from '../server/http.js';
+import type { Metrics } from '../server/metrics.js';
+import type { Store } from '../store/duckdb.js';
+import type { Logger } from './log.js';
+
+export interface LiveServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startLiveServer(options: {
+  config: Config['server'];
+  db: string;
+  store: Store;
+  metrics: Metrics;
+  isReady: () => boolean;
+  log: Logger;
+}): Promise<LiveServer> {
+  const { config, db, store, metrics, isReady, log } = options;
+  const reader = await store.reader();
+  const tokenFile = config.tokenFile ?? defaultTokenFile(db);
+  const token = ensureTokenFile(tokenFile);
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    token,
+    reader,
+    metrics,
+    isReady,
+    limits: { queryTimeoutMs: config.queryTimeoutSeconds * 1000, maxRows: config.maxRows },
+    log,
+  }).catch((err: unknown) => {
+    reader.close();
+    throw err;
+  });
+  writeServerInfo(db, { url: server.url, pid: process.pid, tokenFile });
+  log.info({ url: server.url, tokenFile }, 'Server listening.');
+  return {
+    url: server.url,
+    close: async () => {
+      removeServerInfo(db);
+      await server.close();
+      reader.close();
+    },
+  };
+}

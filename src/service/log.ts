@@ -1,0 +1,34 @@
+/**
+ * Structured JSON logs (pino), one object per line on stdout: sentences with fields
+ * (`log.info({ partition, count }, 'Batch committed.')`). Errors pass through the same
+ * redaction as stored rows, because SDK errors can quote connection strings and SAS URIs.
+ */
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { redactSecrets } from '../schema/redact.js';
+
+export type Logger = PinoLogger;
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Field names whose values never print, wherever they sit in a log object. */
+const SECRET_KEYS = ['connectionString', 'password', 'token', 'clientSecret', 'authorization', 'key', 'sas'];
+
+export function createLogger(level: LogLevel = 'info', destination: NodeJS.WritableStream = process.stdout): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'auditlake' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: SECRET_KEYS.flatMap((k) => [k, `*.${k}`]), censor: 'REDACTED' },
+      serializers: { err: serializeError },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination as DestinationStream,
+  );
+}
+
+function serializeError(err: unknown): { type: string; message: string; code?: string } {
+  if (!(err instanceof Error)) return { type: typeof err, message: redactSecrets(String(err)) };
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, message: redactSecrets(err.message), ...(typeof code === 'string' ? { code } : {}) };
+}

@@ -1,0 +1,118 @@
+/**
+ * `auditlake run` as a value: opens the store, resumes detection, starts the sources and the
+ * HTTP server, and runs the batch loop until stopped. Stopping is ordered so that nothing
+ * pushed is lost: sources stop fetching (batches they were still pushing are refused, and so
+ * delivered again next time), the queue drains through the pipeline, the last batch commits
+ * with its positions, and only then do the server and store close.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import type { Config } from '../config.js';
+import { DecodePool } from '../decode/pool.js';
+import { DEFAULT_LIMITS } from '../decode/unit.js';
+import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
+import { errorMessage } from '../errors.js';
+import { runPipeline, type CommitTiming } from '../pipeline.js';
+import type { RunningSource, SourceContext } from '../sources/source.js';
+import { startSources } from '../sources/index.js';
+import { Store } from '../store/duckdb.js';
+import { BatchQueue } from './batch-queue.js';
+import type { Logger } from './log.js';
+import { startLiveServer, type LiveServer } from './live-server.js';
+import { Metrics } from '../server/metrics.js';
+
+export interface ServiceOptions {
+  config: Config;
+  db: string;
+  log: Logger;
+  credential: () => TokenCredential;
+  workers: number;
+}
+
+export interface Service {
+  /** Settles when the batch loop ends: after `stop()`, or on a failure of the store. */
+  readonly done: Promise<void>;
+  readonly serverUrl: string | undefined;
+  stop(reason: string): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { config, db, log } = options;
+  // Two DuckDB threads: one for the batch loop's commits, one for analysts' queries through the server.
+  const store = await Store.open(db, { threads: 2 });
+  const detectors = await enabledDetectors(config.detectors.disabled);
+  const pool = new DecodePool({ maxRecordBytes: config.replay.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes }, options.workers, detectionCategories(detectors));
+  const metrics = new Metrics();
+  let ready = false;
+  let server: LiveServer | undefined;
+  const running: RunningSource[] = [];
+  const queue = new BatchQueue(config.service.queueBatches);
+  try {
+    const detection = await openDetection(store, detectors);
+    log.info({ db, detectors: detectors.length }, 'Store open, detection resumed.');
+    if (config.server.enabled) server = await startLiveServer({ config: config.server, db, store, metrics, isReady: () => ready, log });
+
+    const ctx: SourceContext = {
+      push: (batch) => queue.push(batch),
+      positions: groupPositions(await store.checkpoints()),
+      log,
+      credential: options.credential,
+      reportLag: (source, partition, lag) => metrics.setLag(source, partition, lag),
+    };
+    const pipeline = runPipeline(queue, store, {
+      pool,
+      detection,
+      collectAlerts: false,
+      // Small look-ahead: a stream wants each batch's alerts soon more than bulk throughput.
+      decodeAhead: 4,
+      onCommit: (t: CommitTiming) => {
+        metrics.recordCommit({ records: t.records, stored: t.rows, duplicates: t.duplicates, rejected: t.rejected, latencyMs: t.sourceToCommitMs });
+        for (const a of t.alerts) metrics.alertRaised(a.severity);
+        if (t.records > 0) log.info({ records: t.records, stored: t.rows, duplicates: t.duplicates, rejected: t.rejected, alerts: t.alerts.length, ms: Math.round(t.sourceToCommitMs) }, 'Batch committed.');
+      },
+    });
+    running.push(...await startSources(config.sources, ctx));
+    ready = true;
+    log.info({ sources: running.length, server: server?.url }, 'Consuming.');
+
+    let stopping: Promise<void> | undefined;
+    const done = pipeline.then(() => undefined);
+    const stop = (reason: string) => (stopping ??= (async () => {
+      ready = false;
+      log.info({ reason }, 'Stopping: finishing the batches in hand.');
+      queue.close();
+      await Promise.allSettled(running.map((s) => s.stop()));
+      queue.end();
+      await done.catch(() => undefined);
+      await close();
+      log.info({}, 'Stopped.');
+    })());
+    const close = async () => {
+      await server?.close();
+      await pool.close();
+      store.close();
+    };
+    // A store failure ends the loop on its own: stop the sources so the process can exit non-zero.
+    done.catch((err: unknown) => {
+      log.error({ err }, 'Batch loop failed; stopping.');
+      void stop(`store failure: ${errorMessage(err)}`);
+    });
+    return { done, serverUrl: server?.url, stop };
+  } catch (err) {
+    queue.end();
+    await Promise.allSettled(running.map((s) => s.stop()));
+    await server?.close();
+    await pool.close();
+    store.close();
+    throw err;
+  }
+}
+
+function groupPositions(rows: Array<{ source: string; partition: string; position: string }>): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const r of rows) {
+    let m = out.get(r.source);
+    if (!m) out.set(r.source, (m = new Map()));
+    m.set(r.partition, r.position);
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+/**
+ * `sources.eventhubs`: diagnostic settings stream into Event Hubs (`insights-logs-<category>`,
+ * `insights-activity-logs`); this reads them with the real EventHubConsumerClient.
+ *
+ * Positions: `local` keeps them only in the `checkpoints` table, committed with the rows — one
+ * instance, every record stored once across crashes. `blob` adds a blob checkpoint store for
+ * several instances sharing a consumer group with partition load balancing; each instance has
+ * its own database and its positions still commit with its rows (see eventhubs-positions.ts).
+ */
+import { EventHubConsumerClient, earliestEventPosition, latestEventPosition, type EventPosition, type ReceivedEventData, type PartitionContext, type Subscription } from '@azure/event-hubs';
+import { z } from 'zod';
+import { AuditlakeError, errorMessage } from '../errors.js';
+import { unitsFromMessages } from './message.js';
+import type { RunningSource, SourceContext } from './source.js';
+import { formatPosition, parsePosition, StoredFirstCheckpointStore, type EventHubsPosition } from './eventhubs-positions.js';
+
+const blobCheckpointsSchema = z.strictObject({
+  store: z.literal('blob'),
+  /** `https://<account>.blob.core.windows.net/<container>` (managed identity), or a connection string + container. */
+  containerUrl: z.url().optional(),
+  connectionString: z.string().min(1).optional(),
+  container: z.string().min(3).optional(),
+  strategy: z.enum(['balanced', 'greedy']).default('greedy'),
+  updateIntervalSeconds: z.number().min(1).max(300).default(10),
+  /** An instance that stops renewing for this long loses its partitions to the others. */
+  ownershipExpirationSeconds: z.number().min(5).max(3600).default(60),
+}).refine((c) => Boolean(c.containerUrl) !== Boolean(c.connectionString && c.container), {
+  message: 'give either containerUrl, or connectionString and container',
+});
+
+export const eventhubsSchema = z.strictObject({
+  /** `<namespace>.servicebus.windows.net`; authenticated with the configured Azure credential. */
+  fullyQualifiedNamespace: z.string().min(1).optional(),
+  /** Accepted, but a managed identity is better: keys leak and do not expire. */
+  connectionString: z.string().min(1).optional(),
+  hubs: z.array(z.string().min(1)).min(1),
+  consumerGroup: z.string().min(1).default('$Default'),
+  /** Where a partition with no stored position starts: a fresh deployment takes what the hub still retains. */
+  startPosition: z.enum(['earliest', 'latest']).default('earliest'),
+  /** Events the client holds ahead per partition: bounds memory (diagnostic bodies run up to 1 MB). */
+  prefetchCount: z.int().min(1).max(5000).default(64),
+  maxBatchSize: z.int().min(1).max(5000).default(32),
+  maxWaitTimeSeconds: z.number().min(0.05).max(60).default(1),
+  checkpoints: z.union([z.strictObject({ store: z.literal('local') }), blobCheckpointsSchema]).default({ store: 'local' }),
+}).refine((c) => Boolean(c.fullyQualifiedNamespace) !== Boolean(c.connectionString), {
+  message: 'give either fullyQualifiedNamespace (with a managed identity or other Azure credential) or connectionString',
+});
+
+export type EventHubsConfig = z.infer<typeof eventhubsSchema>;
+
+/** `sb://host:port/` or `host` → `host`: positions must not depend on the port a test peer got. */
+export function namespaceOf(config: EventHubsConfig): string {
+  if (config.fullyQualifiedNamespace) return config.fullyQualifiedNamespace.replace(/^\w+:\/\//, '').replace(/[:/].*$/, '');
+  const endpoint = /(?:^|;)\s*Endpoint=([^;]+)/i.exec(config.connectionString ?? '')?.[1];
+  if (!endpoint) throw new AuditlakeError('bad_config', 'sources.eventhubs: the connection string has no Endpoint=sb://<namespace>/');
+  return endpoint.replace(/^\w+:\/\//, '').replace(/[:/].*$/, '');
+}
+
+/** The `checkpoints.source` of one hub and consumer group. */
+export function checkpointSource(namespace: string, hub: string, consumerGroup: string): string {
+  return `eventhubs:${namespace}/${hub}/${consumerGroup}`;
+}
+
+export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext): Promise<RunningSource> {
+  const running = await Promise.all(config.hubs.map((hub) => startHub(config, hub, ctx)));
+  return { stop: async () => { await Promise.all(running.map((r) => r.stop())); } };
+}
+
+async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext): Promise<RunningSource> {
+  const namespace = namespaceOf(config);
+  const source = checkpointSource(namespace, hub, config.consumerGroup);
+  const log = ctx.log.child({ source });
+  const stored = new Map<string, EventHubsPosition>();
+  for (const [partition, text] of ctx.positions.get(source) ?? []) {
+    const p = parsePosition(text);
+    if (p) stored.set(partition, p);
+    else log.warn({ partition }, 'Stored position is unreadable; the partition starts at the configured start position.');
+  }
+  const blob = config.checkpoints.store === 'blob' ? await blobStore(config.checkpoints, ctx) : undefined;
+  const clientOptions = {
+    retryOptions: { maxRetries: 6, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000, mode: 1 /* exponential */ },
+    ...(blob ? { loadBalancingOptions: {
+      strategy: blob.strategy,
+      updateIntervalInMs: blob.updateIntervalSeconds * 1000,
+      partitionOwnershipExpirationIntervalInMs: blob.ownershipExpirationSeconds * 1000,
+    } } : {}),
+  };
+  const checkpointStore = blob && new StoredFirstCheckpointStore(blob.store, stored);
+  // One connection string serves every listed hub: its own EntityPath (if any) would contradict the others.
+  const connectionString = config.connectionString?.replace(/;?\s*EntityPath=[^;]*/i, '');
+  const client = connectionString
+    ? (checkpointStore
+      ? new EventHubConsumerClient(config.consumerGroup, connectionString, hub, checkpointStore, clientOptions)
+      : new EventHubConsumerClient(config.consumerGroup, connectionString, hub, clientOptions))
+    : (checkpointStore
+      ? new EventHubConsumerClient(config.consumerGroup, namespace, hub, ctx.credential(), checkpointStore, clientOptions)
+      : new EventHubConsumerClient(config.consumerGroup, namespace, hub, ctx.credential(), clientOptions));
+
+  const fallback = config.startPosition === 'earliest' ? earliestEventPosition : latestEventPosition;
+  let startPosition: EventPosition | Record<string, EventPosition> = fallback;
+  if (!checkpointStore) {
+    // One instance owns every partition: start each where the database says, the rest at the fallback.
+    const ids = await client.getPartitionIds().catch((err: unknown) => {
+      throw new AuditlakeError('source_unavailable', `Event Hub ${hub} on ${namespace}: cannot list partitions: ${errorMessage(err)}`, { cause: err });
+    });
+    startPosition = Object.fromEntries(ids.map((id) => {
+      const p = stored.get(id);
+      return [id, p ? { offset: p.offset, isInclusive: false } : fallback];
+    }));
+  }
+
+  /** Partitions this instance holds now: a released partition's late acks must not move the blob back. */
+  const owned = new Set<string>();
+  const committedSequence = new Map<string, number>();
+  const subscription: Subscription = client.subscribe({
+    processInitialize: async (context) => {
+      owned.add(context.partitionId);
+      log.info({ partition: context.partitionId }, 'Partition claimed.');
+    },
+    processClose: async (reason, context) => {
+      owned.delete(context.partitionId);
+      log.info({ partition: context.partitionId, reason }, 'Partition released.');
+    },
+    processError: async (err, context) => {
+      log.warn({ partition: context.partitionId || undefined, err }, 'Event Hubs error; the client retries.');
+    },
+    processEvents: async (events: ReceivedEventData[], context: PartitionContext) => {
+      const last = events[events.length - 1];
+      if (!last) return;
+      const partition = context.partitionId;
+      const where = `${namespace}/${hub}/${partition}`;
+      const { units, rejects } = unitsFromMessages(
+        events.map((e) => ({ body: e.body as Uint8Array, where: `sequence ${e.sequenceNumber}` })), `eventhubs:${where}`);
+      const position = { offset: String(last.offset), sequenceNumber: last.sequenceNumber };
+      await ctx.push({
+        units,
+        rejects,
+        checkpoints: [{ source, partition, position: formatPosition(position) }],
+        ack: async () => {
+          committedSequence.set(partition, last.sequenceNumber);
+          if (!owned.has(partition)) return;
+          // After the rows: the SDK resumes a restarted pump, and other instances take over, from here.
+          await context.updateCheckpoint(last).catch((err: unknown) => {
+            log.warn({ partition, err }, 'Checkpoint not moved in the checkpoint store; the database has it.');
+          });
+        },
+      });
+    },
+  }, {
+    startPosition,
+    prefetchCount: config.prefetchCount,
+    maxBatchSize: config.maxBatchSize,
+    maxWaitTimeInSeconds: config.maxWaitTimeSeconds,
+    skipParsingBodyAsJson: true,
+  });
+
+  const lagTimer = setInterval(() => void reportLag(), 15_000);
+  lagTimer.unref();
+  async function reportLag(): Promise<void> {
+    for (const partition of owned) {
+      try {
+        const props = await client.getPartitionProperties(partition);
+        const done = committedSequence.get(partition) ?? stored.get(partition)?.sequenceNumber ?? props.beginningSequenceNumber - 1;
+        ctx.reportLag(source, partition, props.isEmpty ? 0 : Math.max(0, props.lastEnqueuedSequenceNumber - done));
+      } catch (err) {
+        log.debug({ partition, err }, 'Partition properties unavailable; lag not updated.');
+      }
+    }
+  }
+  void reportLag();
+  log.info({ consumerGroup: config.consumerGroup, positions: config.checkpoints.store, resumed: stored.size }, 'Event Hubs consumer started.');
+
+  return {
+    stop: async () => {
+      clearInterval(lagTimer);
+      await subscription.close();
+      await client.close();
+      log.info({}, 'Event Hubs consumer stopped.');
+    },
+  };
+}
+
+async function blobStore(config: Extract<EventHubsConfig['checkpoints'], { store: 'blob' }>, ctx: SourceContext) {
+  const { ContainerClient } = await import('@azure/storage-blob');
+  const { BlobCheckpointStore } = await import('@azure/eventhubs-checkpointstore-blob');
+  const container = config.connectionString
+    ? new ContainerClient(config.connectionString, config.container!)
+    : new ContainerClient(config.containerUrl!, ctx.credential());
+  await container.createIfNotExists().catch((err: unknown) => {
+    throw new AuditlakeError('source_unavailable', `blob checkpoint container ${container.containerName}: ${errorMessage(err)}`, { cause: err });
+  });
+  return { ...config, store: new BlobCheckpointStore(container) };
+}

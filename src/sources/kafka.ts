@@ -1,0 +1,172 @@
+/**
+ * `sources.kafka`: any Kafka cluster, or the Event Hubs Kafka endpoint (`eventHubsConnectionString`
+ * sets SASL PLAIN with `$ConnectionString`, TLS and port 9093), read with kafkajs in a consumer group.
+ *
+ * Offsets are committed to the group only after the rows are stored (the batch's `ack`), and the
+ * position is also kept in `checkpoints` with the rows: after a crash between the two, the
+ * consumer seeks to the database's position rather than the group's older one.
+ */
+import { Kafka, logLevel as kafkaLogLevel, type Consumer, type EachBatchPayload, type SASLOptions } from 'kafkajs';
+import { z } from 'zod';
+import { AuditlakeError } from '../errors.js';
+import { unitsFromMessages } from './message.js';
+import type { RunningSource, SourceContext } from './source.js';
+
+export const kafkaSchema = z.strictObject({
+  /** `host:port` of the bootstrap brokers; not needed with eventHubsConnectionString. */
+  brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1).optional(),
+  /** An Event Hubs namespace connection string: its Kafka endpoint is used (TLS, SASL PLAIN, port 9093). */
+  eventHubsConnectionString: z.string().min(1).optional(),
+  topics: z.array(z.string().min(1)).min(1),
+  groupId: z.string().min(1).default('auditlake'),
+  clientId: z.string().min(1).default('auditlake'),
+  /** Where a group with no committed offset starts. */
+  fromBeginning: z.boolean().default(true),
+  ssl: z.boolean().default(false),
+  sasl: z.strictObject({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().min(1),
+    password: z.string().min(1),
+  }).optional(),
+  /** Event Hubs drops connections idle for 240 s: keep the metadata refresh below that. */
+  metadataMaxAgeSeconds: z.number().min(5).max(239).default(180),
+  /** Event Hubs accepts 6–300 s. */
+  sessionTimeoutSeconds: z.number().min(6).max(300).default(30),
+  heartbeatIntervalSeconds: z.number().min(1).max(60).default(3),
+  /** Bytes fetched per partition per request: bounds memory. */
+  maxBytesPerPartition: z.int().min(1024).max(64 << 20).default(1 << 20),
+}).refine((c) => Boolean(c.brokers) !== Boolean(c.eventHubsConnectionString), {
+  message: 'give either brokers or eventHubsConnectionString',
+}).refine((c) => c.heartbeatIntervalSeconds * 3 <= c.sessionTimeoutSeconds, {
+  message: 'heartbeatIntervalSeconds must be at most a third of sessionTimeoutSeconds',
+});
+
+export type KafkaConfig = z.infer<typeof kafkaSchema>;
+
+/** The `checkpoints.source` of one topic read by one group. */
+export function checkpointSource(groupId: string, topic: string): string {
+  return `kafka:${groupId}/${topic}`;
+}
+
+function connection(config: KafkaConfig): { brokers: string[]; ssl: boolean; sasl?: SASLOptions } {
+  if (config.eventHubsConnectionString) {
+    const host = /(?:^|;)\s*Endpoint=sb:\/\/([^/;:]+)/i.exec(config.eventHubsConnectionString)?.[1];
+    if (!host) throw new AuditlakeError('bad_config', 'sources.kafka: eventHubsConnectionString has no Endpoint=sb://<namespace>/');
+    return { brokers: [`${host}:9093`], ssl: true, sasl: { mechanism: 'plain', username: '$ConnectionString', password: config.eventHubsConnectionString } };
+  }
+  const { sasl } = config;
+  return {
+    brokers: config.brokers!,
+    ssl: config.ssl,
+    ...(sasl ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions } : {}),
+  };
+}
+
+export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promise<RunningSource> {
+  const log = ctx.log.child({ source: `kafka:${config.groupId}` });
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    ...connection(config),
+    connectionTimeout: 10_000,
+    requestTimeout: 30_000,
+    // Reconnects back off exponentially from 1 s; kafkajs restarts the consumer after a crash.
+    retry: { initialRetryTime: 1000, maxRetryTime: 30_000, retries: 8 },
+    logLevel: kafkaLogLevel.DEBUG,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, error } = entry as { message: string; error?: string };
+      log[level === kafkaLogLevel.ERROR ? 'error' : level === kafkaLogLevel.DEBUG ? 'debug' : 'warn']({ kafka: namespace, detail: error }, message);
+    },
+  });
+  const consumer = kafka.consumer({
+    groupId: config.groupId,
+    sessionTimeout: config.sessionTimeoutSeconds * 1000,
+    heartbeatInterval: config.heartbeatIntervalSeconds * 1000,
+    metadataMaxAge: config.metadataMaxAgeSeconds * 1000,
+    maxBytesPerPartition: config.maxBytesPerPartition,
+    retry: { initialRetryTime: 1000, maxRetryTime: 30_000, retries: 8, restartOnFailure: async (err) => {
+      log.warn({ err }, 'Kafka consumer failed; restarting it.');
+      return true;
+    } },
+  });
+  const admin = kafka.admin();
+
+  // On joining the group, partitions whose stored position is ahead of the group's committed
+  // offset (a crash between commit and offset commit) start from the stored one.
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    void seekToStored(payload.memberAssignment).catch((err: unknown) => log.warn({ err }, 'Could not compare stored positions with the group; using the group offsets.'));
+  });
+  async function seekToStored(assignment: Record<string, number[]>): Promise<void> {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const stored = ctx.positions.get(checkpointSource(config.groupId, topic));
+      if (!stored || partitions.length === 0) continue;
+      const [committed] = await admin.fetchOffsets({ groupId: config.groupId, topics: [topic] });
+      for (const partition of partitions) {
+        const own = stored.get(String(partition));
+        const group = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+        if (own !== undefined && BigInt(own) > BigInt(group)) {
+          log.info({ topic, partition, offset: own, groupOffset: group }, 'Resuming from the stored position, ahead of the group offset.');
+          consumer.seek({ topic, partition, offset: own });
+        }
+      }
+    }
+  }
+
+  await connect(consumer, admin, config);
+  await consumer.subscribe({ topics: config.topics, fromBeginning: config.fromBeginning });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: (payload) => consumeBatch(payload, consumer, config, ctx, log),
+  });
+  log.info({ topics: config.topics, groupId: config.groupId }, 'Kafka consumer started.');
+
+  return {
+    stop: async () => {
+      await consumer.disconnect();
+      await admin.disconnect();
+      log.info({}, 'Kafka consumer stopped.');
+    },
+  };
+}
+
+async function connect(consumer: Consumer, admin: ReturnType<Kafka['admin']>, config: KafkaConfig): Promise<void> {
+  try {
+    await admin.connect();
+    await consumer.connect();
+  } catch (err) {
+    const where = config.brokers?.join(',') ?? 'the Event Hubs Kafka endpoint';
+    throw new AuditlakeError('source_unavailable', `Kafka ${where}: cannot connect (${(err as Error).message})`, { cause: err });
+  }
+}
+
+async function consumeBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload, consumer: Consumer, config: KafkaConfig,
+  ctx: SourceContext, log: SourceContext['log']): Promise<void> {
+  const last = batch.messages[batch.messages.length - 1];
+  if (!last) return;
+  const { topic, partition } = batch;
+  const next = String(BigInt(last.offset) + 1n);
+  const { units, rejects } = unitsFromMessages(batch.messages.map((m) => ({ body: m.value, where: `offset ${m.offset}` })), `kafka:${topic}/${partition}`);
+  // Waiting for room in the queue can outlast the session timeout: keep the membership alive.
+  log.debug({ topic, partition, messages: batch.messages.length, next }, 'Kafka batch received.');
+  const beat = setInterval(() => void heartbeat().catch(() => undefined), config.heartbeatIntervalSeconds * 1000);
+  let queued: boolean;
+  try {
+    queued = await ctx.push({
+      units,
+      rejects,
+      checkpoints: [{ source: checkpointSource(config.groupId, topic), partition: String(partition), position: next }],
+      ack: async () => {
+        log.debug({ topic, partition, next }, 'Committing offset.');
+        await consumer.commitOffsets([{ topic, partition, offset: next }]).catch((err: unknown) => {
+          log.warn({ topic, partition, err }, 'Offset not committed to the group (a rebalance?); the database has the position.');
+        });
+      },
+    });
+  } finally {
+    clearInterval(beat);
+  }
+  if (!queued) return; // shutting down: not resolved, so not skipped
+  resolveOffset(last.offset);
+  log.debug({ topic, partition, next }, 'Kafka batch queued.');
+  ctx.reportLag(checkpointSource(config.groupId, topic), String(partition), Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
+}

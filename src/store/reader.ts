@@ -1,0 +1,245 @@
+/**
+ * Read-only SQL on a database another part of this process writes to: the HTTP server of
+ * `auditlake run` answers analysts through it while the batch loop commits on its own connection.
+ * DuckDB allows one process per file, so this is how `auditlake query` reaches a held database.
+ *
+ * It gives the server's guard (src/server/sql-guard.ts) DuckDB's own reading of a statement —
+ * how many statements the parser finds and the AST of a SELECT — and runs a statement with
+ * three barriers of its own: one statement, prepared as a SELECT, inside a READ ONLY transaction,
+ * with a time limit (the connection is interrupted) and a row limit (chunks stop being read).
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
+import { AuditlakeError, errorMessage } from '../errors.js';
+import type { QueryResult } from './duckdb.js';
+import { stagePath } from './stage.js';
+
+/** Values a client may bind as `$name`. */
+export type SqlParams = Record<string, string | number | boolean | null>;
+
+export interface ReadLimits {
+  timeoutMs: number;
+  maxRows: number;
+}
+
+export interface ReadResult extends QueryResult {
+  /** More rows were there than `maxRows`: the first `maxRows` are returned. */
+  truncated: boolean;
+}
+
+/** DuckDB's reading of a statement, before anything is bound or run. */
+export interface ParsedSql {
+  /** How many statements the parser found. */
+  statements: number;
+  /** `json_serialize_sql`'s AST (`{ statements: [...] }`) when every statement is a SELECT. */
+  ast?: unknown;
+  /** Otherwise DuckDB's reason ("Only SELECT statements can be serialized to json!"). */
+  astError?: string;
+}
+
+/** The relations a statement may read: the store's tables and views. */
+export interface Relations {
+  /** The database's catalog name (`auditlake` for `auditlake.duckdb`): `auditlake.main.events` is allowed. */
+  catalog: string;
+  /** Table and view names, lower-case. */
+  names: ReadonlySet<string>;
+}
+
+export interface SqlReader {
+  parse(sql: string): Promise<ParsedSql>;
+  relations(): Promise<Relations>;
+  /** Runs one SELECT, read-only, within the limits. Throws QueryTimeout past the time limit. */
+  select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult>;
+  /** Whether DuckDB's file access is off for the instance (see ReaderOptions). */
+  readonly fileAccessRestricted: boolean;
+  close(): void;
+}
+
+export interface ReaderOptions {
+  /**
+   * Turn DuckDB's external access off for the whole instance (default true), keeping only the
+   * stage directory (where the batch loop's own stage files are, e.g. /dev/shm) readable: then
+   * even a statement the guard wrongly let through cannot read or write other files, ATTACH
+   * them, or load extensions. It cannot be turned back on while the database is open, and
+   * it applies to every connection: `Store.exportParquet` (COPY to a folder) fails after it.
+   */
+  restrictFileAccess?: boolean;
+}
+
+/** The statement ran past its time limit and was interrupted. */
+export class QueryTimeout extends AuditlakeError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, options?: { cause?: unknown }) {
+    super('query_failed', `the query ran past the time limit of ${formatMs(timeoutMs)} and was interrupted`, options);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** DuckDB refused the statement itself (more than one statement, or not a SELECT once prepared). */
+export class NotASelect extends AuditlakeError {
+  constructor(message: string) {
+    super('bad_argument', message);
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** The directory stage files are written to (tmpfs when there is one). */
+export function stageDirectory(): string {
+  return dirname(stagePath('probe'));
+}
+
+const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** One caller at a time on a connection: DuckDB connections are not for concurrent statements. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export async function openReader(instance: DuckDBInstance, options: ReaderOptions = {}): Promise<SqlReader> {
+  const { JSDuckDBValueConverter, StatementType } = await import('@duckdb/node-api');
+  const control = await instance.connect();
+  const lock = new Mutex();
+  let restricted = false;
+  try {
+    const current = await control.runAndReadAll("SELECT current_setting('enable_external_access')");
+    restricted = current.getRowsJS()[0]?.[0] === false;
+    if (!restricted && options.restrictFileAccess !== false) {
+      // Directories, not name prefixes: DuckDB appends a '/' to each entry.
+      await control.run(`SET GLOBAL allowed_directories = [${sqlString(stageDirectory())}]`);
+      await control.run('SET GLOBAL enable_external_access = false');
+      restricted = true;
+    }
+  } catch (err) {
+    control.closeSync();
+    throw new AuditlakeError('store_failed', `cannot restrict file access for the SQL reader: ${errorMessage(err)}`, { cause: err });
+  }
+
+  async function parse(sql: string): Promise<ParsedSql> {
+    return lock.run(async () => {
+      const r = await control.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+      const parsed = JSON.parse(String(r.getRowsJS()[0]?.[0])) as { error?: boolean; error_type?: string; error_message?: string; statements?: unknown[] };
+      if (parsed.error && parsed.error_type === 'parser') {
+        throw new AuditlakeError('query_failed', `Parser Error: ${parsed.error_message ?? 'syntax error'}`);
+      }
+      // Only comments or semicolons: the C API's extract refuses that without a message.
+      if (!parsed.error && parsed.statements?.length === 0) return { statements: 0, ast: parsed };
+      let statements: number;
+      try {
+        statements = (await control.extractStatements(sql)).count;
+      } catch (err) {
+        throw new AuditlakeError('query_failed', errorMessage(err), { cause: err });
+      }
+      return parsed.error ? { statements, astError: parsed.error_message ?? 'not a SELECT' } : { statements, ast: parsed };
+    });
+  }
+
+  async function relations(): Promise<Relations> {
+    return lock.run(async () => {
+      const r = await control.runAndReadAll(`
+        SELECT current_database(), list(DISTINCT lower(name)) FROM (
+          SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
+          UNION ALL
+          SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal)`);
+      const row = r.getRowsJS()[0];
+      return { catalog: String(row?.[0] ?? ''), names: new Set((row?.[1] as string[] | null) ?? []) };
+    });
+  }
+
+  async function select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult> {
+    // A connection per statement: statements run side by side, and an interrupt stops only its own.
+    const conn: DuckDBConnection = await instance.connect();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      conn.interrupt();
+    }, limits.timeoutMs);
+    let prepared: DuckDBPreparedStatement | undefined;
+    try {
+      await conn.run("SET TimeZone = 'UTC'"); // a session setting: same times as `auditlake query` prints locally
+      await conn.run('BEGIN TRANSACTION READ ONLY');
+      const extracted = await conn.extractStatements(sql);
+      if (extracted.count !== 1) throw new NotASelect(`exactly one statement is allowed (got ${extracted.count})`);
+      prepared = await extracted.prepare(0);
+      if (prepared.statementType !== StatementType.SELECT) {
+        throw new NotASelect(`only SELECT statements are allowed (got ${StatementType[prepared.statementType] ?? prepared.statementType})`);
+      }
+      if (Object.keys(params).length > 0) prepared.bind(params);
+      const result = await prepared.stream();
+      const types = result.columnTypes();
+      // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values (as Store.query does).
+      const columns = result.columnNames().map((name, i) => ({ name, type: types[i]!.alias ?? types[i]!.toString() }));
+      const rows: unknown[][] = [];
+      let truncated = false;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        const chunkRows = chunk.convertRows(JSDuckDBValueConverter) as unknown[][];
+        const room = limits.maxRows - rows.length;
+        if (chunkRows.length > room) {
+          for (let i = 0; i < room; i++) rows.push(chunkRows[i]!);
+          truncated = true;
+          break;
+        }
+        for (const r of chunkRows) rows.push(r);
+      }
+      return { columns, rows, truncated };
+    } catch (err) {
+      if (timedOut) throw new QueryTimeout(limits.timeoutMs, { cause: err });
+      if (err instanceof AuditlakeError) throw err;
+      throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      prepared?.destroySync();
+      await conn.run('ROLLBACK').catch(() => undefined);
+      conn.closeSync();
+    }
+  }
+
+  return {
+    parse,
+    relations,
+    select,
+    fileAccessRestricted: restricted,
+    close: () => control.closeSync(),
+  };
+}
+
+/**
+ * Writes rows that came over HTTP to a Parquet file, through an in-memory DuckDB of this
+ * process (the database itself is held by the server's process): the rows as NDJSON (one
+ * object per line, as `--format ndjson` prints them), read back with the server's column
+ * types, then COPY. A value DuckDB cannot read back in its type (INTERVAL, BLOB) fails with
+ * DuckDB's message.
+ */
+export async function writeParquet(columns: QueryResult['columns'], ndjson: string, out: string): Promise<void> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  const conn = await instance.connect();
+  const file = join(tmpdir(), `auditlake-rows-${process.pid}-${Date.now()}.ndjson`);
+  const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  try {
+    await conn.run("SET TimeZone = 'UTC'");
+    writeFileSync(file, ndjson, { mode: 0o600 });
+    const types = columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ');
+    const source = ndjson.trim() !== ''
+      ? `SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM read_json(${sqlString(file)}, format = 'newline_delimited', maximum_object_size = 268435456, columns = {${types}})`
+      : `SELECT ${columns.map((c) => `NULL::${c.type} AS ${ident(c.name)}`).join(', ')} LIMIT 0`;
+    await conn.run(`COPY (${source}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  } catch (err) {
+    throw new AuditlakeError('query_failed', `writing ${out} as Parquet failed: ${errorMessage(err)}`, { cause: err });
+  } finally {
+    rmSync(file, { force: true });
+    conn.closeSync();
+    instance.closeSync();
+  }
+}

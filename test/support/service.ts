@@ -1,0 +1,107 @@
+/**
+ * `auditlake run` as a child process for tests: its JSON log lines collected (and kept for the
+ * secret-grep test), waits on them, SIGTERM or SIGKILL, and a config file written for it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { repoRoot } from './cli.js';
+
+export interface LogLine { level: string; msg: string; [field: string]: unknown }
+
+export interface RunningService {
+  child: ChildProcess;
+  /** Every stdout and stderr byte so far, as text. */
+  output(): string;
+  logs(): LogLine[];
+  /** Resolves with the first log line matching, or rejects after timeoutMs (with the output so far). */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Sum of a numeric field over the 'Batch committed.' lines. */
+  committed(field: 'records' | 'stored' | 'duplicates' | 'rejected' | 'alerts'): number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startRun(configFile: string, extraArgs: string[] = [], env: Record<string, string> = {}): RunningService {
+  const child = spawn(process.execPath, [resolve(repoRoot, 'bin/auditlake.js'), 'run', '--config', configFile, ...extraArgs], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const waiters: Array<() => void> = [];
+  const onData = (b: Buffer) => {
+    text += b.toString('utf8');
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.on('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w();
+      res({ code, signal });
+    });
+  });
+  let done = false;
+  void exited.then(() => { done = true; });
+  const logs = (): LogLine[] => text.split('\n').filter((l) => l.startsWith('{')).flatMap((l) => {
+    try { return [JSON.parse(l) as LogLine]; } catch { return []; }
+  });
+  return {
+    child,
+    output: () => text,
+    logs,
+    committed: (field) => logs().filter((l) => l.msg === 'Batch committed.').reduce((n, l) => n + Number(l[field] ?? 0), 0),
+    exited,
+    waitForLog: async (match, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = logs().find(match);
+        if (hit) return hit;
+        if (done) throw new Error(`auditlake run exited before the awaited log line:\n${text.slice(-4000)}`);
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`timed out waiting for a log line:\n${text.slice(-4000)}`);
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, Math.min(left, 500));
+          waiters.push(() => { clearTimeout(t); res(); });
+        });
+      }
+    },
+    stop: async (signal = 'SIGTERM') => {
+      if (!done) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls `check` until it returns true (or throws its last failure after timeoutMs). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function writeConfig(dir: string, config: object, name = 'auditlake.yaml'): string {
+  const file = join(dir, name);
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+/** `{"records":[...]}` bodies of `perBody` records each, from an NDJSON file of bodies or records. */
+export function bodiesFrom(ndjsonFile: string, perBody: number, limit = Infinity): { records: number; bodies: string[] } {
+  const records: unknown[] = [];
+  for (const line of readFileSync(resolve(repoRoot, ndjsonFile), 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const parsed = JSON.parse(line) as { records?: unknown[] };
+    for (const r of parsed.records ?? [parsed]) {
+      if (records.length >= limit) break;
+      records.push(r);
+    }
+  }
+  const bodies: string[] = [];
+  for (let i = 0; i < records.length; i += perBody) bodies.push(JSON.stringify({ records: records.slice(i, i + perBody) }));
+  return { records: records.length, bodies };
+}
