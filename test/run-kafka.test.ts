@@ -9,11 +9,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafkaMock } from './support/kafka-mock.js';
 import { queryJson, replay, tempDir } from './support/db.js';
-import { bodiesFrom, eventually, startRun, writeConfig } from './support/service.js';
+import { eventually, recordsFrom, SCENARIO_DAYS, startRun, toBodies, writeConfig } from './support/service.js';
 
 let mock: Awaited<ReturnType<typeof startKafkaMock>>;
 let kafka: Kafka;
 const tmp = tempDir('auditlake-run-kafka-');
+const records = recordsFrom(SCENARIO_DAYS, 4700);
 
 beforeAll(async () => {
   mock = await startKafkaMock({ topics: { 'insights-logs-auditevent': 3, crash: 3 } });
@@ -88,7 +89,7 @@ async function topicEnds(topic: string): Promise<Record<string, string>> {
 describe('auditlake run with Kafka', () => {
   it('stores every record once and commits group offsets after storing, equal to the stored positions', async () => {
     const topic = 'insights-logs-auditevent';
-    const { bodies } = bodiesFrom('fixtures/scenarios/days/day-6.ndjson', 25, 1500);
+    const bodies = toBodies(records.slice(0, 1500), 25);
     await produce(topic, bodies);
     const db = join(tmp.dir, 'kafka.duckdb');
     const run = startRun(writeConfig(tmp.dir, config(db, topic, 'auditlake-a'), 'kafka.yaml'));
@@ -103,7 +104,7 @@ describe('auditlake run with Kafka', () => {
   });
 
   it('kill -9 at random points while consuming, then restarts: exactly the produced records, none missing, none twice', async () => {
-    const { bodies } = bodiesFrom('fixtures/scenarios/days/day-7.ndjson', 20, 6000);
+    const bodies = toBodies(records, 10);
     const expected = expectedIds('kafka-crash-expected', bodies);
     const db = join(tmp.dir, 'kafka-crash.duckdb');
     const file = writeConfig(tmp.dir, config(db, 'crash', 'auditlake-crash'), 'kafka-crash.yaml');

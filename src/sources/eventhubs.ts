@@ -111,7 +111,6 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
 
   /** Partitions this instance holds now: a released partition's late acks must not move the blob back. */
   const owned = new Set<string>();
-  const committedSequence = new Map<string, number>();
   const subscription: Subscription = client.subscribe({
     processInitialize: async (context) => {
       owned.add(context.partitionId);
@@ -132,12 +131,14 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
       const { units, rejects } = unitsFromMessages(
         events.map((e) => ({ body: e.body as Uint8Array, where: `sequence ${e.sequenceNumber}` })), `eventhubs:${where}`);
       const position = { offset: String(last.offset), sequenceNumber: last.sequenceNumber };
+      // The service reports the partition's newest sequence number with each batch (no extra calls).
+      const newest = context.lastEnqueuedEventProperties?.sequenceNumber;
       await ctx.push({
         units,
         rejects,
         checkpoints: [{ source, partition, position: formatPosition(position) }],
         ack: async () => {
-          committedSequence.set(partition, last.sequenceNumber);
+          if (newest !== undefined) ctx.reportLag(source, partition, Math.max(0, newest - last.sequenceNumber));
           if (!owned.has(partition)) return;
           // After the rows: the SDK resumes a restarted pump, and other instances take over, from here.
           await context.updateCheckpoint(last).catch((err: unknown) => {
@@ -152,27 +153,13 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
     maxBatchSize: config.maxBatchSize,
     maxWaitTimeInSeconds: config.maxWaitTimeSeconds,
     skipParsingBodyAsJson: true,
+    trackLastEnqueuedEventProperties: true,
   });
 
-  const lagTimer = setInterval(() => void reportLag(), 15_000);
-  lagTimer.unref();
-  async function reportLag(): Promise<void> {
-    for (const partition of owned) {
-      try {
-        const props = await client.getPartitionProperties(partition);
-        const done = committedSequence.get(partition) ?? stored.get(partition)?.sequenceNumber ?? props.beginningSequenceNumber - 1;
-        ctx.reportLag(source, partition, props.isEmpty ? 0 : Math.max(0, props.lastEnqueuedSequenceNumber - done));
-      } catch (err) {
-        log.debug({ partition, err }, 'Partition properties unavailable; lag not updated.');
-      }
-    }
-  }
-  void reportLag();
   log.info({ consumerGroup: config.consumerGroup, positions: config.checkpoints.store, resumed: stored.size }, 'Event Hubs consumer started.');
 
   return {
     stop: async () => {
-      clearInterval(lagTimer);
       await subscription.close();
       await client.close();
       log.info({}, 'Event Hubs consumer stopped.');

@@ -71,10 +71,10 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
     requestTimeout: 30_000,
     // Reconnects back off exponentially from 1 s; kafkajs restarts the consumer after a crash.
     retry: { initialRetryTime: 1000, maxRetryTime: 30_000, retries: 8 },
-    logLevel: kafkaLogLevel.DEBUG,
+    logLevel: kafkaLogLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, error } = entry as { message: string; error?: string };
-      log[level === kafkaLogLevel.ERROR ? 'error' : level === kafkaLogLevel.DEBUG ? 'debug' : 'warn']({ kafka: namespace, detail: error }, message);
+      log[level === kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: namespace, detail: error }, message);
     },
   });
   const consumer = kafka.consumer({

@@ -66,9 +66,14 @@ export interface QueryResult {
  * into a few row groups. (A PRIMARY KEY index cost ~20-100 µs a row here, and memory.)
  */
 function insertFromStage(files: readonly StageFile[]): string {
+  // Each file is free of repeats already (the decoder drops them), but a streamed record can
+  // arrive twice in one commit group (redelivery, or the same record in two bodies): across
+  // files, only the first copy is kept.
+  const acrossFiles = files.length > 1 ? 'QUALIFY row_number() OVER (PARTITION BY s.event_id) = 1' : '';
   return `INSERT INTO events SELECT ${stageToEventsSelect('$ingested')} FROM ${readStageSql(files)} s
     WHERE NOT EXISTS (SELECT 1 FROM events e
-      WHERE e.time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0) AND e.event_id = s.event_id)`;
+      WHERE e.time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0) AND e.event_id = s.event_id)
+    ${acrossFiles}`;
 }
 /**
  * A WAL larger than this is folded into the file. Each checkpoint re-compresses the open row
@@ -201,7 +206,8 @@ export class Store {
             'SELECT event_id FROM events WHERE ingested_at = to_timestamp($ingested / 1000.0) AND time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0)',
             { ingested: ingestedAt, min, max });
           const fresh = new Set(ids.getRows().map((r) => r[0] as string));
-          inserted = batch.events.filter((r) => fresh.has(r.event_id));
+          // Taken from the set as they are found, so a repeat in the batch is not detected twice.
+          inserted = batch.events.filter((r) => fresh.delete(r.event_id));
         } else if (insertedCount === staged) inserted = batch.events;
       }
       if (batch.rejects.length > 0) await this.appendRejects(batch.rejects);

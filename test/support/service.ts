@@ -90,18 +90,32 @@ export function writeConfig(dir: string, config: object, name = 'auditlake.yaml'
   return file;
 }
 
-/** `{"records":[...]}` bodies of `perBody` records each, from an NDJSON file of bodies or records. */
-export function bodiesFrom(ndjsonFile: string, perBody: number, limit = Infinity): { records: number; bodies: string[] } {
-  const records: unknown[] = [];
-  for (const line of readFileSync(resolve(repoRoot, ndjsonFile), 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const parsed = JSON.parse(line) as { records?: unknown[] };
-    for (const r of parsed.records ?? [parsed]) {
-      if (records.length >= limit) break;
-      records.push(r);
+/** The scenario days' records (~4,700, every family): the test streams' content. */
+export const SCENARIO_DAYS = Array.from({ length: 8 }, (_, i) => `fixtures/scenarios/days/day-${i + 1}.ndjson`);
+
+/** Records of NDJSON files of bodies or records, up to `limit`; beyond the files' own, copies with a distinct correlationId. */
+export function recordsFrom(files: string[], limit: number): object[] {
+  const records: object[] = [];
+  for (const file of files) {
+    for (const line of readFileSync(resolve(repoRoot, file), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const parsed = JSON.parse(line) as { records?: object[] };
+      records.push(...(parsed.records ?? [parsed]));
     }
   }
+  const originals = records.length;
+  for (let copy = 1; records.length < limit; copy++) {
+    for (let i = 0; i < originals && records.length < limit; i++) {
+      const r = records[i] as { correlationId?: string };
+      records.push({ ...r, correlationId: `${r.correlationId ?? 'none'}-copy-${copy}` });
+    }
+  }
+  return records.slice(0, limit);
+}
+
+/** `{"records":[...]}` bodies of `perBody` records each. */
+export function toBodies(records: object[], perBody: number): string[] {
   const bodies: string[] = [];
   for (let i = 0; i < records.length; i += perBody) bodies.push(JSON.stringify({ records: records.slice(i, i + perBody) }));
-  return { records: records.length, bodies };
+  return bodies;
 }
