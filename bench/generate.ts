@@ -44,7 +44,8 @@ function rng(seed: number) {
 const hex = (r: () => number, n: number) => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
 const guid = (r: () => number) => `${hex(r, 8)}-${hex(r, 4)}-4${hex(r, 3)}-a${hex(r, 3)}-${hex(r, 12)}`;
 
-export async function generate(path: string, count: number): Promise<{ bytes: number; records: number }> {
+/** `recordsPerBody` only regroups: the same count gives the same records, whatever the body size. */
+export async function generate(path: string, count: number, recordsPerBody = RECORDS_PER_BODY): Promise<{ bytes: number; records: number }> {
   const r = rng(42);
   const pool = templates();
   const out = createWriteStream(path);
@@ -60,7 +61,7 @@ export async function generate(path: string, count: number): Promise<{ bytes: nu
       rec.properties.objectKey = `${rec.properties.objectKey}.${Math.floor(r() * 10000)}`;
     }
     body.push(JSON.stringify(rec));
-    if (body.length === RECORDS_PER_BODY || i === count - 1) {
+    if (body.length === recordsPerBody || i === count - 1) {
       const line = `{"records":[${body.join(',')}]}\n`;
       bytes += Buffer.byteLength(line);
       if (!out.write(line)) await once(out, 'drain');

@@ -1,6 +1,6 @@
 /** Shared by the benchmarks: run a command and watch its peak memory; describe the machine. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export interface Run { code: number; stdout: string; stderr: string; wallMs: number; peakRssBytes: number }
@@ -37,3 +37,37 @@ export function machine(): string {
 
 export const mb = (bytes: number) => bytes / 2 ** 20;
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** A process's resident memory now and its high-water mark, from /proc (undefined once it has exited). */
+export function memoryOf(pid: number): { rssBytes: number; hwmBytes: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) each thread of a process has used so far, by thread id, with the thread's name. */
+export function threadCpu(pid: number): Array<{ tid: number; name: string; cpuS: number }> {
+  const out: Array<{ tid: number; name: string; cpuS: number }> = [];
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // pid (comm) state ... : comm may hold spaces, so split after the last ')'.
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ tid: Number(tid), name, cpuS: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S });
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}

@@ -22,7 +22,7 @@ const tmp = tempDir('auditlake-run-eh-');
 const records = recordsFrom(SCENARIO_DAYS, 10_000);
 
 beforeAll(async () => {
-  peer = await startEventHubsPeer({ hubs: { [HUB]: 4, [ACTIVITY_HUB]: 2, crash: 3, poison: 1 } });
+  peer = await startEventHubsPeer({ hubs: { [HUB]: 4, [ACTIVITY_HUB]: 2, crash: 3, poison: 1, reconnect: 2, backlog: 1 } });
 });
 afterAll(async () => {
   await peer?.close();
@@ -111,6 +111,41 @@ describe('auditlake run with Event Hubs', () => {
     expect(reasons[0]).toMatch(/sequence 0\b.*JSON/i);
     expect(reasons[1]).toMatch(/sequence 1\b/);
     expect(reasons[2]).toMatch(/sequence 2: not valid UTF-8/);
+  });
+
+  it('pauses consumption while the store is behind: deliveries stay within prefetch, queue and look-ahead of what is stored', async () => {
+    const bodies = toBodies(recordsFrom(SCENARIO_DAYS, 30_000), 30);
+    peer.send('backlog', '0', bodies);
+    const db = join(tmp.dir, 'backlog.duckdb');
+    const run = startRun(writeConfig(tmp.dir, config(db, ['backlog']), 'backlog.yaml'));
+    // In hand at most: the client's prefetch (16) and the batch it is handing over (8), then
+    // batches of 8 bodies: queued (8), taken by the reader (1), decoded ahead (4), and — since
+    // the log line comes after the commit — one commit group of up to 4 more.
+    const bound = 16 + 8 + (8 + 1 + 4 + 4) * 8;
+    let widest = 0;
+    await run.waitForLog(() => {
+      const delivered = peer.receivers().find((r) => r.hub === 'backlog')?.delivered ?? 0;
+      widest = Math.max(widest, delivered - run.committed('records') / 30);
+      return run.committed('records') >= 30_000;
+    }, 120_000);
+    await run.stop('SIGTERM');
+    expect(bodies.length).toBe(1000);
+    expect(widest).toBeGreaterThan(8);
+    expect(widest).toBeLessThanOrEqual(bound);
+  });
+
+  it('reconnects after the connection drops and loses nothing', async () => {
+    const first = toBodies(records.slice(3000, 3600), 20);
+    const second = toBodies(records.slice(3600, 4200), 20);
+    first.forEach((b, i) => peer.send('reconnect', String(i % 2), [b]));
+    const db = join(tmp.dir, 'reconnect.duckdb');
+    const run = startRun(writeConfig(tmp.dir, config(db, ['reconnect']), 'reconnect.yaml'));
+    await committed(run, 600);
+    peer.dropConnections();
+    second.forEach((b, i) => peer.send('reconnect', String(i % 2), [b]));
+    await committed(run, 1200);
+    await run.stop('SIGTERM');
+    expect(storedIds(db)).toEqual(expectedIds('reconnect', [...first, ...second]));
   });
 
   it('kill -9 at random points while consuming, then a restart: exactly the produced records, none missing, none twice', async () => {

@@ -1,0 +1,83 @@
+/**
+ * Two `auditlake run` processes share a consumer group through a blob checkpoint store on
+ * Azurite: they split the partitions; when one is killed, the other takes its partitions over
+ * and no record is lost. Each instance has its own database (positions still stored with its rows).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAzurite, type AzuriteInstance } from './support/azurite.js';
+import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
+import { queryJson, replay, tempDir } from './support/db.js';
+import { eventually, recordsFrom, SCENARIO_DAYS, startRun, toBodies, writeConfig, type RunningService } from './support/service.js';
+
+const HUB = 'shared';
+let peer: EventHubsPeer;
+let azurite: AzuriteInstance;
+const tmp = tempDir('auditlake-run-blob-');
+
+beforeAll(async () => {
+  [peer, azurite] = await Promise.all([startEventHubsPeer({ hubs: { [HUB]: 4 } }), startAzurite()]);
+});
+afterAll(async () => {
+  await Promise.all([peer?.close(), azurite?.close()]);
+  tmp.cleanup();
+});
+
+function instanceConfig(name: string): string {
+  return writeConfig(tmp.dir, {
+    db: join(tmp.dir, `${name}.duckdb`),
+    sources: { eventhubs: [{
+      connectionString: peer.connectionString(HUB), hubs: [HUB], consumerGroup: 'auditlake', maxWaitTimeSeconds: 0.2,
+      checkpoints: { store: 'blob', connectionString: azurite.connectionString, container: 'eh-checkpoints', updateIntervalSeconds: 1, ownershipExpirationSeconds: 6 },
+    }] },
+    server: { enabled: false },
+  }, `${name}.yaml`);
+}
+
+/** Partitions an instance holds now, from its 'Partition claimed.' / 'Partition released.' lines. */
+function owned(run: RunningService): Set<string> {
+  const held = new Set<string>();
+  for (const l of run.logs()) {
+    if (l.msg === 'Partition claimed.') held.add(String(l.partition));
+    if (l.msg === 'Partition released.') held.delete(String(l.partition));
+  }
+  return held;
+}
+
+function ids(db: string): string[] {
+  return queryJson(db, 'SELECT event_id FROM events ORDER BY event_id').map((r) => String(r.event_id));
+}
+
+describe('auditlake run with blob checkpoints (Azurite)', () => {
+  it('two instances split the partitions; after one is killed the other takes over and nothing is lost', async () => {
+    const records = recordsFrom(SCENARIO_DAYS, 3000);
+    const before = toBodies(records.slice(0, 2000), 20);
+    const after = toBodies(records.slice(2000), 20);
+    before.forEach((b, i) => peer.send(HUB, String(i % 4), [b]));
+
+    const a = startRun(instanceConfig('a'));
+    const b = startRun(instanceConfig('b'));
+    await eventually(() => owned(a).size === 2 && owned(b).size === 2, 60_000, 'the instances to hold two partitions each');
+    expect([...owned(a), ...owned(b)].sort()).toEqual(['0', '1', '2', '3']);
+    await eventually(() => a.committed('records') + b.committed('records') >= 2000, 60_000, 'the backlog to be stored');
+
+    await a.stop('SIGKILL');
+    after.forEach((body, i) => peer.send(HUB, String(i % 4), [body]));
+    await eventually(() => owned(b).size === 4, 60_000, 'the survivor to take every partition');
+    await eventually(() => b.committed('records') >= 2000 + 1000 - a.committed('records'), 60_000, 'the survivor to store the rest');
+    await b.stop('SIGTERM');
+
+    const expectedDir = join(tmp.dir, 'expected');
+    mkdirSync(expectedDir, { recursive: true });
+    writeFileSync(join(expectedDir, 'all.ndjson'), `${[...before, ...after].join('\n')}\n`);
+    replay(join(expectedDir, 'all.duckdb'), [join(expectedDir, 'all.ndjson')]);
+    const expected = ids(join(expectedDir, 'all.duckdb'));
+    const inA = ids(join(tmp.dir, 'a.duckdb'));
+    const inB = ids(join(tmp.dir, 'b.duckdb'));
+    // Every record is in one of the databases; each database holds a record at most once.
+    expect([...new Set([...inA, ...inB])].sort()).toEqual(expected);
+    expect(new Set(inA).size).toBe(inA.length);
+    expect(new Set(inB).size).toBe(inB.length);
+  });
+});
