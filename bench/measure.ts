@@ -1,5 +1,5 @@
 /** Shared by the benchmarks: run a command and watch its peak memory; describe the machine. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
@@ -70,4 +70,29 @@ export function threadCpu(pid: number): Array<{ tid: number; name: string; cpuS:
     } catch { /* the thread ended */ }
   }
   return out;
+}
+
+/**
+ * What each thread of a live process is, from its outermost stack frames (gdb attaches for a
+ * second or two; an empty map when gdb is missing or cannot attach): main thread, JS worker
+ * thread, libuv pool (where @duckdb/node-api runs queries, and async fs), DuckDB's own
+ * threads, V8 platform (GC, compiler), inspector.
+ */
+export function threadRoles(pid: number): Map<number, string> {
+  const roles = new Map<number, string>();
+  const gdb = spawnSync('gdb', ['-p', String(pid), '-batch', '-nx', '-ex', 'thread apply all bt -8'], { encoding: 'utf8', timeout: 60_000 });
+  if (gdb.status !== 0 && !gdb.stdout) return roles;
+  for (const block of gdb.stdout.split(/\n(?=Thread \d+ )/)) {
+    const tid = Number(/\(LWP (\d+)\)/.exec(block)?.[1]);
+    if (!tid) continue;
+    const role = tid === pid ? 'main thread'
+      : /node::worker::Worker::Run/.test(block) ? 'JS worker thread'
+      : /threadpool\.c|uv__worker|\bworker \(arg=/.test(block) ? 'libuv pool'
+      : /duckdb/i.test(block) ? 'DuckDB thread'
+      : /PlatformWorkerThread|DelayedTaskScheduler/.test(block) ? 'V8 platform (GC, compiler)'
+      : /inspector/i.test(block) ? 'inspector'
+      : 'other';
+    roles.set(tid, role);
+  }
+  return roles;
 }

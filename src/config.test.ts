@@ -4,8 +4,15 @@ import { parseConfig } from './config.js';
 describe('parseConfig', () => {
   it('fills defaults and substitutes environment variables', () => {
     const c = parseConfig('db: ${DATA}/a.duckdb\nreplay:\n  workers: 2\ndetectors:\n  disabled: [encryption., "${OFF:-rbac.new-grantor}"]\n', 'a.yaml', { DATA: '/var/lib/auditlake' });
-    expect(c).toEqual({ db: '/var/lib/auditlake/a.duckdb', replay: { workers: 2 }, detectors: { disabled: ['encryption.', 'rbac.new-grantor'] } });
-    expect(parseConfig('', 'empty.yaml')).toEqual({ replay: {}, detectors: { disabled: [] } });
+    expect(c).toMatchObject({ db: '/var/lib/auditlake/a.duckdb', replay: { workers: 2 }, detectors: { disabled: ['encryption.', 'rbac.new-grantor'] } });
+    expect(parseConfig('', 'empty.yaml')).toEqual({
+      replay: {},
+      detectors: { disabled: [] },
+      azure: {},
+      sources: { eventhubs: [], kafka: [] },
+      server: { enabled: true, host: '127.0.0.1', port: 8780, queryTimeoutSeconds: 30, maxRows: 100_000 },
+      service: { queueBatches: 8, shutdownTimeoutSeconds: 30, logLevel: 'info' },
+    });
   });
 
   it('names the file, the key path and what was expected', () => {
@@ -13,5 +20,7 @@ describe('parseConfig', () => {
     expect(() => parseConfig('replay:\n  wrokers: 2\n', 'a.yaml')).toThrow(/a\.yaml: replay: .*wrokers/);
     expect(() => parseConfig('db: ${NOPE}\n', 'a.yaml', {})).toThrow('a.yaml: db: environment variable NOPE is not set');
     expect(() => parseConfig('db: [unclosed\n', 'a.yaml')).toThrow(/a\.yaml: not valid YAML/);
+    expect(() => parseConfig('sources:\n  eventhubs:\n    - hubs: [h]\n      connectionString: x\n      prefetchCount: 0\n', 'a.yaml'))
+      .toThrow(/^a\.yaml: sources\.eventhubs\.0\.prefetchCount: Too small/);
   });
 });

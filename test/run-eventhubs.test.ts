@@ -5,6 +5,7 @@
  * very same bodies, compared event id by event id.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
@@ -22,7 +23,7 @@ const tmp = tempDir('auditlake-run-eh-');
 const records = recordsFrom(SCENARIO_DAYS, 10_000);
 
 beforeAll(async () => {
-  peer = await startEventHubsPeer({ hubs: { [HUB]: 4, [ACTIVITY_HUB]: 2, crash: 3, poison: 1, reconnect: 2, backlog: 1 } });
+  peer = await startEventHubsPeer({ hubs: { [HUB]: 4, [ACTIVITY_HUB]: 2, crash: 3, poison: 1, reconnect: 2, backlog: 1, late: 1 } });
 });
 afterAll(async () => {
   await peer?.close();
@@ -52,6 +53,14 @@ function storedIds(db: string): string[] {
   return queryJson(db, 'SELECT event_id FROM events ORDER BY event_id').map((r) => String(r.event_id));
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 const committed = (run: RunningService, n: number) => run.waitForLog(() => run.committed('records') >= n, 60_000);
 
 describe('auditlake run with Event Hubs', () => {
@@ -76,6 +85,8 @@ describe('auditlake run with Event Hubs', () => {
     expect(metrics).toContain(`\nauditlake_records_stored_total ${expected.length}\n`);
     expect(metrics).toMatch(/^auditlake_partition_lag\{source="eventhubs:127\.0\.0\.1\/insights-logs-auditevent\/\$Default",partition="0"\} 0$/m);
     expect((await fetch(`${info.url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${info.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${info.url}/readyz`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect(metrics).not.toContain(PEER_KEY);
     expect(await run.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(run.logs().map((l) => l.msg)).toContain('Stopped.');
@@ -148,6 +159,28 @@ describe('auditlake run with Event Hubs', () => {
     expect(storedIds(db)).toEqual(expectedIds('reconnect', [...first, ...second]));
   });
 
+  it('keeps retrying a namespace it cannot reach at start, not ready meanwhile, and consumes once it answers', async () => {
+    const port = await freePort();
+    const db = join(tmp.dir, 'late.duckdb');
+    const file = writeConfig(tmp.dir, { ...config(db, ['late'], true), sources: { eventhubs: [{
+      connectionString: peer.connectionString('late').replace(`:${peer.port}`, `:${port}`), hubs: ['late'], maxWaitTimeSeconds: 0.2,
+    }] } }, 'late.yaml');
+    const run = startRun(file);
+    await run.waitForLog((l) => l.msg === 'Source could not start; retrying.', 60_000);
+    const info = JSON.parse(readFileSync(`${db}.server.json`, 'utf8')) as { url: string };
+    const auth = { authorization: `Bearer ${readFileSync(`${db}.token`, 'utf8').trim()}` };
+    expect((await fetch(`${info.url}/readyz`, { headers: auth })).status).toBe(503);
+    const late = await startEventHubsPeer({ hubs: { late: 1 }, port });
+    try {
+      late.send('late', '0', toBodies(records.slice(0, 100), 20));
+      await committed(run, 100);
+      expect((await fetch(`${info.url}/readyz`, { headers: auth })).status).toBe(200);
+      await run.stop('SIGTERM');
+    } finally {
+      await late.close();
+    }
+  });
+
   it('kill -9 at random points while consuming, then a restart: exactly the produced records, none missing, none twice', async () => {
     const bodies = toBodies(records.slice(0, 4700), 10);
     const db = join(tmp.dir, 'crash.duckdb');
@@ -176,8 +209,20 @@ describe('auditlake run with Event Hubs', () => {
       return rows.length === 3 && rows.every((r) => (JSON.parse(String(r.position)) as { sequenceNumber: number }).sequenceNumber === peer.count('crash', String(r.partition)) - 1);
     }, 60_000, 'the consumer to reach the end of every partition');
     await last.stop('SIGTERM');
-    expect(storedIds(db)).toEqual(expectedIds('crash', bodies));
-    const cli = await runCliAsync(['checkpoints', 'list', '--db', db, '--format', 'json']);
-    expect(JSON.parse(cli.stdout)).toHaveLength(3);
+    const expected = expectedIds('crash', bodies);
+    expect(storedIds(db)).toEqual(expected);
+
+    // An operator resets one partition: the next run reads it again from the start, and stores nothing twice.
+    const list = async () => JSON.parse((await runCliAsync(['checkpoints', 'list', '--db', db, '--format', 'json'])).stdout) as Array<{ partition: string }>;
+    expect((await list()).map((c) => c.partition)).toEqual(['0', '1', '2']);
+    const source = `eventhubs:127.0.0.1/crash/$Default`;
+    expect((await runCliAsync(['checkpoints', 'reset', '--db', db])).stderr).toMatch(/give --source SOURCE \[--partition ID\], or --all/);
+    expect((await runCliAsync(['checkpoints', 'reset', '--db', db, '--source', source, '--partition', '0'])).stdout).toBe('Reset 1 position.\n');
+    expect((await list()).map((c) => c.partition)).toEqual(['1', '2']);
+    const reread = startRun(file);
+    await reread.waitForLog(() => reread.committed('duplicates') >= peer.count('crash', '0') * 10 - 10, 60_000);
+    await reread.stop('SIGTERM');
+    expect(reread.committed('stored')).toBe(0);
+    expect(storedIds(db)).toHaveLength(expected.length);
   });
 });

@@ -12,8 +12,8 @@ import { DEFAULT_LIMITS } from '../decode/unit.js';
 import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
 import { errorMessage } from '../errors.js';
 import { runPipeline, type CommitTiming } from '../pipeline.js';
-import type { RunningSource, SourceContext } from '../sources/source.js';
-import { startSources } from '../sources/index.js';
+import type { SourceContext } from '../sources/source.js';
+import { startSources, type StartedSources } from '../sources/index.js';
 import { Store } from '../store/duckdb.js';
 import { BatchQueue } from './batch-queue.js';
 import type { Logger } from './log.js';
@@ -44,12 +44,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const metrics = new Metrics();
   let ready = false;
   let server: LiveServer | undefined;
-  const running: RunningSource[] = [];
+  let running: StartedSources | undefined;
   const queue = new BatchQueue(config.service.queueBatches);
   try {
     const detection = await openDetection(store, detectors);
     log.info({ db, detectors: detectors.length }, 'Store open, detection resumed.');
-    if (config.server.enabled) server = await startLiveServer({ config: config.server, db, store, metrics, isReady: () => ready, log });
+    const isReady = () => ready && running?.ready() === true;
+    if (config.server.enabled) server = await startLiveServer({ config: config.server, db, store, metrics, isReady, log });
 
     const ctx: SourceContext = {
       push: (batch) => queue.push(batch),
@@ -70,9 +71,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         if (t.records > 0) log.info({ records: t.records, stored: t.rows, duplicates: t.duplicates, rejected: t.rejected, alerts: t.alerts.length, ms: Math.round(t.sourceToCommitMs) }, 'Batch committed.');
       },
     });
-    running.push(...await startSources(config.sources, ctx));
+    running = startSources(config.sources, ctx);
     ready = true;
-    log.info({ sources: running.length, server: server?.url }, 'Consuming.');
+    log.info({ server: server?.url }, 'Service started; sources connecting.');
 
     let stopping: Promise<void> | undefined;
     const done = pipeline.then(() => undefined);
@@ -80,7 +81,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ready = false;
       log.info({ reason }, 'Stopping: finishing the batches in hand.');
       queue.close();
-      await Promise.allSettled(running.map((s) => s.stop()));
+      await running?.stop();
       queue.end();
       await done.catch(() => undefined);
       await close();
@@ -99,7 +100,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     return { done, serverUrl: server?.url, stop };
   } catch (err) {
     queue.end();
-    await Promise.allSettled(running.map((s) => s.stop()));
+    await running?.stop();
     await server?.close();
     await pool.close();
     store.close();

@@ -78,7 +78,9 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
   }
   const blob = config.checkpoints.store === 'blob' ? await blobStore(config.checkpoints, ctx) : undefined;
   const clientOptions = {
-    retryOptions: { maxRetries: 6, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000, mode: 1 /* exponential */ },
+    // Short SDK retries: past them, a source that cannot start is retried by startSources with
+    // its own backoff, and a partition pump that fails is restarted by the SDK's processor.
+    retryOptions: { maxRetries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 5000, mode: 1 /* exponential */ },
     ...(blob ? { loadBalancingOptions: {
       strategy: blob.strategy,
       updateIntervalInMs: blob.updateIntervalSeconds * 1000,

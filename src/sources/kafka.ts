@@ -48,7 +48,8 @@ export function checkpointSource(groupId: string, topic: string): string {
   return `kafka:${groupId}/${topic}`;
 }
 
-function connection(config: KafkaConfig): { brokers: string[]; ssl: boolean; sasl?: SASLOptions } {
+/** Where and how to connect: the Event Hubs Kafka endpoint is TLS on 9093 with SASL PLAIN, user `$ConnectionString`. */
+export function kafkaConnection(config: KafkaConfig): { brokers: string[]; ssl: boolean; sasl?: SASLOptions } {
   if (config.eventHubsConnectionString) {
     const host = /(?:^|;)\s*Endpoint=sb:\/\/([^/;:]+)/i.exec(config.eventHubsConnectionString)?.[1];
     if (!host) throw new AuditlakeError('bad_config', 'sources.kafka: eventHubsConnectionString has no Endpoint=sb://<namespace>/');
@@ -66,11 +67,12 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
   const log = ctx.log.child({ source: `kafka:${config.groupId}` });
   const kafka = new Kafka({
     clientId: config.clientId,
-    ...connection(config),
+    ...kafkaConnection(config),
     connectionTimeout: 10_000,
     requestTimeout: 30_000,
-    // Reconnects back off exponentially from 1 s; kafkajs restarts the consumer after a crash.
-    retry: { initialRetryTime: 1000, maxRetryTime: 30_000, retries: 8 },
+    // Short client retries: past them startSources retries with its own backoff, and kafkajs
+    // restarts a consumer that crashed (restartOnFailure below).
+    retry: { initialRetryTime: 500, maxRetryTime: 5000, retries: 3 },
     logLevel: kafkaLogLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, error } = entry as { message: string; error?: string };

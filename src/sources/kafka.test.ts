@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { kafkaConnection, kafkaSchema } from './kafka.js';
+
+describe('Kafka source configuration', () => {
+  it('turns an Event Hubs connection string into its Kafka endpoint: TLS, port 9093, SASL PLAIN as $ConnectionString', () => {
+    const cs = 'Endpoint=sb://contoso-logs.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=abc=';
+    const config = kafkaSchema.parse({ eventHubsConnectionString: cs, topics: ['insights-logs-auditevent'] });
+    expect(kafkaConnection(config)).toEqual({
+      brokers: ['contoso-logs.servicebus.windows.net:9093'],
+      ssl: true,
+      sasl: { mechanism: 'plain', username: '$ConnectionString', password: cs },
+    });
+    // Event Hubs closes connections idle for 240 s; its session timeout must be 6–300 s.
+    expect(config.metadataMaxAgeSeconds).toBeLessThan(240);
+    expect(config.sessionTimeoutSeconds).toBeGreaterThanOrEqual(6);
+    expect(kafkaSchema.safeParse({ ...config, metadataMaxAgeSeconds: 300 }).success).toBe(false);
+    expect(kafkaSchema.safeParse({ ...config, sessionTimeoutSeconds: 5 }).success).toBe(false);
+  });
+
+  it('passes plain brokers, TLS and SASL through for any other cluster', () => {
+    const config = kafkaSchema.parse({ brokers: ['kafka-1:9092'], topics: ['t'], ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
+    expect(kafkaConnection(config)).toEqual({ brokers: ['kafka-1:9092'], ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
+  });
+
+  it('refuses a connection string without an endpoint, naming the key', () => {
+    const config = kafkaSchema.parse({ eventHubsConnectionString: 'SharedAccessKey=abc', topics: ['t'] });
+    expect(() => kafkaConnection(config)).toThrow(/sources\.kafka: eventHubsConnectionString has no Endpoint=sb:\/\/<namespace>\//);
+  });
+});
