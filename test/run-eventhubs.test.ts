@@ -91,6 +91,7 @@ describe('auditlake run with Event Hubs', () => {
     expect(await run.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(run.logs().map((l) => l.msg)).toContain('Stopped.');
     expect(run.output()).not.toContain(PEER_KEY);
+    expect(run.output()).not.toContain(token);
     expect(storedIds(db)).toEqual(expected);
 
     // A restart resumes from the stored positions: nothing is read twice; new bodies arrive.

@@ -9,6 +9,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statS
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { AuditlakeError, errorMessage } from '../errors.js';
+import { isAlive } from '../pid.js';
 
 export interface ServerInfo {
   /** Base URL, e.g. http://127.0.0.1:8780 */
@@ -107,15 +108,6 @@ export function readTokenFile(path: string): string {
   return token;
 }
 
-/** Alive, even if someone else's (EPERM). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Write a temp file beside the target (same filesystem) with the final mode, fsync, rename. */
 function writeAtomic(path: string, text: string, mode: number): void {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { EVENT_COLUMNS, type EventRow } from '../schema/event.js';
+import { isAlive } from '../pid.js';
 
 const FIELD = '\x1f';
 const NULL = '\x1e';
@@ -49,14 +50,6 @@ export function removeOrphanStageFiles(): number {
   return removed;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but someone else's
-  }
-}
 
 /** A written stage file: DuckDB reads it once, then it is deleted. */
 export interface StageFile { path: string; rows: number; minTime: number; maxTime: number; longestLineBytes: number }
