@@ -11,6 +11,7 @@ import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
+import { Outbox } from './outbox.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
 import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
 
@@ -324,6 +325,13 @@ export class Store {
    */
   async reader(options?: ReaderOptions): Promise<SqlReader> {
     return openReader(this.instance, options);
+  }
+
+  /** The alerts outbox (per-sink delivery state), on a connection of its own. */
+  async outbox(): Promise<Outbox> {
+    const conn = await this.instance.connect();
+    await conn.run("SET TimeZone = 'UTC'");
+    return new Outbox(conn);
   }
 }
 

@@ -1,0 +1,132 @@
+/**
+ * The delivery loop over a real outbox (a DuckDB file): what is due, retries with backoff and
+ * Retry-After, skipped alerts, and updates delivered again under the same id. The sink here is
+ * scripted (it fails when told to); the real sinks are tested against their own peers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AlertRow } from '../detectors/alert.js';
+import { createLogger } from '../service/log.js';
+import { Store } from '../store/duckdb.js';
+import type { Outbox } from '../store/outbox.js';
+import { backoffMs, deliverDue, DEFAULT_DELIVERY, startDeliveryLoop } from './delivery.js';
+import { atLeast, SinkError, type Sink } from './sink.js';
+
+const log = createLogger('silent');
+const fast = { ...DEFAULT_DELIVERY, initialBackoffMs: 50, maxBackoffMs: 200 };
+
+function alert(id: string, overrides: Partial<AlertRow> = {}): AlertRow {
+  return {
+    alert_id: id, detector_id: 'keyvault.mass-secret-read', title: `alert ${id}`, severity: 'high', tactics: ['CredentialAccess'], techniques: ['T1555.006'],
+    time_generated: Date.UTC(2026, 10, 1), first_event_time: Date.UTC(2026, 10, 1), last_event_time: Date.UTC(2026, 10, 1),
+    principal_id: 'p1', principal_name: 'mei@contoso.example', app_id: null, caller_ip: '203.0.113.7', resource_id: '/subscriptions/s/x',
+    event_count: 3, evidence: { event_ids: ['e1', 'e2'] }, description: 'd', remediation: 'r', ...overrides,
+  };
+}
+
+/** A sink that records what it got and fails while `failures` has entries. */
+function scripted(name: string, failures: Array<SinkError | Error> = [], filter?: AlertRow['severity']) {
+  const sent: AlertRow[][] = [];
+  const sink: Sink = {
+    name,
+    maxBatch: 2,
+    accepts: atLeast(filter),
+    send: async (alerts) => {
+      const failure = failures.shift();
+      if (failure) throw failure;
+      sent.push([...alerts]);
+    },
+  };
+  return { sink, sent };
+}
+
+let dir: string;
+let store: Store;
+let outbox: Outbox;
+
+async function raise(alerts: AlertRow[]): Promise<void> {
+  await store.commitBatch({ stages: [], events: [], rejects: [], checkpoints: [] }, () => ({ alerts }));
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'auditlake-delivery-'));
+  store = await Store.open(join(dir, 'a.duckdb'));
+  outbox = await store.outbox();
+});
+afterEach(() => {
+  outbox.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('delivery', () => {
+  it('sends every due alert in batches of the sink size, once, and records them delivered', async () => {
+    await raise([alert('a'), alert('b'), alert('c')]);
+    const { sink, sent } = scripted('s');
+    expect(await deliverDue(outbox, [sink], fast, log)).toEqual({ delivered: 3, skipped: 0, failed: 0 });
+    expect(sent.map((b) => b.map((a) => a.alert_id))).toEqual([['a', 'b'], ['c']]);
+    expect(sent[0]![0]).toEqual(alert('a'));
+    expect(await deliverDue(outbox, [sink], fast, log)).toEqual({ delivered: 0, skipped: 0, failed: 0 });
+    expect(await outbox.pending(['s'])).toEqual([]);
+  });
+
+  it('retries a failed batch after its backoff, honours Retry-After, and loses nothing', async () => {
+    await raise([alert('a')]);
+    const { sink, sent } = scripted('s', [new SinkError('500 Internal Server Error'), new SinkError('429 Too Many Requests', { retryAfterMs: 300 })]);
+    expect((await deliverDue(outbox, [sink], fast, log)).failed).toBe(1);
+    const [first] = await outbox.pending(['s']);
+    expect(first).toMatchObject({ alert_id: 'a', attempts: 1, last_error: '500 Internal Server Error' });
+    expect(first!.next_attempt_at! - Date.now()).toBeLessThanOrEqual(75);
+    expect(await outbox.due('s', 10)).toEqual([]); // not before its backoff
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await deliverDue(outbox, [sink], fast, log)).failed).toBe(1);
+    const [second] = await outbox.pending(['s']);
+    expect(second).toMatchObject({ attempts: 2, last_error: '429 Too Many Requests' });
+    expect(second!.next_attempt_at! - Date.now()).toBeGreaterThan(200); // Retry-After, not the 100 ms backoff
+    await new Promise((r) => setTimeout(r, 320));
+    expect((await deliverDue(outbox, [sink], fast, log)).delivered).toBe(1);
+    expect(sent.flat().map((a) => a.alert_id)).toEqual(['a']);
+  });
+
+  it('delivers an alert again, under the same id, when suppression updates it', async () => {
+    await raise([alert('a')]);
+    const { sink, sent } = scripted('s');
+    await deliverDue(outbox, [sink], fast, log);
+    await raise([alert('a', { event_count: 9, time_generated: Date.UTC(2026, 10, 1, 1), last_event_time: Date.UTC(2026, 10, 1, 1) })]);
+    await deliverDue(outbox, [sink], fast, log);
+    expect(sent.flat().map((a) => [a.alert_id, a.event_count])).toEqual([['a', 3], ['a', 9]]);
+  });
+
+  it('marks alerts a sink filters out as skipped, and keeps sinks independent', async () => {
+    await raise([alert('low', { severity: 'low' }), alert('high')]);
+    const paging = scripted('pager', [], 'high');
+    const broken = scripted('broken', [new Error('connection refused')]);
+    const counts = await deliverDue(outbox, [broken.sink, paging.sink], fast, log);
+    expect(counts).toEqual({ delivered: 1, skipped: 1, failed: 2 });
+    expect(paging.sent.flat().map((a) => a.alert_id)).toEqual(['high']);
+    expect((await outbox.pending(['pager', 'broken'])).map((p) => `${p.sink}:${p.alert_id}`)).toEqual(['broken:high', 'broken:low']);
+    expect(await outbox.redeliver('pager', 0)).toBe(2);
+    expect((await outbox.pending(['pager'])).map((p) => p.alert_id)).toEqual(['high', 'low']);
+  });
+
+  it('runs as a loop that a commit wakes, and stops cleanly', async () => {
+    const { sink, sent } = scripted('s');
+    const loop = startDeliveryLoop(outbox, [sink], { ...fast, pollMs: 60_000 }, log);
+    await raise([alert('a')]);
+    loop.wake();
+    for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await loop.stop();
+    expect(sent.flat().map((a) => a.alert_id)).toEqual(['a']);
+  });
+
+  it('backs off exponentially with jitter, capped', () => {
+    const opts = { ...DEFAULT_DELIVERY, initialBackoffMs: 1000, maxBackoffMs: 60_000 };
+    expect(backoffMs(1, opts, () => 0.5)).toBe(1000);
+    expect(backoffMs(4, opts, () => 0.5)).toBe(8000);
+    expect(backoffMs(40, opts, () => 0.5)).toBe(60_000);
+    expect(backoffMs(1, opts, () => 0)).toBe(500);
+    expect(backoffMs(1, opts, () => 0.999)).toBeLessThan(1500);
+  });
+});

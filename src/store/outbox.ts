@@ -1,0 +1,126 @@
+/**
+ * The alerts table as an outbox (issue 5): per sink, which alerts are pending, and the outcome
+ * of each delivery attempt. It has its own DuckDB connection, so the delivery loop never runs
+ * a statement inside the batch loop's open transaction.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { AlertRow } from '../detectors/alert.js';
+
+/** An alert's columns as the sinks want them: epoch-ms times, lists and evidence as values. */
+const ALERT_SELECT = `a.alert_id, a.detector_id, a.title, a.severity, to_json(a.tactics)::VARCHAR, to_json(a.techniques)::VARCHAR,
+  epoch_ms(a.time_generated)::DOUBLE, epoch_ms(a.first_event_time)::DOUBLE, epoch_ms(a.last_event_time)::DOUBLE,
+  a.principal_id, a.principal_name, a.app_id, a.caller_ip, a.resource_id, a.event_count::DOUBLE, a.evidence::VARCHAR,
+  a.description, a.remediation`;
+
+/** Pending for a sink: never delivered, or updated since the version delivered. */
+const PENDING = '(d.delivered_version IS NULL OR d.delivered_version < a.time_generated)';
+
+export interface PendingRow {
+  sink: string;
+  alert_id: string;
+  severity: string;
+  detector_id: string;
+  title: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+}
+
+export class Outbox {
+  constructor(private readonly conn: DuckDBConnection) {}
+
+  /** Up to `limit` alerts pending for `sink` whose next attempt is due, oldest first. */
+  async due(sink: string, limit: number, now = Date.now()): Promise<AlertRow[]> {
+    const r = await this.conn.runAndReadAll(`SELECT ${ALERT_SELECT}
+      FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_id = a.alert_id AND d.sink = $sink
+      WHERE ${PENDING} AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= to_timestamp($now / 1000.0))
+      ORDER BY a.time_generated, a.alert_id LIMIT $limit`, { sink, now, limit });
+    return r.getRows().map(toAlert);
+  }
+
+  /** The sink has the alerts at the versions given (or does not want them: `skipped`). */
+  async delivered(sink: string, alerts: readonly AlertRow[], state: 'delivered' | 'skipped' = 'delivered'): Promise<void> {
+    await this.upsert(alerts.map((a) => [a.alert_id, sink, state, a.time_generated, 0, null, null]));
+  }
+
+  /**
+   * A failed attempt: counted, with its error, and retried after `delayMs(attempt)` (the
+   * attempt's number, from 1). Returns the highest attempt number of the batch.
+   */
+  async failed(sink: string, alerts: readonly AlertRow[], error: string, delayMs: (attempt: number) => number, now = Date.now()): Promise<number> {
+    const previous = await this.attempts(sink, alerts.map((a) => a.alert_id));
+    const attempt = Math.max(...alerts.map((a) => (previous.get(a.alert_id) ?? 0) + 1));
+    const next = now + delayMs(attempt);
+    await this.upsert(alerts.map((a) => [a.alert_id, sink, 'retrying', null, (previous.get(a.alert_id) ?? 0) + 1, error, next]));
+    return attempt;
+  }
+
+  /** Everything pending for any of `sinks`, for operators (`auditlake alerts --pending`). */
+  async pending(sinks: readonly string[]): Promise<PendingRow[]> {
+    if (sinks.length === 0) return [];
+    const r = await this.conn.runAndReadAll(`SELECT s.sink, a.alert_id, a.severity, a.detector_id, a.title, coalesce(d.attempts, 0),
+        d.last_error, epoch_ms(d.next_attempt_at)::DOUBLE
+      FROM alerts a CROSS JOIN (SELECT unnest(string_split($sinks, ',')) AS sink) s
+      LEFT JOIN alert_deliveries d ON d.alert_id = a.alert_id AND d.sink = s.sink
+      WHERE ${PENDING}
+      ORDER BY s.sink, a.time_generated, a.alert_id`, { sinks: sinks.join(',') });
+    return r.getRows().map(([sink, id, severity, detector, title, attempts, error, next]) => ({
+      sink: String(sink), alert_id: String(id), severity: String(severity), detector_id: String(detector), title: String(title),
+      attempts: Number(attempts), last_error: error === null ? null : String(error), next_attempt_at: next === null ? null : Number(next),
+    }));
+  }
+
+  /** Sinks that have delivery state: with the configured ones, what `--pending` reports on. */
+  async knownSinks(): Promise<string[]> {
+    const r = await this.conn.runAndReadAll('SELECT DISTINCT sink FROM alert_deliveries ORDER BY sink');
+    return r.getRows().map(([s]) => String(s));
+  }
+
+  /** Makes alerts raised or updated since `sinceMs` pending again for `sink`. Returns how many. */
+  async redeliver(sink: string, sinceMs: number): Promise<number> {
+    const r = await this.conn.run(`DELETE FROM alert_deliveries WHERE sink = $sink
+      AND alert_id IN (SELECT alert_id FROM alerts WHERE time_generated >= to_timestamp($since / 1000.0))`, { sink, since: sinceMs });
+    return Number(r.rowsChanged);
+  }
+
+  close(): void {
+    this.conn.closeSync();
+  }
+
+  private async attempts(sink: string, ids: readonly string[]): Promise<Map<string, number>> {
+    const r = await this.conn.runAndReadAll(
+      `SELECT alert_id, attempts FROM alert_deliveries WHERE sink = $sink AND list_contains(string_split($ids, ','), alert_id)`,
+      { sink, ids: ids.join(',') });
+    return new Map(r.getRows().map(([id, n]) => [String(id), Number(n)]));
+  }
+
+  private async upsert(rows: ReadonlyArray<[string, string, string, number | null, number, string | null, number | null]>): Promise<void> {
+    if (rows.length === 0) return;
+    await this.conn.run('BEGIN');
+    try {
+      const stmt = await this.conn.prepare(`INSERT OR REPLACE INTO alert_deliveries VALUES ($1, $2, $3,
+        to_timestamp($4 / 1000.0), $5, $6, to_timestamp($7 / 1000.0), now())`);
+      for (const row of rows) {
+        stmt.bind(row);
+        await stmt.run();
+      }
+      await this.conn.run('COMMIT');
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+function toAlert(r: unknown[]): AlertRow {
+  const [id, detector, title, severity, tactics, techniques, generated, first, last, pid, pname, app, ip, resource, count, evidence, description, remediation] = r;
+  const text = (v: unknown) => (v === null ? null : String(v));
+  return {
+    alert_id: String(id), detector_id: String(detector), title: String(title), severity: String(severity) as AlertRow['severity'],
+    tactics: JSON.parse(String(tactics)) as string[], techniques: JSON.parse(String(techniques)) as string[],
+    time_generated: Number(generated), first_event_time: Number(first), last_event_time: Number(last),
+    principal_id: text(pid), principal_name: text(pname), app_id: text(app), caller_ip: text(ip), resource_id: text(resource),
+    event_count: Number(count), evidence: JSON.parse(String(evidence)) as Record<string, unknown>,
+    description: String(description), remediation: String(remediation),
+  };
+}
