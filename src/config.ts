@@ -13,6 +13,7 @@ import { credentialSchema } from './azure/credential.js';
 import { AuditlakeError, errorMessage } from './errors.js';
 import { eventhubsSchema } from './sources/eventhubs.js';
 import { kafkaSchema } from './sources/kafka.js';
+import { deliverySchema, sinksSchema } from './sinks/index.js';
 
 const replaySchema = z.strictObject({
   /** Decode worker threads; default one per spare core. */
@@ -59,6 +60,9 @@ export const configSchema = z.strictObject({
   /** The identity for every Azure API (Event Hubs, Storage, Key Vault references); DefaultAzureCredential when absent. */
   azure: z.strictObject({ credential: credentialSchema.optional() }).default({}),
   sources: sourcesSchema.default({ eventhubs: [], kafka: [] }),
+  /** Where alerts go (each sink gets every alert at least once; `alert_id` makes repeats harmless). */
+  sinks: sinksSchema.default(sinksSchema.parse({})),
+  delivery: deliverySchema.default(deliverySchema.parse({})),
   server: serverSchema.default(serverSchema.parse({})),
   service: serviceSchema.default(serviceSchema.parse({})),
 });

@@ -2,14 +2,22 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
-import { openOrFindServer, queryServer } from '../server/client.js';
+import { isHeldByAnotherProcess, openOrFindServer, queryServer } from '../server/client.js';
 import { dbOption, resolveDb } from './common.js';
 import { parseSince } from './duration.js';
 import { renderText, type TextFormat } from './output.js';
+import { loadConfig } from '../config.js';
+import { sinkNames } from '../sinks/index.js';
+import { PENDING_SQL } from '../store/outbox.js';
+import { Store } from '../store/duckdb.js';
+import { fmt } from './common.js';
 
 const SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
 
-interface AlertsOptions { db?: string; since: string; format: TextFormat; severity?: string; detector?: string; server?: string; tokenFile?: string }
+interface AlertsOptions {
+  db?: string; since: string; format: TextFormat; severity?: string; detector?: string; server?: string; tokenFile?: string;
+  pending?: boolean; config?: string;
+}
 
 const ALERTS_SQL = `
   SELECT severity, detector_id, coalesce(principal_name, principal_id, caller_ip) AS principal, caller_ip,
@@ -32,23 +40,62 @@ export function alertsCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'ndjson']).default('table'))
     .option('--server <url>', 'read them from this auditlake server (default: the one serving --db, when its database is held)')
     .option('--token-file <file>', "the server's bearer token file (default: the one named in <db>.server.json, else <db>.token)")
+    .option('--pending', 'instead: alerts not yet delivered to a sink, with attempts and last error (sinks from --config and the outbox)')
+    .option('--config <file>', 'auditlake.yaml, for the names of its sinks (with --pending)')
+    .addCommand(redeliverCommand())
     .action(async (opts: AlertsOptions) => {
       const db = resolveDb(opts.db);
       if (!opts.server && !existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
       const since = parseSince(opts.since);
       const minRank = opts.severity ? SEVERITIES.indexOf(opts.severity as (typeof SEVERITIES)[number]) : 0;
-      const params = { since, rank: minRank, detector: opts.detector ?? '' };
+      const [sql, params] = opts.pending
+        ? [PENDING_SQL, { sinks: pendingSinks(opts) }]
+        : [ALERTS_SQL, { since, rank: minRank, detector: opts.detector ?? '' }];
       const opened = await openOrFindServer(db, opts);
       if ('server' in opened) {
-        const result = await queryServer(opened.server, ALERTS_SQL, params);
+        const result = await queryServer(opened.server, sql, params);
         if (result.truncated) process.stderr.write(`auditlake: the server returned only the first ${result.rows.length} alerts (its row limit); narrow --since or --severity\n`);
         process.stdout.write(renderText(result, opts.format));
         return;
       }
       const { store } = opened;
       try {
-        process.stdout.write(renderText(await store.query(ALERTS_SQL, params), opts.format));
+        process.stdout.write(renderText(await store.query(sql, params), opts.format));
       } finally {
+        store.close();
+      }
+    });
+}
+
+/** The configured sinks' names, comma-separated; without --config, '' (every sink the outbox has seen). */
+function pendingSinks(opts: AlertsOptions): string {
+  if (!opts.config) return '';
+  const names = sinkNames(loadConfig(opts.config).sinks);
+  if (names.length === 0) throw new AuditlakeError('bad_config', `--config ${opts.config}: sinks: no sink is configured`);
+  return names.join(',');
+}
+
+function redeliverCommand(): Command {
+  return new Command('redeliver')
+    .description('Send alerts raised or updated since a time to a sink again (they become pending; the next\n'
+      + '`run`, or `replay` with the same config, delivers them). Needs the database: stop `run` first.')
+    .requiredOption('--sink <name>', 'the sink, as named in auditlake.yaml (default names: sentinel, webhook, ndjson, stdout, kafka)')
+    .option('--since <when>', 'a duration (30m, 24h, 7d) or an ISO-8601 time', '24h')
+    .addOption(dbOption())
+    .action(async (opts: { sink: string; since: string; db?: string }) => {
+      const db = resolveDb(opts.db);
+      if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there`);
+      const store = await Store.open(db).catch((err: unknown) => {
+        throw isHeldByAnotherProcess(err)
+          ? new AuditlakeError('store_failed', `--db ${db} is held by auditlake run: stop it, redeliver, then start it again (nothing is lost meanwhile)`, { cause: err })
+          : err;
+      });
+      const outbox = await store.outbox();
+      try {
+        const n = await outbox.redeliver(opts.sink, parseSince(opts.since));
+        process.stdout.write(`${fmt(n)} alert${n === 1 ? '' : 's'} will be delivered to ${opts.sink} again.\n`);
+      } finally {
+        outbox.close();
         store.close();
       }
     });

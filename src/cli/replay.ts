@@ -2,7 +2,11 @@
 import { Command, Option } from 'commander';
 import { DecodePool } from '../decode/pool.js';
 import { DEFAULT_LIMITS } from '../decode/unit.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { prepareForAzure } from '../azure/prepare.js';
+import { createLogger } from '../service/log.js';
+import { deliverUntil } from '../sinks/delivery.js';
+import { buildSinks, deliveryOptions, sinkNames } from '../sinks/index.js';
 import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
 import { runPipeline, type Summary } from '../pipeline.js';
 import { readFiles, listInputFiles } from '../sources/files.js';
@@ -56,13 +60,32 @@ export async function replay(paths: string[], opts: ReplayOptions): Promise<Summ
     const detection = opts.detect ? await openDetection(store, detectors) : undefined;
     const summary = await runPipeline(readFiles(paths), store, { pool, ...(detection ? { detection } : {}), ...(progress ? { onBatch: progress } : {}) });
     if (progress) process.stderr.write('\r\x1b[K');
+    const delivery = await deliverAlerts(store, config);
     const elapsedMs = performance.now() - started;
-    if (opts.json) process.stdout.write(`${JSON.stringify(summaryJson(summary, files.length, elapsedMs))}\n`);
-    else printSummary(summary, files.length, elapsedMs, db);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...summaryJson(summary, files.length, elapsedMs), ...(delivery ? { delivery } : {}) })}\n`);
+    else printSummary(summary, files.length, elapsedMs, db, delivery);
     return summary;
   } finally {
     await pool.close();
     store.close();
+  }
+}
+
+/**
+ * Alerts to the configured sinks, until all are delivered or `delivery.replayDeadlineSeconds`
+ * passes; what is left stays in the outbox for the next replay or run (`alerts --pending`).
+ */
+async function deliverAlerts(store: Store, fileConfig: Config): Promise<{ delivered: number; pending: number } | undefined> {
+  if (sinkNames(fileConfig.sinks).length === 0) return undefined;
+  const { config, credential } = await prepareForAzure(fileConfig);
+  const log = createLogger('warn', process.stderr);
+  const sinks = buildSinks(config.sinks, { credential, log });
+  const outbox = await store.outbox();
+  try {
+    return await deliverUntil(outbox, sinks, deliveryOptions(config.delivery), log, config.delivery.replayDeadlineSeconds * 1000);
+  } finally {
+    await Promise.allSettled(sinks.map((s) => s.close?.()));
+    outbox.close();
   }
 }
 
@@ -92,13 +115,17 @@ export function summaryJson(s: Summary, files: number, elapsedMs: number) {
   };
 }
 
-function printSummary(s: Summary, files: number, elapsedMs: number, db: string): void {
+function printSummary(s: Summary, files: number, elapsedMs: number, db: string, delivery?: { delivered: number; pending: number }): void {
   const out: string[] = [];
   out.push(`Replayed ${fmt(files)} file${files === 1 ? '' : 's'} into ${db} in ${formatDuration(elapsedMs)}.`);
   const rows: [string, number][] = [['records read', s.read], ['stored', s.stored], ['duplicates skipped', s.duplicates], ['rejected', s.rejected]];
   const width = Math.max(...rows.map(([, n]) => fmt(n).length));
   for (const [label, n] of rows) out.push(`  ${label.padEnd(20)}${fmt(n).padStart(width)}`);
   for (const [reason, n] of [...s.rejectedByReason].sort((a, b) => b[1] - a[1])) out.push(`    ${fmt(n).padStart(6)}  ${reason}`);
+  if (delivery) {
+    out.push(`Delivered ${fmt(delivery.delivered)} alert${delivery.delivered === 1 ? '' : 's'} to the sinks`
+      + (delivery.pending > 0 ? `; ${fmt(delivery.pending)} still pending (auditlake alerts --pending).` : '.'));
+  }
   process.stdout.write(`${out.join('\n')}\n`);
   printAlertsBrief([...s.alerts.values()]);
 }

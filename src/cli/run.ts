@@ -7,8 +7,7 @@
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { AuditlakeError } from '../errors.js';
-import { credentialFrom } from '../azure/credential.js';
-import { resolveSecretReferences } from '../azure/secrets.js';
+import { prepareForAzure } from '../azure/prepare.js';
 import { createLogger } from '../service/log.js';
 import { startService } from '../service/service.js';
 import { dbOption, defaultWorkers, positiveInt, resolveDb } from './common.js';
@@ -40,8 +39,7 @@ export function runCommand(): Command {
 async function run(fileConfig: Config, opts: RunOptions): Promise<void> {
   const log = createLogger(fileConfig.service.logLevel);
   for (const w of connectionStringWarnings(fileConfig)) log.warn({}, w);
-  const credential = memo(() => credentialFrom(fileConfig.azure.credential));
-  const config = await resolveSecretReferences(fileConfig, credential());
+  const { config, credential } = await prepareForAzure(fileConfig);
   const db = resolveDb(opts.db, config.db);
   const service = await startService({ config, db, log, credential, workers: opts.workers ?? config.replay.workers ?? defaultWorkers() });
 
@@ -93,9 +91,4 @@ function connectionStringWarnings(config: Config): string[] {
     if (k.eventHubsConnectionString) warnings.push(`sources.kafka.${i}: an Event Hubs connection string is configured for the Kafka endpoint; keep it in Key Vault (keyvault: reference).`);
   });
   return warnings;
-}
-
-function memo<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= make());
 }

@@ -19,6 +19,8 @@ import { BatchQueue } from './batch-queue.js';
 import type { Logger } from './log.js';
 import { startLiveServer, type LiveServer } from './live-server.js';
 import { Metrics } from '../server/metrics.js';
+import { startDeliveryLoop, type DeliveryLoop } from '../sinks/delivery.js';
+import { buildSinks, deliveryOptions } from '../sinks/index.js';
 
 export interface ServiceOptions {
   config: Config;
@@ -45,10 +47,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let ready = false;
   let server: LiveServer | undefined;
   let running: StartedSources | undefined;
+  let delivery: DeliveryLoop | undefined;
+  const outbox = await store.outbox();
   const queue = new BatchQueue(config.service.queueBatches);
   try {
     const detection = await openDetection(store, detectors);
     log.info({ db, detectors: detectors.length }, 'Store open, detection resumed.');
+    const sinks = buildSinks(config.sinks, { credential: options.credential, log });
+    if (sinks.length > 0) delivery = startDeliveryLoop(outbox, sinks, { ...deliveryOptions(config.delivery), pollMs: config.delivery.pollSeconds * 1000 }, log);
     const isReady = () => ready && running?.ready() === true;
     if (config.server.enabled) server = await startLiveServer({ config: config.server, db, store, metrics, isReady, log });
 
@@ -68,6 +74,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       onCommit: (t: CommitTiming) => {
         metrics.recordCommit({ records: t.records, stored: t.rows, duplicates: t.duplicates, rejected: t.rejected, latencyMs: t.sourceToCommitMs });
         for (const a of t.alerts) metrics.alertRaised(a.severity);
+        if (t.alerts.length > 0) delivery?.wake();
         if (t.records > 0) log.info({ records: t.records, stored: t.rows, duplicates: t.duplicates, rejected: t.rejected, alerts: t.alerts.length, ms: Math.round(t.sourceToCommitMs) }, 'Batch committed.');
       },
     });
@@ -88,6 +95,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       log.info({}, 'Stopped.');
     })());
     const close = async () => {
+      await delivery?.stop();
+      outbox.close();
       await server?.close();
       await pool.close();
       store.close();
@@ -101,6 +110,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   } catch (err) {
     queue.end();
     await running?.stop();
+    await delivery?.stop();
+    outbox.close();
     await server?.close();
     await pool.close();
     store.close();

@@ -73,20 +73,21 @@ describe('delivery', () => {
   });
 
   it('retries a failed batch after its backoff, honours Retry-After, and loses nothing', async () => {
+    const slow = { ...DEFAULT_DELIVERY, initialBackoffMs: 400, maxBackoffMs: 400 };
     await raise([alert('a')]);
-    const { sink, sent } = scripted('s', [new SinkError('500 Internal Server Error'), new SinkError('429 Too Many Requests', { retryAfterMs: 300 })]);
-    expect((await deliverDue(outbox, [sink], fast, log)).failed).toBe(1);
+    const { sink, sent } = scripted('s', [new SinkError('500 Internal Server Error'), new SinkError('429 Too Many Requests', { retryAfterMs: 1500 })]);
+    expect((await deliverDue(outbox, [sink], slow, log)).failed).toBe(1);
     const [first] = await outbox.pending(['s']);
     expect(first).toMatchObject({ alert_id: 'a', attempts: 1, last_error: '500 Internal Server Error' });
-    expect(first!.next_attempt_at! - Date.now()).toBeLessThanOrEqual(75);
+    expect(first!.next_attempt_at! - Date.now()).toBeLessThanOrEqual(600);
     expect(await outbox.due('s', 10)).toEqual([]); // not before its backoff
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await deliverDue(outbox, [sink], fast, log)).failed).toBe(1);
+    await new Promise((r) => setTimeout(r, 650));
+    expect((await deliverDue(outbox, [sink], slow, log)).failed).toBe(1);
     const [second] = await outbox.pending(['s']);
     expect(second).toMatchObject({ attempts: 2, last_error: '429 Too Many Requests' });
-    expect(second!.next_attempt_at! - Date.now()).toBeGreaterThan(200); // Retry-After, not the 100 ms backoff
-    await new Promise((r) => setTimeout(r, 320));
-    expect((await deliverDue(outbox, [sink], fast, log)).delivered).toBe(1);
+    expect(second!.next_attempt_at! - Date.now()).toBeGreaterThan(1000); // Retry-After, not the 400 ms backoff
+    await new Promise((r) => setTimeout(r, 1550));
+    expect((await deliverDue(outbox, [sink], slow, log)).delivered).toBe(1);
     expect(sent.flat().map((a) => a.alert_id)).toEqual(['a']);
   });
 

@@ -59,6 +59,26 @@ export async function deliverDue(outbox: Outbox, sinks: readonly Sink[], options
   return counts;
 }
 
+/**
+ * For `replay`: passes until nothing is pending for any sink or the deadline passes, waiting
+ * out backoffs in between. Returns what was delivered and what is still pending.
+ */
+export async function deliverUntil(outbox: Outbox, sinks: readonly Sink[], options: DeliveryOptions, log: Logger, deadlineMs: number)
+  : Promise<{ delivered: number; pending: number }> {
+  const deadline = AbortSignal.timeout(Math.max(1, deadlineMs));
+  let delivered = 0;
+  for (;;) {
+    const counts = await deliverDue(outbox, sinks, options, log, deadline);
+    delivered += counts.delivered;
+    const pending = (await outbox.pending(sinks.map((s) => s.name))).length;
+    if (pending === 0 || deadline.aborted) return { delivered, pending };
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(1000, options.initialBackoffMs));
+      deadline.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+  }
+}
+
 export interface DeliveryLoop {
   /** Something new may be due (a commit raised alerts): deliver now rather than at the next poll. */
   wake(): void;

@@ -65,3 +65,19 @@ export function retryAfterMs(header: string | null | undefined, now = Date.now()
   const at = Date.parse(header);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+/** An alert as JSON outside the database (every JSON sink sends this): ISO-8601 UTC times, evidence as an object. */
+export type AlertJson = Omit<AlertRow, 'time_generated' | 'first_event_time' | 'last_event_time'> & {
+  time_generated: string;
+  first_event_time: string;
+  last_event_time: string;
+};
+
+export function alertJson(alert: AlertRow): AlertJson {
+  return {
+    ...alert,
+    time_generated: new Date(alert.time_generated).toISOString(),
+    first_event_time: new Date(alert.first_event_time).toISOString(),
+    last_event_time: new Date(alert.last_event_time).toISOString(),
+  };
+}

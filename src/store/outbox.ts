@@ -15,6 +15,19 @@ const ALERT_SELECT = `a.alert_id, a.detector_id, a.title, a.severity, to_json(a.
 /** Pending for a sink: never delivered, or updated since the version delivered. */
 const PENDING = '(d.delivered_version IS NULL OR d.delivered_version < a.time_generated)';
 
+/**
+ * Alerts pending per sink, for operators: `auditlake alerts --pending` runs it directly or
+ * through the server of `run`. `$sinks`: comma-separated names (they are [A-Za-z0-9_.-]), or
+ * '' for every sink the outbox has seen.
+ */
+export const PENDING_SQL = `SELECT s.sink, a.alert_id, a.severity, a.detector_id, a.title, coalesce(d.attempts, 0) AS attempts,
+    d.last_error, strftime(d.next_attempt_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS next_attempt_at
+  FROM alerts a CROSS JOIN (SELECT unnest(CASE WHEN $sinks = '' THEN (SELECT coalesce(list(DISTINCT sink ORDER BY sink), []) FROM alert_deliveries)
+    ELSE string_split($sinks, ',') END) AS sink) s
+  LEFT JOIN alert_deliveries d ON d.alert_id = a.alert_id AND d.sink = s.sink
+  WHERE ${PENDING}
+  ORDER BY s.sink, a.time_generated, a.alert_id`;
+
 export interface PendingRow {
   sink: string;
   alert_id: string;
@@ -55,25 +68,15 @@ export class Outbox {
     return attempt;
   }
 
-  /** Everything pending for any of `sinks`, for operators (`auditlake alerts --pending`). */
+  /** Everything pending for any of `sinks`, oldest first. */
   async pending(sinks: readonly string[]): Promise<PendingRow[]> {
     if (sinks.length === 0) return [];
-    const r = await this.conn.runAndReadAll(`SELECT s.sink, a.alert_id, a.severity, a.detector_id, a.title, coalesce(d.attempts, 0),
-        d.last_error, epoch_ms(d.next_attempt_at)::DOUBLE
-      FROM alerts a CROSS JOIN (SELECT unnest(string_split($sinks, ',')) AS sink) s
-      LEFT JOIN alert_deliveries d ON d.alert_id = a.alert_id AND d.sink = s.sink
-      WHERE ${PENDING}
-      ORDER BY s.sink, a.time_generated, a.alert_id`, { sinks: sinks.join(',') });
+    const r = await this.conn.runAndReadAll(PENDING_SQL, { sinks: sinks.join(',') });
     return r.getRows().map(([sink, id, severity, detector, title, attempts, error, next]) => ({
       sink: String(sink), alert_id: String(id), severity: String(severity), detector_id: String(detector), title: String(title),
-      attempts: Number(attempts), last_error: error === null ? null : String(error), next_attempt_at: next === null ? null : Number(next),
+      attempts: Number(attempts), last_error: error === null ? null : String(error),
+      next_attempt_at: next === null ? null : new Date(String(next)).getTime(),
     }));
-  }
-
-  /** Sinks that have delivery state: with the configured ones, what `--pending` reports on. */
-  async knownSinks(): Promise<string[]> {
-    const r = await this.conn.runAndReadAll('SELECT DISTINCT sink FROM alert_deliveries ORDER BY sink');
-    return r.getRows().map(([s]) => String(s));
   }
 
   /** Makes alerts raised or updated since `sinceMs` pending again for `sink`. Returns how many. */
