@@ -139,12 +139,12 @@ export function sentinelRow(alert: AlertRow): { row: SentinelRow; truncated: Sen
 export type SentinelClientOptions = LogsIngestionClientOptions;
 
 export function createSentinelSink(config: SentinelSinkConfig, ctx: SinkContext, clientOptions: SentinelClientOptions = {}): Sink {
-  const host = new URL(config.endpoint).host;
+  const { host, hostname } = new URL(config.endpoint);
   const where = `${ctx.name} (${host}, ${config.ruleId}/${config.streamName})`;
   let client: LogsIngestionClient | undefined;
   const getClient = (): LogsIngestionClient =>
     (client ??= new LogsIngestionClient(config.endpoint, ctx.credential(), {
-      audience: audienceFor(host),
+      audience: audienceFor(hostname),
       userAgentOptions: { userAgentPrefix: 'auditlake' },
       ...clientOptions,
       // One attempt per request: the outbox owns retries and Retry-After (header comment).
@@ -184,9 +184,9 @@ export function createSentinelSink(config: SentinelSinkConfig, ctx: SinkContext,
 }
 
 /** Sovereign clouds take tokens for their own audience; the endpoint's host says which cloud. */
-function audienceFor(host: string): string {
-  if (host.endsWith('.azure.us')) return KnownMonitorAudience.AzureGovernment;
-  if (host.endsWith('.azure.cn')) return KnownMonitorAudience.AzureChina;
+function audienceFor(hostname: string): string {
+  if (hostname.endsWith('.azure.us')) return KnownMonitorAudience.AzureGovernment;
+  if (hostname.endsWith('.azure.cn')) return KnownMonitorAudience.AzureChina;
   return KnownMonitorAudience.AzurePublicCloud;
 }
 
@@ -197,13 +197,12 @@ export function splitRows<T>(rows: readonly T[], maxBytes: number): T[][] {
   let size = 2; // []
   for (const row of rows) {
     const bytes = Buffer.byteLength(JSON.stringify(row));
-    const added = bytes + (group.length > 0 ? 1 : 0);
-    if (group.length > 0 && size + added > maxBytes) {
+    if (group.length > 0 && size + 1 + bytes > maxBytes) { // a row over the limit goes alone, never dropped
       groups.push(group);
       group = [];
       size = 2;
     }
-    size += bytes + (group.length > 0 ? 1 : 0);
+    size += (group.length > 0 ? 1 : 0) + bytes;
     group.push(row);
   }
   if (group.length > 0) groups.push(group);
