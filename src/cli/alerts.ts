@@ -42,6 +42,7 @@ export function alertsCommand(): Command {
     .option('--token-file <file>', "the server's bearer token file (default: the one named in <db>.server.json, else <db>.token)")
     .option('--pending', 'instead: alerts not yet delivered to a sink, with attempts and last error (sinks from --config and the outbox)')
     .option('--config <file>', 'auditlake.yaml, for the names of its sinks (with --pending)')
+    .enablePositionalOptions()
     .addCommand(redeliverCommand())
     .action(async (opts: AlertsOptions) => {
       const db = resolveDb(opts.db);

@@ -17,6 +17,8 @@ export function program(): Command {
       + 'streaming detectors, SQL investigations. `auditlake demo` runs the bundled demo day; `auditlake <command> --help` explains each command.')
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError()
+    // A subcommand's options after its name are its own (`alerts redeliver --since` is not `alerts --since`).
+    .enablePositionalOptions()
     .exitOverride()
     .addCommand(demoCommand())
     .addCommand(replayCommand())
