@@ -79,10 +79,15 @@ export class Outbox {
     }));
   }
 
-  /** Makes alerts raised or updated since `sinceMs` pending again for `sink`. Returns how many. */
+  /**
+   * Makes alerts raised or updated since `sinceMs` pending again for `sink` (their rows stay,
+   * so the sink stays known to `alerts --pending`). Returns how many.
+   */
   async redeliver(sink: string, sinceMs: number): Promise<number> {
-    const r = await this.conn.run(`DELETE FROM alert_deliveries WHERE sink = $sink
-      AND alert_id IN (SELECT alert_id FROM alerts WHERE time_generated >= to_timestamp($since / 1000.0))`, { sink, since: sinceMs });
+    const r = await this.conn.run(`UPDATE alert_deliveries SET state = 'redeliver', delivered_version = NULL, attempts = 0,
+        last_error = NULL, next_attempt_at = NULL, updated_at = now()
+      WHERE sink = $sink AND alert_id IN (SELECT alert_id FROM alerts WHERE time_generated >= to_timestamp($since / 1000.0))`,
+    { sink, since: sinceMs });
     return Number(r.rowsChanged);
   }
 

@@ -5,7 +5,7 @@
 CREATE TABLE alert_deliveries (
   alert_id          VARCHAR NOT NULL,
   sink              VARCHAR NOT NULL,
-  -- 'delivered', 'skipped' (the sink's filter does not want it) or 'retrying'
+  -- 'delivered', 'skipped' (the sink's filter does not want it), 'retrying', or 'redeliver' (asked for again)
   state             VARCHAR NOT NULL,
   delivered_version TIMESTAMPTZ,
   attempts          INTEGER NOT NULL,
