@@ -6,8 +6,9 @@ export default defineConfig({
     // Generous: CI machines can be several times slower than this one, and a timeout is not a finding.
     testTimeout: 180_000,
     hookTimeout: 180_000,
-    // DuckDB and subprocess tests are I/O- and CPU-heavy; two cores here.
+    // Two cores here, but the consumer tests mostly wait on their peers (group joins, session
+    // timeouts, backoffs): a third worker fills that time.
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 3,
   },
 });

@@ -10,6 +10,8 @@ describe('parseConfig', () => {
       detectors: { disabled: [] },
       azure: {},
       sources: { eventhubs: [], kafka: [] },
+      sinks: { sentinel: [], webhook: [], ndjson: [], stdout: [], kafka: [] },
+      delivery: { pollSeconds: 2, initialBackoffSeconds: 1, maxBackoffSeconds: 300, replayDeadlineSeconds: 30 },
       server: { enabled: true, host: '127.0.0.1', port: 8780, queryTimeoutSeconds: 30, maxRows: 100_000 },
       service: { queueBatches: 8, shutdownTimeoutSeconds: 30, logLevel: 'info' },
     });

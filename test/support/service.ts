@@ -3,10 +3,11 @@
  * secret-grep test), waits on them, SIGTERM or SIGKILL, and a config file written for it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { repoRoot } from './cli.js';
+import { queryJson, replay } from './db.js';
 
 export interface LogLine { level: string; msg: string; [field: string]: unknown }
 
@@ -118,4 +119,18 @@ export function toBodies(records: object[], perBody: number): string[] {
   const bodies: string[] = [];
   for (let i = 0; i < records.length; i += perBody) bodies.push(JSON.stringify({ records: records.slice(i, i + perBody) }));
   return bodies;
+}
+
+/** The event ids stored in a database, sorted. */
+export function storedIds(db: string): string[] {
+  return queryJson(db, 'SELECT event_id FROM events ORDER BY event_id').map((r) => String(r.event_id));
+}
+
+/** The event ids `replay` stores from the same bodies (in `dir/name`): what a consumer must store, exactly. */
+export function replayedIds(dir: string, name: string, bodies: string[]): string[] {
+  const where = join(dir, `${name}-expected`);
+  mkdirSync(where, { recursive: true });
+  writeFileSync(join(where, 'bodies.ndjson'), `${bodies.join('\n')}\n`);
+  replay(join(where, 'expected.duckdb'), [join(where, 'bodies.ndjson')]);
+  return storedIds(join(where, 'expected.duckdb'));
 }
