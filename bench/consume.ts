@@ -11,6 +11,11 @@
  * body is built or held ahead, and the page cache serves the bytes.
  *
  *   npm run bench:consume -- [--records 1000000]
+ *
+ * For experiments (the section in RESULTS.md is only written with the defaults): --prefetch N,
+ * --max-batch N, --max-wait S override the source's settings, --no-replay skips the baseline,
+ * --no-results leaves RESULTS.md alone; BENCH_TRACE=1 prints a line a second (per partition:
+ * bodies delivered / credit unused; committed records; RSS).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
@@ -21,10 +26,18 @@ import { packageRoot } from '../src/paths.js';
 import { startEventHubsPeer } from '../test/support/eventhubs-peer.js';
 import { writeConfig } from '../test/support/service.js';
 import { generate } from './generate.js';
-import { fmtInt, machine, mb, memoryOf, runMeasured, threadCpu, threadRoles } from './measure.js';
+import { fmtInt, machine, machineBusyS, mb, memoryOf, processCpu, runMeasured, threadCpu, threadRoles } from './measure.js';
 import { writeResults } from './results.js';
 
-const records = recordsArg(process.argv.slice(2)) ?? 1_000_000;
+const args = process.argv.slice(2);
+const records = numberArg('--records') ?? (/^\d+$/.test(args[0] ?? '') ? Number(args[0]) : 1_000_000);
+const overrides = {
+  ...(numberArg('--prefetch') !== undefined ? { prefetchCount: numberArg('--prefetch') } : {}),
+  ...(numberArg('--max-batch') !== undefined ? { maxBatchSize: numberArg('--max-batch') } : {}),
+  ...(numberArg('--max-wait') !== undefined ? { maxWaitTimeSeconds: numberArg('--max-wait') } : {}),
+};
+const withReplay = !args.includes('--no-replay');
+const withResults = !args.includes('--no-results') && withReplay && Object.keys(overrides).length === 0;
 const RECORDS_PER_BODY = 100;
 const PARTITIONS = 4;
 const HUB = 'insights-logs-auditevent';
@@ -32,12 +45,13 @@ const SAMPLE_MS = 250;
 /** No commit for this long (startup included) and the bench gives up. */
 const STALL_MS = 180_000;
 
-function recordsArg(args: string[]): number | undefined {
-  const i = args.findIndex((a) => a === '--records' || a.startsWith('--records='));
-  const text = i < 0 ? args.find((a) => /^\d+$/.test(a)) : args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
-  if (text === undefined) return undefined;
+/** `--name N` or `--name=N`: a positive number. */
+function numberArg(name: string): number | undefined {
+  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return undefined;
+  const text = args[i]!.includes('=') ? args[i]!.slice(name.length + 1) : args[i + 1];
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--records: expected a positive integer, got ${text}`);
+  if (!(n > 0)) throw new Error(`${name}: expected a positive number, got ${text}`);
   return n;
 }
 
@@ -97,7 +111,7 @@ async function consume() {
   // Everything about consuming at its default (prefetchCount, maxBatchSize, maxWaitTimeSeconds, queueBatches, workers, detectors).
   const configFile = writeConfig(dataDir, {
     db,
-    sources: { eventhubs: [{ connectionString: peer.connectionString(HUB), hubs: [HUB] }] },
+    sources: { eventhubs: [{ connectionString: peer.connectionString(HUB), hubs: [HUB], ...overrides }] },
     server: { port: 0, tokenFile: `${db}.token` },
   }, 'consume.yaml');
   const config = loadConfig(configFile);
@@ -120,13 +134,21 @@ async function consume() {
   let firstBenchCpu = process.cpuUsage();
   let lastCpu: ThreadCpu[] = [];
   let benchCpuS = 0;
-  /** Most unused link credit on any partition while it still had undelivered events, and most bodies delivered but not yet committed. */
-  let maxCredit = 0;
+  let firstBusyS = 0;
+  let firstRunCpuS = 0;
+  let runCpuS = 0;
+  let busyS = 0;
+  /**
+   * From the peer's side: the most credit the client had granted one partition's link while that
+   * partition still had a backlog (delivered + unused), and the most bodies handed to the socket
+   * and not yet committed (in the peer's socket buffer, in transit, or in the consumer).
+   */
+  let maxGranted = 0;
   let maxInFlight = 0;
   let delivered = 0;
   const watchPeer = () => {
     const links = peer.receivers();
-    for (const r of links) if (r.delivered < peer.count(HUB, r.partition)) maxCredit = Math.max(maxCredit, r.credit);
+    for (const r of links) if (r.delivered < peer.count(HUB, r.partition)) maxGranted = Math.max(maxGranted, r.delivered + r.credit);
     delivered = links.reduce((n, r) => n + r.delivered, 0);
     maxInFlight = Math.max(maxInFlight, delivered - committed / RECORDS_PER_BODY);
   };
@@ -154,6 +176,8 @@ async function consume() {
     if (commits.length === 1) {
       firstCpu = threadCpu(pid);
       firstBenchCpu = process.cpuUsage();
+      firstBusyS = machineBusyS();
+      firstRunCpuS = processCpu(pid) ?? 0;
     }
     for (const q of [25, 50, 75, 100]) {
       if (!marks.has(q) && committed >= (q / 100) * records) {
@@ -161,9 +185,11 @@ async function consume() {
         if (s) marks.set(q, s);
       }
     }
-    if (committed >= records) {
+    if (committed >= records && lastCpu.length === 0) {
       lastCpu = threadCpu(pid);
       benchCpuS = cpuSeconds(process.cpuUsage(firstBenchCpu));
+      busyS = machineBusyS() - firstBusyS;
+      runCpuS = (processCpu(pid) ?? 0) - firstRunCpuS;
       watchPeer();
       done();
     }
@@ -180,9 +206,16 @@ async function consume() {
   child.stdout.on('data', onData);
   child.stderr.on('data', (d: Buffer) => { output += d.toString('utf8'); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let lastTrace = 0;
   const timer = setInterval(() => {
-    sample();
+    const s = sample();
     watchPeer();
+    // BENCH_TRACE=1: a line a second on stderr — per partition delivered/unused credit, committed, RSS.
+    if (process.env.BENCH_TRACE && s && s.t - lastTrace >= 1000) {
+      lastTrace = s.t;
+      const links = peer.receivers().map((r) => `p${r.partition} ${r.delivered}/${r.credit}`).join(' ');
+      console.error(`t=${(s.t / 1000).toFixed(1)}s committed=${committed} rss=${mb(s.rssBytes).toFixed(0)}MB delivered/credit: ${links}`);
+    }
     const lastAt = commits.at(-1)?.t ?? 0;
     if (!stalled && performance.now() - started - lastAt > STALL_MS) {
       stalled = `no progress for ${STALL_MS / 1000} s (${fmtInt(committed)} of ${fmtInt(records)} records committed); killed. `;
@@ -218,7 +251,7 @@ async function consume() {
   for (const f of [db, `${db}.wal`, `${db}.token`, `${db}.server.json`, configFile]) rmSync(f, { force: true });
   if (stored !== records) throw new Error(`events holds ${stored} rows, ${records} records were produced`);
 
-  return { pid, roles, commits, samples, marks, hwm, firstCpu, lastCpu, benchCpuS, maxCredit, maxInFlight, delivered, stored, rejects, alerts, dbBytes, config, startMs: commits[0]!.t, warnings: others.filter((o) => o.level === 'warn' || o.level === 'error') };
+  return { pid, roles, commits, samples, marks, hwm, firstCpu, lastCpu, benchCpuS, busyS, runCpuS, maxGranted, maxInFlight, delivered, stored, rejects, alerts, dbBytes, config, startMs: commits[0]!.t, warnings: others.filter((o) => (o.level === 'warn' || o.level === 'error') && !/connection string is configured/.test(String(o.msg))) };
 }
 
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
@@ -227,12 +260,14 @@ async function replayBaseline() {
   const db = join(dataDir, 'consume-replay.duckdb');
   rmSync(db, { force: true });
   rmSync(`${db}.wal`, { force: true });
+  const busyBefore = machineBusyS();
   const run = await runMeasured(process.execPath, [join(packageRoot, 'bin', 'auditlake.js'), 'replay', '--json', '--quiet', '--db', db, input]);
+  const busyS = machineBusyS() - busyBefore;
   if (run.code !== 0) throw new Error(`replay failed (${run.code}): ${run.stderr}`);
   const summary = JSON.parse(run.stdout) as { stored: number };
   if (summary.stored !== records) throw new Error(`replay stored ${summary.stored} of ${records}`);
   rmSync(db, { force: true });
-  return run;
+  return { ...run, busyS };
 }
 
 const c = await consume();
@@ -243,9 +278,9 @@ const drainS = (last.t - first.t) / 1000;
 const consumeRate = (records - first.records) / drainS;
 const wallS = last.t / 1000;
 console.log(`run: ${fmtInt(consumeRate)} records/s first → last commit (${drainS.toFixed(1)} s), ${(c.startMs / 1000).toFixed(1)} s to the first commit, peak RSS ${mb(c.hwm).toFixed(0)} MB`);
-const replay = await replayBaseline();
-const replayRate = records / (replay.wallMs / 1000);
-console.log(`replay: ${fmtInt(replayRate)} records/s, peak RSS ${mb(replay.peakRssBytes).toFixed(0)} MB`);
+const replay = withReplay ? await replayBaseline() : undefined;
+const replayRate = replay ? records / (replay.wallMs / 1000) : NaN;
+if (replay) console.log(`replay: ${fmtInt(replayRate)} records/s, peak RSS ${mb(replay.peakRssBytes).toFixed(0)} MB`);
 
 // Where the run process's CPU went during the drain, by thread (main, decode worker, DuckDB, libuv, V8).
 const before = new Map(c.firstCpu.map((t) => [t.tid, t.cpuS]));
@@ -257,18 +292,28 @@ for (const t of c.lastCpu) {
   r.threads += 1;
   byRole.set(role, r);
 }
-const runCpuS = [...byRole.values()].reduce((n, r) => n + r.used, 0);
-const share = (s: number) => `${((100 * s) / drainS).toFixed(0)} %`;
+const runCpuS = c.runCpuS;
+const exitedS = runCpuS - [...byRole.values()].reduce((n, r) => n + r.used, 0);
+if (exitedS >= 0.01 * drainS) byRole.set('threads that exited during the drain', { used: exitedS, threads: 1 });
+const share = (cpuS: number, overS = drainS) => `${((100 * cpuS) / overS).toFixed(0)} %`;
+const roleNames: Record<string, string> = {
+  'main thread': 'main thread (AMQP client, batch loop, detectors)',
+  'JS worker thread': 'decode worker',
+  'libuv pool': 'libuv pool (where @duckdb/node-api runs the queries)',
+  'DuckDB thread': "DuckDB's own thread",
+  'V8 platform (GC, compiler)': 'V8 GC and compiler',
+};
 const threadText = [...byRole].filter(([, r]) => r.used >= 0.01 * drainS).sort((a, b) => b[1].used - a[1].used)
-  .map(([role, r]) => `${role}${r.threads > 1 ? ` (${r.threads} threads)` : ''} ${share(r.used)}`).join(', ');
+  .map(([role, r]) => `${roleNames[role] ?? role} ${share(r.used)}${r.threads > 1 ? ` over ${r.threads} threads` : ''}`).join(', ');
+const otherS = Math.max(0, c.busyS - runCpuS - c.benchCpuS);
 
 const pct = (xs: number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 };
 const drainSamples = c.samples.filter((s) => s.t >= c.startMs);
-const peakDrain = Math.max(...drainSamples.map((s) => s.rssBytes));
-const atFirst = c.samples.find((s) => s.t >= c.startMs) ?? c.samples.at(-1)!;
+const peakDrain = drainSamples.reduce((best, s) => (s.rssBytes > best.rssBytes ? s : best), drainSamples[0]!);
+const atFirst = drainSamples[0] ?? c.samples.at(-1)!;
 let prev = { t: first.t, committed: first.records };
 const curve = [25, 50, 75, 100].map((q) => {
   const s = c.marks.get(q)!;
@@ -278,26 +323,30 @@ const curve = [25, 50, 75, 100].map((q) => {
 });
 const eh = c.config.sources.eventhubs[0]!;
 const sum = (f: keyof Commit) => c.commits.reduce((n, x) => n + x[f], 0);
+const ratio = (rate: number) => (replay ? `${(rate / replayRate).toFixed(2)}×` : '');
 const lines = [
-  `Input: ${fmtInt(records)} generated mixed records (the ingest bench's records, regrouped into Event Hubs bodies of ${RECORDS_PER_BODY}: ${fmtInt(bodies.length)} bodies of ${(inputBytes / bodies.length / 1024).toFixed(0)} KB on average, round-robin over ${PARTITIONS} partitions), ${mb(inputBytes).toFixed(0)} MB. The whole backlog is in the AMQP peer (in the bench process; bodies read from the file as delivered) before \`auditlake run\` starts; run is stopped with SIGTERM once the 'Batch committed.' log lines add up to every record.`,
+  `Input: ${fmtInt(records)} generated mixed records (the ingest bench's records, regrouped into Event Hubs bodies of ${RECORDS_PER_BODY}: ${fmtInt(bodies.length)} bodies of ${(inputBytes / bodies.length / 1024).toFixed(0)} KB on average, round-robin over ${PARTITIONS} partitions), ${mb(inputBytes).toFixed(0)} MB. The whole backlog is in the AMQP peer (test/support/eventhubs-peer.ts, in the bench process; each body read from the file as it is delivered) before \`auditlake run\` starts; run is stopped with SIGTERM once its 'Batch committed.' log lines add up to every record.`,
   '',
-  `Config: \`sources.eventhubs\` at its defaults — prefetchCount ${eh.prefetchCount}, maxBatchSize ${eh.maxBatchSize}, maxWaitTimeSeconds ${eh.maxWaitTimeSeconds}, startPosition ${eh.startPosition}, positions ${eh.checkpoints.store} — service.queueBatches ${c.config.service.queueBatches}, the service's decodeAhead 4, default decode workers (1 on 2 cores), DuckDB 2 threads, all detectors on, HTTP server on (idle).`,
+  `Config: \`sources.eventhubs\`${Object.keys(overrides).length === 0 ? ' at its defaults' : ''} — prefetchCount ${eh.prefetchCount}, maxBatchSize ${eh.maxBatchSize}, maxWaitTimeSeconds ${eh.maxWaitTimeSeconds}, startPosition ${eh.startPosition}, positions ${eh.checkpoints.store}; service.queueBatches ${c.config.service.queueBatches}; the service's decodeAhead 4; decode workers at the default (1 on 2 cores); DuckDB 2 threads; all detectors on; HTTP server on (idle).`,
   '',
   '| run | wall s | records/s | vs replay | peak RSS MB |',
   '| --- | ---: | ---: | ---: | ---: |',
-  `| auditlake replay of the same records from NDJSON (baseline) | ${(replay.wallMs / 1000).toFixed(1)} | ${fmtInt(replayRate)} | 1.00× | ${mb(replay.peakRssBytes).toFixed(0)} |`,
-  `| auditlake run from the AMQP peer, first → last commit | ${drainS.toFixed(1)} | ${fmtInt(consumeRate)} | ${(consumeRate / replayRate).toFixed(2)}× | ${mb(c.hwm).toFixed(0)} |`,
-  `| auditlake run, process start → last commit | ${wallS.toFixed(1)} | ${fmtInt(records / wallS)} | ${(records / wallS / replayRate).toFixed(2)}× |  |`,
+  ...(replay ? [`| auditlake replay of the same records from NDJSON (baseline) | ${(replay.wallMs / 1000).toFixed(1)} | ${fmtInt(replayRate)} | 1.00× | ${mb(replay.peakRssBytes).toFixed(0)} |`] : []),
+  `| auditlake run from the AMQP peer, first → last commit | ${drainS.toFixed(1)} | ${fmtInt(consumeRate)} | ${ratio(consumeRate)} | ${mb(c.hwm).toFixed(0)} |`,
+  `| auditlake run, process start → last commit | ${wallS.toFixed(1)} | ${fmtInt(records / wallS)} | ${ratio(records / wallS)} |  |`,
   '',
-  `Memory of the run process through the drain (VmRSS, sampled every ${SAMPLE_MS} ms and as each quarter's commit is logged): ${mb(atFirst.rssBytes).toFixed(0)} MB at the first commit (${(c.startMs / 1000).toFixed(1)} s after start), peak ${mb(peakDrain).toFixed(0)} MB sampled (VmHWM ${mb(c.hwm).toFixed(0)} MB).`,
+  `Memory of the run process through the drain (VmRSS, sampled every ${SAMPLE_MS} ms and as the commit completing each quarter is logged): ${mb(atFirst.rssBytes).toFixed(0)} MB at the first commit (${(c.startMs / 1000).toFixed(1)} s after start), highest sample ${mb(peakDrain.rssBytes).toFixed(0)} MB at ${fmtInt(peakDrain.committed)} records committed (VmHWM ${mb(c.hwm).toFixed(0)} MB).`,
   '',
   '| drained | records committed | s since first commit | records/s over the quarter | RSS MB |',
   '| --- | ---: | ---: | ---: | ---: |',
   ...curve,
   '',
-  `Checked: \`SELECT count(*) FROM events\` = ${fmtInt(c.stored)} = records produced; the commit lines: ${fmtInt(sum('records'))} records, ${fmtInt(sum('stored'))} stored, ${fmtInt(sum('duplicates'))} duplicates, ${fmtInt(sum('rejected'))} rejected; ${fmtInt(c.rejects)} rejects and ${fmtInt(c.alerts)} alerts in the tables; ${fmtInt(c.delivered)} messages delivered by the peer (of ${fmtInt(bodies.length)}); while a partition still had a backlog, the most unused credit its link held was ${c.maxCredit}, and at most ${fmtInt(c.maxInFlight)} bodies (${fmtInt(c.maxInFlight * RECORDS_PER_BODY)} records) were delivered and not yet committed (SDK prefetch + queue + decode look-ahead). ${c.commits.length} commits (mean ${fmtInt(sum('records') / c.commits.length)} records), read → committed p50 ${pct(c.commits.map((x) => x.ms), 50)} ms, p99 ${pct(c.commits.map((x) => x.ms), 99)} ms. DuckDB file ${mb(c.dbBytes).toFixed(0)} MB.${c.warnings.length > 0 ? ` ${c.warnings.length} warnings logged (first: ${String(c.warnings[0]!.msg)}).` : ''}`,
+  `Prefetch as the peer saw it: while a partition still had a backlog, the client had granted its link up to ${fmtInt(c.maxGranted)} credits (prefetchCount ${eh.prefetchCount}); at most ${fmtInt(c.maxInFlight)} bodies (${fmtInt(c.maxInFlight * RECORDS_PER_BODY)} records) had been handed to the socket and not yet committed.`,
   '',
-  `CPU during the drain (share of one core): the run process ${share(runCpuS)} — ${threadText}; the peer (the bench process) ${share(c.benchCpuS)}.`,
+  `Checked: \`SELECT count(*) FROM events\` = ${fmtInt(c.stored)} = records produced; the commit lines: ${fmtInt(sum('records'))} records, ${fmtInt(sum('stored'))} stored, ${fmtInt(sum('duplicates'))} duplicates, ${fmtInt(sum('rejected'))} rejected; ${fmtInt(c.rejects)} rejects and ${fmtInt(c.alerts)} alerts in the tables; ${fmtInt(c.delivered)} of ${fmtInt(bodies.length)} bodies delivered. ${c.commits.length} commits (mean ${fmtInt(sum('records') / c.commits.length)} records), read → committed p50 ${pct(c.commits.map((x) => x.ms), 50)} ms, p99 ${pct(c.commits.map((x) => x.ms), 99)} ms. DuckDB file ${mb(c.dbBytes).toFixed(0)} MB.${c.warnings.length > 0 ? ` Warnings logged: ${[...new Set(c.warnings.map((w) => String(w.msg)))].join(' / ')}` : ''}`,
+  '',
+  `CPU during the drain, in % of one core: the machine was busy ${share(c.busyS)} of 200 % — the run process ${share(runCpuS)} (${threadText}), the peer (bench process) ${share(c.benchCpuS)}, the kernel and anything else ${share(otherS)}.${replay ? ` During the replay baseline: busy ${share(replay.busyS, replay.wallMs / 1000)}, of which replay ${share(replay.cpuS, replay.wallMs / 1000)}.` : ''}`,
 ];
-writeResults('Consume (Event Hubs, AMQP peer)', lines);
+lines.push('', 'What limits it and why memory is not flat: see the notes at the end (by hand).');
+if (withResults) writeResults('Consume (Event Hubs, AMQP peer)', lines);
 console.log(lines.join('\n'));

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
-export interface Run { code: number; stdout: string; stderr: string; wallMs: number; peakRssBytes: number }
+export interface Run { code: number; stdout: string; stderr: string; wallMs: number; peakRssBytes: number; /** user + system, as last sampled */ cpuS: number }
 
 /** Runs a child to completion, sampling its peak RSS (VmHWM is a high-water mark, so sampling loses nothing but the last ~50 ms). */
 export function runMeasured(cmd: string, args: string[]): Promise<Run> {
@@ -13,19 +13,21 @@ export function runMeasured(cmd: string, args: string[]): Promise<Run> {
     let stdout = '';
     let stderr = '';
     let peak = 0;
+    let cpuS = 0;
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     const sample = () => {
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+        cpuS = processCpu(child.pid!) ?? cpuS;
       } catch { /* exited */ }
     };
     const timer = setInterval(sample, 50);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearInterval(timer);
-      resolve({ code: code ?? -1, stdout, stderr, wallMs: performance.now() - started, peakRssBytes: peak });
+      resolve({ code: code ?? -1, stdout, stderr, wallMs: performance.now() - started, peakRssBytes: peak, cpuS });
     });
   });
 }
@@ -95,4 +97,21 @@ export function threadRoles(pid: number): Map<number, string> {
     roles.set(tid, role);
   }
   return roles;
+}
+
+/** CPU seconds (user + system) a process has used so far; undefined once it has exited. */
+export function processCpu(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds the whole machine has been busy (every core, any process), from /proc/stat: deltas show what else ran beside a benchmark. */
+export function machineBusyS(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_S;
 }

@@ -1,5 +1,7 @@
 /** What every source hands the pipeline: units to decode, what it refused itself, and where it is. */
+import type { TokenCredential } from '@azure/core-auth';
 import type { Unit } from '../decode/unit.js';
+import type { Logger } from '../service/log.js';
 import type { RejectRow } from '../schema/event.js';
 import type { Checkpoint } from '../store/duckdb.js';
 
@@ -25,8 +27,8 @@ export interface SourceContext {
   push(batch: SourceBatch): Promise<boolean>;
   /** Positions committed with the data, by `checkpoints.source`, then partition. */
   positions: ReadonlyMap<string, ReadonlyMap<string, string>>;
-  log: import('../service/log.js').Logger;
-  credential: () => import('@azure/core-auth').TokenCredential;
+  log: Logger;
+  credential: () => TokenCredential;
   /** Events behind the newest in a partition, when the source can tell. */
   reportLag(source: string, partition: string, lag: number): void;
 }
