@@ -6,9 +6,8 @@ export default defineConfig({
     // Generous: CI machines can be several times slower than this one, and a timeout is not a finding.
     testTimeout: 180_000,
     hookTimeout: 180_000,
-    // Two cores here, but the consumer tests mostly wait on their peers (group joins, session
-    // timeouts, backoffs): a third worker fills that time.
+    // Two cores here: a third worker only adds contention (measured: a slower suite).
     pool: 'forks',
-    maxWorkers: 3,
+    maxWorkers: 2,
   },
 });

@@ -4,7 +4,6 @@
  * collection endpoint: outages (500, 429 with Retry-After, a hang, refused connections) delay
  * delivery but lose nothing, and a kill -9 mid-delivery re-sends under the same AlertId.
  */
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { runCliAsync } from './support/cli.js';
 import { queryJson, tempDir } from './support/db.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
 import { startHttpsPeer, tokenEndpoint, type HttpsPeer } from './support/https-peer.js';
-import { eventually, startRun, writeConfig } from './support/service.js';
+import { eventually, freePort, startRun, writeConfig } from './support/service.js';
 
 const RULE = 'dcr-00112233445566778899aabbccddeeff';
 const STREAM = 'Custom-AuditLakeAlerts_CL';
@@ -38,14 +37,6 @@ async function startSentinelPeer(port?: number): Promise<HttpsPeer> {
     if (mode === '429') { res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":{"code":"TooManyRequests"}}'); return; }
     res.writeHead(204).end();
   }, port === undefined ? {} : { port });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 function config(db: string, endpoint: string, extra: object = {}) {

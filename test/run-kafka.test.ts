@@ -13,7 +13,7 @@ import { eventually, recordsFrom, replayedIds, SCENARIO_DAYS, startRun, storedId
 let mock: Awaited<ReturnType<typeof startKafkaMock>>;
 let kafka: Kafka;
 const tmp = tempDir('auditlake-run-kafka-');
-const records = recordsFrom(SCENARIO_DAYS, 4700);
+const records = recordsFrom(SCENARIO_DAYS, 2400);
 
 beforeAll(async () => {
   mock = await startKafkaMock({ topics: { 'insights-logs-auditevent': 3, crash: 3 } });
@@ -94,7 +94,7 @@ describe('auditlake run with Kafka', () => {
   });
 
   it('kill -9 at random points while consuming, then restarts: exactly the produced records, none missing, none twice', async () => {
-    const bodies = toBodies(records, 10);
+    const bodies = toBodies(records, 8);
     const expected = expectedIds('kafka-crash-expected', bodies);
     const db = join(tmp.dir, 'kafka-crash.duckdb');
     const file = writeConfig(tmp.dir, config(db, 'crash', 'auditlake-crash'), 'kafka-crash.yaml');

@@ -41,12 +41,17 @@ export function deliveryOptions(config: DeliveryConfig): DeliveryOptions {
 
 type Context = Omit<SinkContext, 'name'>;
 
+/** `name`, else `<kind>` for the first of its kind, else `<kind>-<i>`. */
+function sinkName(kind: string, index: number, config: { name?: string | undefined }): string {
+  return config.name ?? (index === 0 ? kind : `${kind}-${index}`);
+}
+
 /** Builds every configured sink, named; names must be unique. */
 export function buildSinks(config: SinksConfig, ctx: Context): Sink[] {
   const built: Sink[] = [];
   const add = <C extends { name?: string | undefined }>(kind: string, entries: C[], create: (c: C, ctx: SinkContext) => Sink) => {
     entries.forEach((c, i) => {
-      const name = c.name ?? (i === 0 ? kind : `${kind}-${i}`);
+      const name = sinkName(kind, i, c);
       if (built.some((s) => s.name === name)) {
         throw new AuditlakeError('bad_config', `sinks.${kind}.${i}.name: '${name}' is already the name of another sink`);
       }
@@ -64,5 +69,5 @@ export function buildSinks(config: SinksConfig, ctx: Context): Sink[] {
 /** The names `buildSinks` would give, without building anything (for `alerts --pending`). */
 export function sinkNames(config: SinksConfig): string[] {
   return (Object.keys(config) as Array<keyof SinksConfig>).flatMap((kind) =>
-    config[kind].map((c, i) => c.name ?? (i === 0 ? kind : `${kind}-${i}`)));
+    config[kind].map((c, i) => sinkName(kind, i, c)));
 }

@@ -10,7 +10,7 @@ import { Kafka, logLevel as kafkaLogLevel, Partitioners, type Producer, type Ret
 import { z } from 'zod';
 import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError } from '../errors.js';
-import { kafkaConnection, kafkaSchema, type KafkaConfig } from '../sources/kafka.js';
+import { kafkaConnection, kafkaLogCreator, kafkaSchema, type KafkaConfig } from '../sources/kafka.js';
 import { alertJson, atLeast, sinkCommon, SinkError, type Sink, type SinkContext } from './sink.js';
 
 /** Event Hubs refuses requests over 1 MB: produce requests stay under this many bytes of values. */
@@ -53,10 +53,7 @@ export function createKafkaSink(config: KafkaSinkConfig, ctx: SinkContext, optio
     requestTimeout: timeoutMs,
     retry: options.retry ?? { initialRetryTime: 300, maxRetryTime: 5000, retries: 3 },
     logLevel: kafkaLogLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, error } = entry as { message: string; error?: string };
-      log[level === kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: namespace, detail: error }, message);
-    },
+    logCreator: kafkaLogCreator(log),
   });
   // Connected on the first send and reused; dropped after a failure so the next send starts clean.
   let producer: Promise<Producer> | undefined;

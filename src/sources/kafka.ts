@@ -6,7 +6,8 @@
  * position is also kept in `checkpoints` with the rows: after a crash between the two, the
  * consumer seeks to the database's position rather than the group's older one.
  */
-import { Kafka, logLevel as kafkaLogLevel, type Consumer, type EachBatchPayload, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel as kafkaLogLevel, type Consumer, type EachBatchPayload, type logCreator, type SASLOptions } from 'kafkajs';
+import type { Logger } from '../service/log.js';
 import { z } from 'zod';
 import { AuditlakeError } from '../errors.js';
 import { unitsFromMessages } from './message.js';
@@ -43,6 +44,14 @@ export const kafkaSchema = z.strictObject({
 
 export type KafkaConfig = z.infer<typeof kafkaSchema>;
 
+/** kafkajs's warnings and errors as our log lines (it would print its own JSON otherwise). */
+export function kafkaLogCreator(log: Logger): logCreator {
+  return () => ({ namespace, level, log: entry }) => {
+    const { message, error } = entry as { message: string; error?: string };
+    log[level === kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: namespace, detail: error }, message);
+  };
+}
+
 /** The `checkpoints.source` of one topic read by one group. */
 export function checkpointSource(groupId: string, topic: string): string {
   return `kafka:${groupId}/${topic}`;
@@ -74,10 +83,7 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
     // restarts a consumer that crashed (restartOnFailure below).
     retry: { initialRetryTime: 500, maxRetryTime: 5000, retries: 3 },
     logLevel: kafkaLogLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, error } = entry as { message: string; error?: string };
-      log[level === kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: namespace, detail: error }, message);
-    },
+    logCreator: kafkaLogCreator(log),
   });
   const consumer = kafka.consumer({
     groupId: config.groupId,

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { repoRoot } from './cli.js';
@@ -133,4 +134,13 @@ export function replayedIds(dir: string, name: string, bodies: string[]): string
   writeFileSync(join(where, 'bodies.ndjson'), `${bodies.join('\n')}\n`);
   replay(join(where, 'expected.duckdb'), [join(where, 'bodies.ndjson')]);
   return storedIds(join(where, 'expected.duckdb'));
+}
+
+/** A loopback port nothing listens on (yet): for a peer that starts late, or never. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
 }
