@@ -1,8 +1,10 @@
 /**
  * Where push sources (Event Hubs handlers, Kafka's eachBatch) meet the pipeline's pull loop.
  * Bounded: a source's `push` waits while the queue is full, and since the SDKs do not hand a
- * partition its next batch until the handler returns, a slow store pauses consumption and
- * memory stays bounded by (queue + pipeline look-ahead + SDK prefetch).
+ * partition its next batch until the handler returns, a slow store pauses consumption. What
+ * auditlake holds is bounded by (queue + pipeline look-ahead); what the SDK prefetches is the
+ * SDK's — the Event Hubs client can grant credit beyond `prefetchCount` while the sender lags
+ * (bench/RESULTS.md, Azure/azure-sdk-for-js#39452).
  */
 import type { SourceBatch } from '../sources/source.js';
 

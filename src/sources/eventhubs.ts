@@ -37,7 +37,11 @@ export const eventhubsSchema = z.strictObject({
   consumerGroup: z.string().min(1).default('$Default'),
   /** Where a partition with no stored position starts: a fresh deployment takes what the hub still retains. */
   startPosition: z.enum(['earliest', 'latest']).default('earliest'),
-  /** Events the client holds ahead per partition: bounds memory (diagnostic bodies run up to 1 MB). */
+  /**
+   * Events the client asks for ahead per partition (diagnostic bodies run up to 1 MB). Lower it
+   * for large bodies: the client adds this much credit per short receive, so a lagging sender
+   * can leave it holding more (bench/RESULTS.md).
+   */
   prefetchCount: z.int().min(1).max(5000).default(64),
   maxBatchSize: z.int().min(1).max(5000).default(32),
   maxWaitTimeSeconds: z.number().min(0.05).max(60).default(1),
