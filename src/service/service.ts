@@ -33,7 +33,6 @@ export interface ServiceOptions {
 export interface Service {
   /** Settles when the batch loop ends: after `stop()`, or on a failure of the store. */
   readonly done: Promise<void>;
-  readonly serverUrl: string | undefined;
   stop(reason: string): Promise<void>;
 }
 
@@ -106,7 +105,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       log.error({ err }, 'Batch loop failed; stopping.');
       void stop(`store failure: ${errorMessage(err)}`);
     });
-    return { done, serverUrl: server?.url, stop };
+    return { done, stop };
   } catch (err) {
     queue.end();
     await running?.stop();

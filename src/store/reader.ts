@@ -10,11 +10,11 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from './duckdb.js';
-import { stagePath } from './stage.js';
+import { STAGE_DIR } from './stage.js';
 
 /** Values a client may bind as `$name`. */
 export type SqlParams = Record<string, string | number | boolean | null>;
@@ -88,11 +88,6 @@ function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-/** The directory stage files are written to (tmpfs when there is one). */
-export function stageDirectory(): string {
-  return dirname(stagePath('probe'));
-}
-
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** One caller at a time on a connection: DuckDB connections are not for concurrent statements. */
@@ -115,7 +110,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
     restricted = current.getRowsJS()[0]?.[0] === false;
     if (!restricted && options.restrictFileAccess !== false) {
       // Directories, not name prefixes: DuckDB appends a '/' to each entry.
-      await control.run(`SET GLOBAL allowed_directories = [${sqlString(stageDirectory())}]`);
+      await control.run(`SET GLOBAL allowed_directories = [${sqlString(STAGE_DIR)}]`);
       await control.run('SET GLOBAL enable_external_access = false');
       restricted = true;
     }

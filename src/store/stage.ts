@@ -27,7 +27,9 @@ function stageDir(): string {
   return tmpdir();
 }
 
-const dir = stageDir();
+/** Where every stage file goes (the query reader allows DuckDB this directory and no other). */
+export const STAGE_DIR = stageDir();
+const dir = STAGE_DIR;
 let sequence = 0;
 
 /** A fresh, unique stage file path for this process and thread. */
