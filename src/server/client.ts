@@ -8,6 +8,7 @@ import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from '../store/duckdb.js';
 import { Store } from '../store/duckdb.js';
 import { defaultTokenFile, readServerInfo, readTokenFile, serverInfoPath } from './discovery.js';
+import { retryAfterMs } from '../retry-after.js';
 
 export interface ServerTarget {
   url: string;
@@ -37,19 +38,28 @@ export async function queryServer(
 ): Promise<RemoteResult> {
   const token = readTokenFile(target.tokenFile);
   const endpoint = `${target.url.replace(/\/+$/, '')}/sql`;
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let res: Response;
-  try {
-    res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-      body: JSON.stringify({ sql, params, ...(options.maxRows ? { maxRows: options.maxRows } : {}) }),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 600_000),
-    });
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    throw new AuditlakeError('store_failed', `cannot reach the auditlake server at ${target.url}: ${errorMessage(cause ?? err)}`, { cause: err });
+  let text: string;
+  // A busy server (its statements-at-once limit) answers 429 with Retry-After: wait and ask again, up to a minute.
+  for (let waited = 0; ; ) {
+    try {
+      res = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ sql, params, ...(options.maxRows ? { maxRows: options.maxRows } : {}) }),
+        signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      throw new AuditlakeError('store_failed', `cannot reach the auditlake server at ${target.url}: ${errorMessage(cause ?? err)}`, { cause: err });
+    }
+    text = await res.text();
+    const waitMs = res.status === 429 ? (retryAfterMs(res.headers.get('retry-after')) ?? 1000) : undefined;
+    if (waitMs === undefined || waited + waitMs > 60_000 || Date.now() + waitMs > deadline) break;
+    await new Promise((r) => setTimeout(r, waitMs));
+    waited += waitMs;
   }
-  const text = await res.text();
   if (!res.ok) {
     let body: ErrorBody = {};
     try {

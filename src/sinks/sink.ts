@@ -13,6 +13,8 @@ import { AuditlakeError } from '../errors.js';
 import type { AlertRow, Severity } from '../detectors/alert.js';
 import type { Logger } from '../service/log.js';
 
+export { retryAfterMs } from '../retry-after.js';
+
 export interface Sink {
   /** The configured name (`sinks.<kind>[i].name`, default `<kind>` or `<kind>-<i>`): the outbox's key. */
   readonly name: string;
@@ -57,14 +59,6 @@ export function atLeast(minSeverity: Severity | undefined): (alert: AlertRow) =>
   return (alert) => RANK[alert.severity] >= RANK[minSeverity];
 }
 
-/** `Retry-After` as seconds or an HTTP date → milliseconds from now (undefined if absent or unreadable). */
-export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /** An alert as JSON outside the database (every JSON sink sends this): ISO-8601 UTC times, evidence as an object. */
 export type AlertJson = Omit<AlertRow, 'time_generated' | 'first_event_time' | 'last_event_time'> & {
