@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { exportSchema, retentionSchema } from './archive/config.js';
 import { credentialSchema } from './azure/credential.js';
 import { AuditlakeError, errorMessage } from './errors.js';
 import { eventhubsSchema } from './sources/eventhubs.js';
@@ -64,6 +65,10 @@ export const configSchema = z.strictObject({
   sinks: sinksSchema.default(sinksSchema.parse({})),
   delivery: deliverySchema.default(deliverySchema.parse({})),
   server: serverSchema.default(serverSchema.parse({})),
+  /** Parquet export of whole days, repeated by `run` (see src/archive/). */
+  export: exportSchema.optional(),
+  /** Deleting old events; with `export`, only once exported. */
+  retention: retentionSchema.optional(),
   service: serviceSchema.default(serviceSchema.parse({})),
 });
 

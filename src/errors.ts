@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'query_failed'
   | 'sink_unavailable'
   | 'source_unavailable'
+  | 'export_failed'
   | 'internal';
 
 export class AuditlakeError extends Error {

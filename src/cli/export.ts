@@ -1,32 +1,46 @@
 /** `auditlake export`: events as Hive-partitioned Parquet that other tools (and `query --parquet`) read. */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
+import { configuredDestination } from '../archive/destination.js';
+import { exportDays } from '../archive/job.js';
+import { loadConfig } from '../config.js';
 import { AuditlakeError } from '../errors.js';
 import { Store } from '../store/duckdb.js';
 import { dbOption, fmt, resolveDb } from './common.js';
 import { parseSince } from './duration.js';
 
-interface ExportOptions { db?: string; to: string; since: string; until?: string }
+interface ExportOptions { db?: string; config?: string; to: string; since: string; until?: string }
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export function exportCommand(): Command {
   return new Command('export')
-    .description('Write events to DIR as Hive-partitioned Parquet (category=…/date=YYYY-MM-DD/part-0.parquet, zstd).\n'
-      + 'Exporting the same range again overwrites its files. Query it with `auditlake query --parquet DIR`.')
-    .requiredOption('--to <dir>', 'the folder to write')
+    .description('Write events to a folder, or to Azure Blob Storage / ADLS Gen2, as Hive-partitioned Parquet\n'
+      + '(category=…/date=YYYY-MM-DD/part-0.parquet, zstd), whole UTC days: exporting a day again overwrites its files.\n'
+      + 'Query a folder with `auditlake query --parquet DIR`. Each export is recorded in the database: with\n'
+      + '`retention` and `export` configured, old events are deleted only once an export holds them.\n'
+      + 'For az:// the credential is the config\'s azure.credential (DefaultAzureCredential by default), or\n'
+      + 'export.connectionString / $AZURE_STORAGE_CONNECTION_STRING. While `auditlake run` holds the database,\n'
+      + 'configure `export:` and run exports itself.')
+    .requiredOption('--to <dir|az://account/container/prefix>', 'the folder, or the Blob container and prefix, to write')
     .addOption(dbOption())
-    .option('--since <when>', 'events from this time: a duration (7d) or an ISO-8601 time', '1970-01-01T00:00:00Z')
-    .option('--until <when>', 'events before this time (default: no end)')
+    .option('--config <file>', 'auditlake.yaml: azure.credential and export.connectionString for az://')
+    .option('--since <when>', 'events from this day: a duration (7d) or an ISO-8601 time', '1970-01-01T00:00:00Z')
+    .option('--until <when>', 'events before the end of this day (default: no end)')
     .action(async (opts: ExportOptions) => {
-      const db = resolveDb(opts.db);
+      const config = loadConfig(opts.config);
+      const db = resolveDb(opts.db, config.db);
       if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
       const since = parseSince(opts.since);
       const until = opts.until ? parseSince(opts.until) : Date.UTC(9999, 0, 1);
       if (until <= since) throw new AuditlakeError('bad_argument', `--until ${opts.until}: must be after --since ${opts.since}`);
-      mkdirSync(opts.to, { recursive: true });
-      const store = await Store.open(db, { readOnly: true });
+      const destination = configuredDestination(opts.to, config);
+      // Writable: the export is recorded, for retention.
+      const store = await Store.open(db);
       try {
-        const rows = await store.exportParquet(opts.to, since, until);
-        process.stdout.write(`Exported ${fmt(rows)} events to ${opts.to}.\n`);
+        const r = await exportDays(store, destination, since, until);
+        const days = r.rows > 0 && r.untilMs < Date.UTC(9999, 0, 1) ? ` (days ${day(r.sinceMs)} to ${day(r.untilMs - 1)})` : '';
+        process.stdout.write(`Exported ${fmt(r.rows)} events${days} to ${destination.name}.\n`);
       } finally {
         store.close();
       }

@@ -4,6 +4,7 @@ import { AuditlakeError } from '../errors.js';
 import { redactSecrets } from '../schema/redact.js';
 import { alertsCommand } from './alerts.js';
 import { checkpointsCommand } from './checkpoints.js';
+import { compactCommand } from './compact.js';
 import { demoCommand } from './demo.js';
 import { detectorsCommand } from './detectors.js';
 import { exportCommand } from './export.js';
@@ -27,6 +28,7 @@ export function program(): Command {
     .addCommand(alertsCommand())
     .addCommand(detectorsCommand())
     .addCommand(exportCommand())
+    .addCommand(compactCommand())
     .addCommand(checkpointsCommand());
 }
 

@@ -15,6 +15,8 @@ import { runPipeline, type CommitTiming } from '../pipeline.js';
 import type { SourceContext } from '../sources/source.js';
 import { startSources, type StartedSources } from '../sources/index.js';
 import { Store } from '../store/duckdb.js';
+import { stagingDirFor } from '../archive/destination.js';
+import { archivePolicy, startArchiveLoop, type ArchiveLoop } from './archive-loop.js';
 import { BatchQueue } from './batch-queue.js';
 import type { Logger } from './log.js';
 import { startLiveServer, type LiveServer } from './live-server.js';
@@ -47,6 +49,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let server: LiveServer | undefined;
   let running: StartedSources | undefined;
   let delivery: DeliveryLoop | undefined;
+  let archive: ArchiveLoop | undefined;
   const outbox = await store.outbox();
   const queue = new BatchQueue(config.service.queueBatches);
   try {
@@ -55,6 +58,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const sinks = buildSinks(config.sinks, { credential: options.credential, log });
     if (sinks.length > 0) delivery = startDeliveryLoop(outbox, sinks, { ...deliveryOptions(config.delivery), pollMs: config.delivery.pollSeconds * 1000 }, log);
     const isReady = () => ready && running?.ready() === true;
+    const policy = archivePolicy(config);
+    // Before the server restricts DuckDB's file access: exports stay writable.
+    if (policy?.destination) store.exportDirs = [stagingDirFor(db)];
     if (config.server.enabled) server = await startLiveServer({ config: config.server, db, store, metrics, isReady, log });
 
     const ctx: SourceContext = {
@@ -78,6 +84,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
     });
     running = startSources(config.sources, ctx);
+    if (policy) archive = startArchiveLoop(store, config, policy, log);
     ready = true;
     log.info({ server: server?.url }, 'Service started; sources connecting.');
 
@@ -94,6 +101,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       log.info({}, 'Stopped.');
     })());
     const close = async () => {
+      await archive?.stop();
       await delivery?.stop();
       outbox.close();
       await server?.close();
@@ -109,6 +117,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   } catch (err) {
     queue.end();
     await running?.stop();
+    await archive?.stop();
     await delivery?.stop();
     outbox.close();
     await server?.close();

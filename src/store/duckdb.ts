@@ -11,6 +11,7 @@ import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
+import { Archive } from './archive.js';
 import { Outbox } from './outbox.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
 import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
@@ -147,19 +148,43 @@ export class Store {
   }
 
   /**
-   * Writes events to `dir` as Hive-partitioned Parquet (`category=…/date=YYYY-MM-DD/part-0.parquet`,
-   * zstd). File names are deterministic and rows ordered, so exporting a range again overwrites
-   * its files rather than adding copies. Returns the number of rows written.
+   * Writes the whole days around [sinceMs, untilMs) to `dir` as Hive-partitioned Parquet and
+   * records the export (see archive.ts). Returns the number of rows written.
    */
   async exportParquet(dir: string, sinceMs: number, untilMs: number): Promise<number> {
-    const target = dir.replace(/'/g, "''");
-    const r = await this.conn.run(`COPY (
-        SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events
-        WHERE time >= to_timestamp($since / 1000.0) AND time < to_timestamp($until / 1000.0)
-        ORDER BY time, event_id)
-      TO '${target}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (category, date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part-{i}')`,
-    { since: sinceMs, until: untilMs });
-    return Number(r.rowsChanged);
+    const archive = await this.archive();
+    try {
+      return (await archive.exportDays(dir, dir, sinceMs, untilMs)).rows;
+    } finally {
+      archive.close();
+    }
+  }
+
+  /** Export and retention bookkeeping, on a connection of its own (see archive.ts). */
+  async archive(): Promise<Archive> {
+    const conn = await this.instance.connect();
+    await conn.run("SET TimeZone = 'UTC'");
+    return new Archive(conn);
+  }
+
+  /**
+   * Copies every table into a new database file at `path`, created by the same migrations (so
+   * column compression is as declared), events in time order. `auditlake compact` swaps it
+   * in: DuckDB reuses the space of deleted rows but never gives it back to the file system.
+   */
+  async copyInto(path: string): Promise<void> {
+    (await Store.open(path)).close();
+    const tables = (await this.conn.runAndReadAll(
+      "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name <> 'schema_migrations'",
+    )).getRows().map((r) => String(r[0]));
+    await this.conn.run(`ATTACH '${path.replace(/'/g, "''")}' AS compacted`);
+    try {
+      for (const table of tables) {
+        await this.conn.run(`INSERT INTO compacted.main.${table} SELECT * FROM main.${table}${table === 'events' ? ' ORDER BY time' : ''}`);
+      }
+    } finally {
+      await this.conn.run('DETACH compacted');
+    }
   }
 
   private async migrate(): Promise<void> {
@@ -324,8 +349,11 @@ export class Store {
    * directory, which the batch loop keeps reading (after it, exportParquet fails).
    */
   async reader(options?: ReaderOptions): Promise<SqlReader> {
-    return openReader(this.instance, options);
+    return openReader(this.instance, { alsoAllowed: this.exportDirs, ...options });
   }
+
+  /** Folders `run` exports to: still writable once the reader restricts DuckDB's file access. */
+  exportDirs: string[] = [];
 
   /** The alerts outbox (per-sink delivery state), on a connection of its own. */
   async outbox(): Promise<Outbox> {

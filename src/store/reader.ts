@@ -66,6 +66,8 @@ export interface ReaderOptions {
    * it applies to every connection: `Store.exportParquet` (COPY to a folder) fails after it.
    */
   restrictFileAccess?: boolean;
+  /** Directories DuckDB may still write when restricted: where `run` exports Parquet (see archive.ts). */
+  alsoAllowed?: string[];
 }
 
 /** The statement ran past its time limit and was interrupted. */
@@ -110,7 +112,8 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
     restricted = current.getRowsJS()[0]?.[0] === false;
     if (!restricted && options.restrictFileAccess !== false) {
       // Directories, not name prefixes: DuckDB appends a '/' to each entry.
-      await control.run(`SET GLOBAL allowed_directories = [${sqlString(STAGE_DIR)}]`);
+      const allowed = [STAGE_DIR, ...(options.alsoAllowed ?? [])].map(sqlString).join(', ');
+      await control.run(`SET GLOBAL allowed_directories = [${allowed}]`);
       await control.run('SET GLOBAL enable_external_access = false');
       restricted = true;
     }

@@ -1,0 +1,133 @@
+/**
+ * Export bookkeeping and retention on a real DuckDB file (scenario days replayed by the CLI):
+ * whole days, deletion only of what an export holds, late arrivals for pruned days.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replayAsync, tempDir } from '../../test/support/db.js';
+import { SCENARIO_DAYS } from '../../test/support/service.js';
+import { Store } from './duckdb.js';
+
+const DAY = 86_400_000;
+const tmp = tempDir('auditlake-archive-');
+afterAll(() => tmp.cleanup());
+
+/** Per date (YYYY-MM-DD), how many events a query gives. */
+async function perDay(store: Store, from: string): Promise<Record<string, number>> {
+  const r = await store.query(`SELECT strftime(time, '%Y-%m-%d') AS d, count(*)::INT AS n FROM ${from} GROUP BY d ORDER BY d`);
+  return Object.fromEntries(r.rows.map(([d, n]) => [String(d), Number(n)]));
+}
+
+const parquet = (dir: string, file = '*') => `read_parquet('${dir}/category=*/date=*/${file}.parquet', hive_partitioning = true)`;
+const files = (dir: string) => readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')).sort();
+
+let days: string[];
+let live: Record<string, number>;
+const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
+
+beforeAll(async () => {
+  const seed = join(tmp.dir, 'seed.duckdb');
+  await replayAsync(seed, SCENARIO_DAYS.slice(0, 5));
+  const store = await Store.open(seed, { readOnly: true });
+  live = await perDay(store, 'events');
+  store.close();
+  days = Object.keys(live);
+  expect(days.length, 'the fixtures span several days').toBeGreaterThanOrEqual(4);
+});
+
+async function copyOfSeed(name: string): Promise<Store> {
+  const seed = await Store.open(join(tmp.dir, 'seed.duckdb'));
+  const path = join(tmp.dir, `${name}.duckdb`);
+  await seed.copyInto(path);
+  seed.close();
+  return Store.open(path);
+}
+
+describe('Archive', () => {
+  it('exports whole UTC days, records the export, and a rerun overwrites the same files', async () => {
+    const store = await copyOfSeed('whole-days');
+    const dir = join(tmp.dir, 'whole-days');
+    const archive = await store.archive();
+    // From the middle of the second day to the middle of the third: both whole days come out.
+    const r = await archive.exportDays(dir, dir, dayMs(days[1]!) + 13 * 3_600_000, dayMs(days[2]!) + 3_600_000);
+    expect(r).toEqual({ sinceMs: dayMs(days[1]!), untilMs: dayMs(days[2]!) + DAY, rows: live[days[1]!]! + live[days[2]!]! });
+    expect(await perDay(store, parquet(dir))).toEqual({ [days[1]!]: live[days[1]!], [days[2]!]: live[days[2]!] });
+    const before = files(dir);
+    await archive.exportDays(dir, dir, dayMs(days[1]!), dayMs(days[2]!) + DAY);
+    expect(files(dir)).toEqual(before);
+    expect(await perDay(store, parquet(dir))).toEqual({ [days[1]!]: live[days[1]!], [days[2]!]: live[days[2]!] });
+    const recorded = await store.query('SELECT count(*)::INT, sum(rows)::INT FROM exports WHERE destination = $d', { d: dir });
+    expect(recorded.rows[0]).toEqual([2, 2 * r.rows]);
+    archive.close();
+    store.close();
+  });
+
+  it('with a destination, deletes only the old events an export there holds, and counts the rest', async () => {
+    const store = await copyOfSeed('retention');
+    const dir = join(tmp.dir, 'retention');
+    const archive = await store.archive();
+    await archive.exportDays(dir, dir, dayMs(days[0]!), dayMs(days[1]!) + DAY); // the first two days only
+    const horizon = dayMs(days.at(-1)!); // everything but the last day is old
+    const elsewhere = await archive.applyRetention(horizon, '/somewhere/else');
+    expect(elsewhere.deleted).toBe(0);
+    const r = await archive.applyRetention(horizon + 5 * 3_600_000, dir); // rounds down to the day
+    expect(r.horizonMs).toBe(horizon);
+    expect(r.deleted).toBe(live[days[0]!]! + live[days[1]!]!);
+    const old = days.slice(0, -1).reduce((n, d) => n + live[d]!, 0);
+    expect(r.keptUnexported).toBe(old - r.deleted);
+    const left = await perDay(store, 'events');
+    expect(left[days[0]!]).toBeUndefined();
+    expect(left[days[1]!]).toBeUndefined();
+    expect(left[days[2]!]).toBe(live[days[2]!]);
+    const runs = await store.query('SELECT deleted::INT, kept_unexported::INT FROM retention_runs ORDER BY ran_at');
+    expect(runs.rows).toEqual([[0, old], [r.deleted, r.keptUnexported]]);
+    // What was deleted is still in the export.
+    expect((await perDay(store, parquet(dir)))[days[0]!]).toBe(live[days[0]!]);
+    archive.close();
+    store.close();
+  });
+
+  it('without a destination, deletes every event before the horizon', async () => {
+    const store = await copyOfSeed('no-export');
+    const archive = await store.archive();
+    const r = await archive.applyRetention(dayMs(days[2]!), undefined);
+    expect(r).toEqual({ horizonMs: dayMs(days[2]!), deleted: live[days[0]!]! + live[days[1]!]!, keptUnexported: 0 });
+    expect(Object.keys(await perDay(store, 'events'))).toEqual(days.slice(2));
+    archive.close();
+    store.close();
+  });
+
+  it('never rewrites a pruned day: a late event goes to a late file, and retention then removes it', async () => {
+    const store = await copyOfSeed('late');
+    const dir = join(tmp.dir, 'late');
+    const archive = await store.archive();
+    const first = days[0]!;
+    await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY);
+    await archive.applyRetention(dayMs(days[1]!), dir);
+    expect(await archive.firstUnexported(dir)).toBe(await firstEventTime(store, days[1]!));
+    // A record of the pruned day arrives late (a slow partition, a backfill).
+    await store.execute(`INSERT INTO events SELECT * REPLACE ('late-' || event_id AS event_id, now() AS ingested_at,
+      $t::TIMESTAMPTZ AS time) FROM events WHERE strftime(time, '%Y-%m-%d') = $d LIMIT 1`, { d: days[1]!, t: `${first}T12:00:00Z` });
+    expect(await archive.firstUnexported(dir)).toBe(dayMs(first) + 12 * 3_600_000);
+
+    const r = await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY);
+    expect(r.rows).toBe(1);
+    // The day's part file still holds everything it held; the late event is beside it.
+    expect((await perDay(store, parquet(dir, 'part-*')))[first]).toBe(live[first]);
+    expect((await perDay(store, parquet(dir, 'late-*')))[first]).toBe(1);
+    const again = await archive.applyRetention(dayMs(days[1]!), dir);
+    expect(again.deleted).toBe(1);
+    expect(again.keptUnexported).toBe(0);
+    // Nothing left to export for that day; exporting it again writes nothing new.
+    expect((await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY)).rows).toBe(0);
+    expect((await perDay(store, parquet(dir)))[first]).toBe(live[first]! + 1);
+    archive.close();
+    store.close();
+  });
+});
+
+async function firstEventTime(store: Store, day: string): Promise<number> {
+  const r = await store.query(`SELECT epoch_ms(min(time))::DOUBLE FROM events WHERE strftime(time, '%Y-%m-%d') >= $d`, { d: day });
+  return Number(r.rows[0]![0]);
+}

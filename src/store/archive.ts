@@ -1,0 +1,140 @@
+/**
+ * Export to Parquet and retention, with the bookkeeping that keeps them safe together (issue 6):
+ * every export is recorded in `exports` (which event-time range, and up to which commit), and
+ * retention deletes an old event only when an export to the configured destination holds it.
+ *
+ * Files are whole UTC days, `category=…/date=YYYY-MM-DD/part-0.parquet`, so exporting a day
+ * again overwrites its files with the day's full contents instead of adding copies. Once
+ * retention has deleted a day, its part files are never rewritten (they would lose what was
+ * deleted); events that arrive late for such a day go to `late-<commit ms>-0.parquet` beside them.
+ * On its own DuckDB connection, so `run` can export while the batch loop commits.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { AuditlakeError, errorMessage } from '../errors.js';
+
+const DAY_MS = 86_400_000;
+export const startOfDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+const endOfDay = (ms: number) => Math.ceil(ms / DAY_MS) * DAY_MS;
+const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+type Params = Record<string, string | number>;
+/** DuckDB refuses values for parameters a statement does not name: pass only those it does. */
+const used = (sql: string, params: Params): Params =>
+  Object.fromEntries(Object.entries(params).filter(([name]) => new RegExp(`\\$${name}\\b`).test(sql)));
+
+export interface ExportResult {
+  /** The whole days written, [sinceMs, untilMs). */
+  sinceMs: number;
+  untilMs: number;
+  rows: number;
+}
+
+export interface RetentionResult {
+  horizonMs: number;
+  deleted: number;
+  /** Older than the horizon, but in no export to the destination yet: kept. */
+  keptUnexported: number;
+}
+
+/** A range of events whose Parquet files may be rewritten, and the late rows of days that may not. */
+const IN_RANGE = 'time >= to_timestamp($since / 1000.0) AND time < to_timestamp($until / 1000.0)';
+const COVERED = `EXISTS (SELECT 1 FROM exports x WHERE x.destination = $destination
+  AND e.time >= x.since AND e.time < x.until AND e.ingested_at <= x.through_ingested_at)`;
+
+export class Archive {
+  constructor(private readonly conn: DuckDBConnection) {}
+
+  /**
+   * Writes the whole days around [sinceMs, untilMs) to `dir` and records them as exported to
+   * `destination` (the folder itself, or where `publish` copies it). `publish` runs inside
+   * the export's snapshot, so what is recorded is exactly what was written and published; if
+   * it throws, nothing is recorded and a later export writes the same files again.
+   */
+  async exportDays(dir: string, destination: string, sinceMs: number, untilMs: number,
+    publish?: () => Promise<void>): Promise<ExportResult> {
+    const since = startOfDay(sinceMs);
+    const until = endOfDay(untilMs);
+    const c = this.conn;
+    await c.run('BEGIN TRANSACTION');
+    try {
+      const params = { since, until, destination };
+      const prunedBefore = await this.number(c, 'SELECT coalesce(epoch_ms(max(horizon)), 0) FROM retention_runs');
+      let rows = 0;
+      const fresh = { ...params, since: Math.max(since, prunedBefore) };
+      if (fresh.since < until) rows += await this.copy(dir, `SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events WHERE ${IN_RANGE}`, 'part-{i}', fresh);
+      if (since < prunedBefore) {
+        const late = { ...params, until: Math.min(until, prunedBefore) };
+        const lateThrough = await this.number(c, `SELECT coalesce(epoch_ms(max(ingested_at)), 0) FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`, late);
+        rows += await this.copy(dir, `SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`, `late-${lateThrough}-{i}`, late);
+      }
+      await publish?.();
+      // Same snapshot as the files: every row of the range committed up to this point is in them.
+      await this.changed(c, `INSERT INTO exports SELECT $destination, to_timestamp($since / 1000.0), to_timestamp($until / 1000.0),
+        (SELECT max(ingested_at) FROM events WHERE ${IN_RANGE}), $rows, now()`, { ...params, rows });
+      await c.run('COMMIT');
+      return { sinceMs: since, untilMs: until, rows };
+    } catch (err) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      if (err instanceof AuditlakeError) throw err;
+      throw new AuditlakeError('export_failed', `export to ${destination} failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Where an export to `destination` should start to leave nothing behind: the earliest event
+   * no export there holds (a late arrival included), or null when every event is exported.
+   */
+  async firstUnexported(destination: string): Promise<number | null> {
+    const ms = await this.number(this.conn, `SELECT epoch_ms(min(time)) FROM events e WHERE NOT ${COVERED}`, { destination });
+    return Number.isFinite(ms) ? ms : null;
+  }
+
+  /**
+   * Deletes events before the horizon (rounded down to a whole UTC day): with `destination`,
+   * only those an export there holds; without, all of them. Then checkpoints, so the space of
+   * the deleted row groups is reused.
+   */
+  async applyRetention(horizonMs: number, destination?: string): Promise<RetentionResult> {
+    const horizon = startOfDay(horizonMs);
+    const c = this.conn;
+    await c.run('BEGIN TRANSACTION');
+    let result: RetentionResult;
+    try {
+      const old = 'time < to_timestamp($horizon / 1000.0)';
+      const eligible = await this.number(c, `SELECT count(*) FROM events WHERE ${old}`, { horizon });
+      const deleted = destination === undefined
+        ? await this.changed(c, `DELETE FROM events WHERE ${old}`, { horizon })
+        : await this.changed(c, `DELETE FROM events e WHERE ${old} AND ${COVERED}`, { horizon, destination });
+      result = { horizonMs: horizon, deleted, keptUnexported: eligible - deleted };
+      await this.changed(c, 'INSERT INTO retention_runs VALUES (to_timestamp($horizon / 1000.0), $deleted, $kept, now())',
+        { horizon, deleted, kept: result.keptUnexported });
+      await c.run('COMMIT');
+    } catch (err) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw new AuditlakeError('store_failed', `retention failed: ${errorMessage(err)}`, { cause: err });
+    }
+    // Best effort: DuckDB refuses while `run`'s batch loop has a transaction open, and then
+    // its own automatic checkpoint frees the deleted row groups a little later.
+    if (result.deleted > 0) await c.run('CHECKPOINT').catch(() => undefined);
+    return result;
+  }
+
+  close(): void {
+    this.conn.closeSync();
+  }
+
+  private async copy(dir: string, select: string, filePattern: string, params: Params): Promise<number> {
+    return this.changed(this.conn, `COPY (${select} ORDER BY time, event_id) TO ${sqlString(dir)}
+      (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (category, date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN ${sqlString(filePattern)})`, params);
+  }
+
+  private async changed(c: DuckDBConnection, sql: string, params: Params): Promise<number> {
+    return Number((await c.run(sql, used(sql, params))).rowsChanged);
+  }
+
+  private async number(c: DuckDBConnection, sql: string, params: Params = {}): Promise<number> {
+    const r = await c.runAndReadAll(sql, used(sql, params));
+    const v = r.getRows()[0]?.[0];
+    return v === null || v === undefined ? NaN : Number(v);
+  }
+}
