@@ -29,6 +29,14 @@ describe('auditlake run --check', () => {
     expect(r.stdout).not.toContain(KEY);
   });
 
+  it('summarizes export and retention, and warns about a storage connection string', async () => {
+    const r = await check({ sources: { eventhubs: [eventhubs] }, export: { to: 'az://acct1/audit/events', connectionString: `AccountKey=${KEY}` }, retention: { days: 90 } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/export every 24 h to az:\/\/acct1\/audit\/events; retention 90 days \(exported events only\)/);
+    expect(r.stdout).toMatch(/warning: export: a storage connection string is configured/);
+    expect(r.stdout).not.toContain(KEY);
+  });
+
   it.each([
     ['a prefetchCount of 0', { sources: { eventhubs: [{ ...eventhubs, prefetchCount: 0 }] } }, /sources\.eventhubs\.0\.prefetchCount: Too small: expected number to be >=1/],
     ['a hub without namespace or connection string', { sources: { eventhubs: [{ hubs: ['x'] }] } }, /sources\.eventhubs\.0: give either fullyQualifiedNamespace .* or connectionString/],
@@ -37,6 +45,8 @@ describe('auditlake run --check', () => {
     ['blob checkpoints without a container', { sources: { eventhubs: [{ ...eventhubs, checkpoints: { store: 'blob' } }] } }, /sources\.eventhubs\.0\.checkpoints.*containerUrl, or connectionString and container/],
     ['a misspelt key', { sources: { eventhubs: [{ ...eventhubs, hub: 'typo' }] } }, /sources\.eventhubs\.0: Unrecognized key: "hub"/],
     ['no source', { sources: {} }, /sources: no eventhubs or kafka source is configured/],
+    ['a malformed az:// export target', { sources: { eventhubs: [eventhubs] }, export: { to: 'az://Acct/c' } }, /export\.to: expected az:\/\/<storage account>\/<container>/],
+    ['retention of 0 days', { sources: { eventhubs: [eventhubs] }, retention: { days: 0 } }, /retention\.days: Too small: expected number to be >=1/],
     ['a Key Vault reference as the credential secret', { azure: { credential: { kind: 'clientSecret', tenantId: 't', clientId: 'c', clientSecret: 'keyvault:https://v.vault.azure.net/secrets/s' } }, sources: { eventhubs: [eventhubs] } },
       /azure\.credential\.clientSecret: a Key Vault reference cannot hold the secret used to read Key Vault/],
   ])('refuses %s, naming the key', async (_label, config, message) => {

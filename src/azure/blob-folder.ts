@@ -18,7 +18,7 @@ export interface BlobTarget {
 }
 
 // Storage account names: 3-24 lowercase letters and digits; containers: 3-63, lowercase, digits, '-'.
-const AZ_URL = /^az:\/\/([a-z0-9]{3,24})\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)(?:\/(.*))?$/;
+export const AZ_URL = /^az:\/\/([a-z0-9]{3,24})\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)(?:\/(.*))?$/;
 
 /** The target of an `az://` URL; null for anything else (a local folder); an error for a malformed one. */
 export function parseBlobTarget(url: string): BlobTarget | null {

@@ -77,6 +77,8 @@ function describe(config: Config): string {
   if (hubs.length > 0) parts.push(`Event Hubs: ${hubs.join(', ')}`);
   if (topics.length > 0) parts.push(`Kafka topics: ${topics.join(', ')}`);
   parts.push(config.server.enabled ? `server on ${config.server.host}:${config.server.port}` : 'no server');
+  if (config.export) parts.push(`export every ${config.export.everyHours} h to ${config.export.to}`);
+  if (config.retention) parts.push(`retention ${config.retention.days} days${config.export ? ' (exported events only)' : ''}`);
   return `${parts.join('; ')}.`;
 }
 
@@ -90,5 +92,6 @@ function connectionStringWarnings(config: Config): string[] {
   config.sources.kafka.forEach((k, i) => {
     if (k.eventHubsConnectionString) warnings.push(`sources.kafka.${i}: an Event Hubs connection string is configured for the Kafka endpoint; keep it in Key Vault (keyvault: reference).`);
   });
+  if (config.export?.connectionString) warnings.push('export: a storage connection string is configured; prefer azure.credential (a managed identity with Storage Blob Data Contributor).');
   return warnings;
 }
