@@ -76,7 +76,7 @@ beforeAll(async () => {
     })(),
     replayAsync(demo, ['fixtures/demo'], { detect: true }).then(async (s) => [s, toAlerts(await queryJsonAsync(demo, ALERTS_SQL))] as const),
   ]);
-}, 60_000);
+});
 
 describe('labelled scenario (fixtures/scenarios)', () => {
   it('is laid out so the days folder replays on its own, with labels.json outside it', () => {

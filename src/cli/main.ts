@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { AuditlakeError } from '../errors.js';
 import { redactSecrets } from '../schema/redact.js';
 import { alertsCommand } from './alerts.js';
+import { backfillCommand } from './backfill.js';
 import { checkpointsCommand } from './checkpoints.js';
 import { compactCommand } from './compact.js';
 import { demoCommand } from './demo.js';
@@ -23,6 +24,7 @@ export function program(): Command {
     .exitOverride()
     .addCommand(demoCommand())
     .addCommand(replayCommand())
+    .addCommand(backfillCommand())
     .addCommand(runCommand())
     .addCommand(queryCommand())
     .addCommand(alertsCommand())

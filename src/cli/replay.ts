@@ -75,7 +75,7 @@ export async function replay(paths: string[], opts: ReplayOptions): Promise<Summ
  * Alerts to the configured sinks, until all are delivered or `delivery.replayDeadlineSeconds`
  * passes; what is left stays in the outbox for the next replay or run (`alerts --pending`).
  */
-async function deliverAlerts(store: Store, fileConfig: Config): Promise<{ delivered: number; pending: number } | undefined> {
+export async function deliverAlerts(store: Store, fileConfig: Config): Promise<{ delivered: number; pending: number } | undefined> {
   if (sinkNames(fileConfig.sinks).length === 0) return undefined;
   const { config, credential } = await prepareForAzure(fileConfig);
   const log = createLogger('warn', process.stderr);

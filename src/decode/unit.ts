@@ -82,5 +82,5 @@ function decodeRecordText(text: string, spaced: boolean, unit: Unit, limits: Dec
   out.records++;
   // Pretty-printed input is compacted so the same record hashes the same however it was laid out.
   const compact = spaced ? JSON.stringify(record) : text;
-  out.rows.push(toEventRow(normalized.fields, compact, unit.source));
+  out.rows.push(toEventRow(normalized.fields, compact, unit.source, normalized.nativeId));
 }

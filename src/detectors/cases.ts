@@ -420,7 +420,7 @@ export function toEvents(records: readonly Record<string, unknown>[]): EventRow[
   return records.map((record, i) => {
     const n = normalizeRecord(record);
     if (!n.ok) throw new Error(`case record ${i} rejected by the schema: ${n.reason}`);
-    return toEventRow(n.fields, redactSecrets(JSON.stringify(record)), 'case');
+    return toEventRow(n.fields, redactSecrets(JSON.stringify(record)), 'case', n.nativeId);
   });
 }
 

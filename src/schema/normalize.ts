@@ -9,7 +9,7 @@ import type { Family } from './family.js';
 import { families, genericFamily } from './families.js';
 import { parseLooseJson } from './fields.js';
 
-export type Normalized = { ok: true; fields: EventFields } | { ok: false; reason: string };
+export type Normalized = { ok: true; fields: EventFields; nativeId: string | null } | { ok: false; reason: string };
 
 const byCategory = new Map<string, Family>();
 for (const f of families) for (const c of f.categories) byCategory.set(c.toLowerCase(), f as Family);
@@ -54,7 +54,19 @@ export function normalizeRecord(input: unknown): Normalized {
   const family = familyOf(record);
   const parsed = family.schema.safeParse(record);
   if (!parsed.success) return { ok: false, reason: describeIssue(family, record, parsed.error) };
-  return { ok: true, fields: family.toEvent(parsed.data, categoryOf(record) ?? family.name) };
+  return { ok: true, fields: family.toEvent(parsed.data, categoryOf(record) ?? family.name), nativeId: nativeIdOf(record) };
+}
+
+/**
+ * `properties.id`, the per-record id Entra audit and sign-in records carry (part of the event
+ * identity, see row.ts; other categories ignore it). Read after `prepareRecord`, so a
+ * `properties` delivered as a string still yields it.
+ */
+function nativeIdOf(record: Record<string, unknown>): string | null {
+  const props = record.properties;
+  if (props === null || typeof props !== 'object') return null;
+  const id = (props as Record<string, unknown>).id;
+  return typeof id === 'string' && id !== '' ? id : null;
 }
 
 /** `invalid AuditEvent record: time: expected ...` — names the category and the field. */

@@ -1,21 +1,75 @@
 /** Completes a family's fields into the stored `events` row: id, resource parts, source, raw. */
 import { hash } from 'node:crypto';
 import type { EventFields, EventRow } from './event.js';
+import { ACTIVITY_CATEGORIES } from './activity.js';
 import { splitResourceId } from './fields.js';
 
 /**
- * Deterministic from the record's content, so a redelivered record (Event Hubs after a
- * rebalance, a file replayed twice) is stored once. 128 bits of SHA-256 over the compact text.
+ * Categories whose records carry a native, per-record id (`properties.id`): Entra audit logs
+ * and every sign-in category. Lower-case. Migration 003 lists the same names.
  */
-export function eventId(compactText: string): string {
-  return hash('sha256', compactText, 'hex').slice(0, 32);
+export const NATIVE_ID_CATEGORIES: ReadonlySet<string> = new Set([
+  'auditlogs', 'signinlogs', 'noninteractiveusersigninlogs', 'serviceprincipalsigninlogs', 'managedidentitysigninlogs',
+]);
+
+/**
+ * Categories whose identity is built from fields: those `auditlake backfill` can also bring in
+ * (Key Vault, Storage, Activity, Entra). Lower-case. Records of other categories (Azure ML, and
+ * anything the generic family keeps) have no second path and often no field that tells two of
+ * them apart (two compute nodes allocated in the same millisecond): their id stays the hash of
+ * their compact text. Migration 003 lists the same names.
+ */
+export const FIELD_IDENTITY_CATEGORIES: ReadonlySet<string> = new Set([
+  'auditevent', 'storageread', 'storagewrite', 'storagedelete',
+  ...ACTIVITY_CATEGORIES.map((c) => c.toLowerCase()),
+  ...NATIVE_ID_CATEGORIES,
+]);
+
+/** Joins the key's parts: NULL and '' must differ, and no part can contain the separator's meaning. */
+const SEPARATOR = '\x1f';
+const NULL_PART = '\x1e';
+
+/**
+ * The event identity (`event_id`): what one Azure record is, however it reached us. The same
+ * record arrives as an Event Hubs body, a file export, or a Log Analytics row rebuilt by
+ * `auditlake backfill`; their texts differ (key order, column flattening, casing of some
+ * values), so the id is computed from normalized fields both paths produce identically:
+ *
+ *   v1 ␟ lower(category) ␟ event time in epoch ms ␟ then either
+ *     - the record's native id (`properties.id` of Entra audit and sign-in records), or
+ *     - lower(operation) ␟ result ␟ principal_id ␟ caller_ip ␟ resource_id ␟ target ␟ lower(correlation_id)
+ *
+ * (␟ = U+001F, a NULL part = U+001E), hashed with SHA-256 and cut to 128 bits (32 hex digits).
+ * For categories outside FIELD_IDENTITY_CATEGORIES the identity is null and the id is the hash
+ * of the record's compact text, as it always was.
+ * Two records that agree on all of these are one event: a redelivery, a replayed file, or the
+ * backfilled copy of a streamed record. Fields that only one path carries (user agent, bytes,
+ * status text, display names) are deliberately left out.
+ *
+ * Migration 003 computes the same in SQL for rows stored before; keep the two in step
+ * (src/schema/row.test.ts checks they agree).
+ */
+export function eventIdentity(f: Pick<EventFields, 'category' | 'time' | 'operation' | 'result' | 'principal_id' | 'caller_ip' | 'resource_id' | 'target' | 'correlation_id'>, nativeId: string | null): string | null {
+  const category = f.category.toLowerCase();
+  if (!FIELD_IDENTITY_CATEGORIES.has(category)) return null;
+  const head = `v1${SEPARATOR}${category}${SEPARATOR}${Math.round(f.time)}${SEPARATOR}`;
+  if (nativeId !== null && NATIVE_ID_CATEGORIES.has(category)) return head + nativeId;
+  return head + [
+    f.operation.toLowerCase(), f.result, f.principal_id, f.caller_ip, splitResourceId(f.resource_id).resource_id, f.target,
+    f.correlation_id?.toLowerCase() ?? null,
+  ].map((p) => p ?? NULL_PART).join(SEPARATOR);
+}
+
+/** 128 bits of SHA-256 over the identity, or over the compact text when the category has none. */
+export function eventId(identity: string | null, compactText: string): string {
+  return hash('sha256', identity ?? compactText, 'hex').slice(0, 32);
 }
 
 /** Spelled out field by field (no spread): one object shape for every row keeps this hot path fast. */
-export function toEventRow(f: EventFields, compactText: string, source: string): EventRow {
+export function toEventRow(f: EventFields, compactText: string, source: string, nativeId: string | null = null): EventRow {
   const r = splitResourceId(f.resource_id);
   return {
-    event_id: eventId(compactText),
+    event_id: eventId(eventIdentity(f, nativeId), compactText),
     time: f.time,
     ingested_at: 0, // stamped by the store when the batch commits
     source,

@@ -1,0 +1,76 @@
+/**
+ * Reading Log Analytics cells. A query answer is `tables[].columns[{name,type}]` and `rows`
+ * (arrays in column order); the SDK turns `datetime` cells into Dates and JSON-parses
+ * `dynamic` ones, but several columns typed `string` hold JSON too (SigninLogs'
+ * AuthenticationDetails, the non-interactive tables' Status, LocationDetails, ...).
+ */
+import { AuditlakeError } from '../../errors.js';
+
+export type Row = Record<string, unknown>;
+
+/** A cell the mapper cannot use: becomes a `rejects` row naming the table and column. */
+export class CellError extends AuditlakeError {
+  constructor(readonly column: string, message: string) {
+    super('bad_input', `column ${column}: ${message}`);
+  }
+}
+
+/** `columns` + one row → `{column: value}`. */
+export function rowObject(columns: readonly { name?: string }[], cells: readonly unknown[]): Row {
+  const row: Row = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]!.name ?? `column${i}`] = cells[i];
+  return row;
+}
+
+/** The event time as ISO-8601 (ms), from a Date (the SDK's) or a string. Required. */
+export function timeOf(row: Row, column = 'TimeGenerated'): string {
+  const v = row[column];
+  const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : null;
+  if (d === null || Number.isNaN(d.getTime())) {
+    throw new CellError(column, v === undefined || v === null || v === '' ? 'missing; every row needs its time' : `expected a datetime, got ${JSON.stringify(v).slice(0, 60)}`);
+  }
+  return d.toISOString();
+}
+
+/** A cell that may hold JSON as text (or already parsed): the value, null when empty. */
+export function jsonCell(row: Row, column: string): unknown {
+  const v = row[column];
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  if (!t.startsWith('{') && !t.startsWith('[')) return v; // plain text, e.g. Identity = 'Bob Builder'
+  try {
+    return JSON.parse(t);
+  } catch (err) {
+    throw new CellError(column, `expected JSON, got text that does not parse (${(err as Error).message})`);
+  }
+}
+
+/** A text cell; '' (Log Analytics' empty string) and null are absent. */
+export function text(row: Row, column: string): string | undefined {
+  const v = row[column];
+  if (v === undefined || v === null || v === '') return undefined;
+  return v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** Numbers stay numbers; numeric text becomes one; anything else is absent. */
+export function number(row: Row, column: string): number | undefined {
+  const v = row[column];
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+export function bool(row: Row, column: string): boolean | undefined {
+  const v = row[column];
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  return undefined;
+}
+
+/** The object without its absent (undefined) entries: rebuilt records carry only what the row held. */
+export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null) out[k] = v;
+  return out as Partial<T>;
+}

@@ -1,0 +1,203 @@
+/**
+ * `auditlake backfill`, the real CLI as a subprocess, with the real LogsQueryClient and
+ * ClientSecretCredential, against a local HTTPS peer standing in for the Log Analytics query
+ * API and Entra (test/support/log-analytics-peer.ts; NODE_EXTRA_CA_CERTS trusts its certificate).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCliAsync } from './support/cli.js';
+import { queryJsonAsync, replayAsync, tempDir, writeFile } from './support/db.js';
+import { startLogAnalyticsPeer, type LogAnalyticsPeer, type RecordedTable } from './support/log-analytics-peer.js';
+
+const TABLES = ['AZKVAuditLogs', 'AzureDiagnostics', 'AzureActivity', 'StorageBlobLogs', 'AuditLogs', 'SigninLogs',
+  'AADNonInteractiveUserSignInLogs', 'AADServicePrincipalSignInLogs', 'AADManagedIdentitySignInLogs'];
+/** The Event Hubs records the recorded tables were laid out from (fixtures/loganalytics/README.md). */
+const STREAMED = ['fixtures/keyvault/auditevent.json', 'fixtures/storage/blob.ndjson', 'fixtures/activity/role-assignment-owner.json',
+  'fixtures/activity/rbac-and-governance.ndjson', 'fixtures/entra/role-membership.ndjson', 'fixtures/entra/pim-settings.json',
+  'fixtures/signin/signins.json', 'fixtures/signin/managed-identity-and-noninteractive.ndjson'];
+
+const recorded = (table: string) => (JSON.parse(readFileSync(`fixtures/loganalytics/${table}.json`, 'utf8')) as { tables: RecordedTable[] }).tables[0]!;
+
+const DAY = 86_400_000;
+const HISTORY_START = Date.UTC(2025, 9, 1);
+const VAULT = '/subscriptions/5a1f0c7e-3b2d-4e8f-9a61-0c2b7d4e1f90/resourcegroups/rg-hist/providers/microsoft.keyvault/vaults/kv-hist';
+const ADA = { oid: '3c9d1e2f-4a5b-4c6d-8e7f-901a2b3c4d5e', upn: 'ada.park@fabrikam-demo.example', appid: '04b07795-8ddb-461a-bbee-02f9e1bf7b46' };
+const PIPELINE = { oid: '7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b', appid: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' };
+const XAVIER = { oid: 'aa11bb22-cc33-4d44-8e55-ff6677889900', upn: 'xavier.ops@fabrikam-demo.example', appid: '04b07795-8ddb-461a-bbee-02f9e1bf7b46' };
+
+/** A Key Vault SecretGet as an AZKVAuditLogs row, in the recorded columns. */
+function kvRow(time: number, who: Record<string, string>, i: number, ip = '203.0.113.24'): unknown[] {
+  const values: Record<string, unknown> = {
+    TenantId: 'ws', TimeGenerated: new Date(time).toISOString().replace('Z', '0000Z'), OperationName: 'SecretGet', OperationVersion: '7.4',
+    ResultType: 'Success', ResultSignature: 'OK', ResultDescription: '', DurationMs: 12, CallerIpAddress: ip, CorrelationId: `c0ffee00-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    Identity: JSON.stringify({ claim: who }), Id: `https://kv-hist.vault.azure.net/secrets/db-password/${i}`, RequestUri: 'https://kv-hist.vault.azure.net/secrets/db-password?api-version=7.4',
+    HttpStatusCode: 200, ClientInfo: 'azsdk-python-keyvault-secrets/4.8.0', IsAccessPolicyMatch: null, IsRbacAuthorized: true, IsAddressAuthorized: null,
+    TrustedService: '', AppliedAssignmentId: '', Tlsversion: 'TLS1_2', NetworkAcls: null, Properties: null, SourceSystem: 'Azure', Type: 'AZKVAuditLogs', _ResourceId: VAULT,
+  };
+  return recorded('AZKVAuditLogs').columns.map((c) => values[c.name] ?? null);
+}
+
+function kvTable(rows: unknown[][]): RecordedTable {
+  return { columns: recorded('AZKVAuditLogs').columns, rows };
+}
+
+/** `count` SecretGets spread evenly over [start, start + days). */
+function bulk(count: number, start: number, days: number): RecordedTable {
+  return kvTable(Array.from({ length: count }, (_, i) => kvRow(start + Math.floor((i * days * DAY) / count), ADA, i)));
+}
+
+/** Ada and the pipeline daily for nine days; Xavier too on day 2 when `withXavier`. */
+function history(withXavier: boolean): RecordedTable {
+  const rows: unknown[][] = [];
+  for (let d = 0; d < 9; d++) {
+    rows.push(kvRow(HISTORY_START + d * DAY + 9 * 3_600_000, ADA, d * 10));
+    rows.push(kvRow(HISTORY_START + d * DAY + 2 * 3_600_000, PIPELINE, d * 10 + 1));
+  }
+  if (withXavier) rows.push(kvRow(HISTORY_START + 2 * DAY + 11 * 3_600_000, XAVIER, 999, '198.51.100.20'));
+  return kvTable(rows);
+}
+
+let peer: LogAnalyticsPeer;
+let env: Record<string, string>;
+let config: string;
+const dir = tempDir('auditlake-backfill-');
+
+beforeAll(async () => {
+  const fixtureTables = Object.fromEntries(TABLES.map((t) => [t, recorded(t)]));
+  peer = await startLogAnalyticsPeer({
+    workspaces: {
+      'ws-fixtures': fixtureTables,
+      'ws-bulk': { AZKVAuditLogs: bulk(1200, Date.UTC(2025, 10, 1), 2) },
+      'ws-history-x': { AZKVAuditLogs: history(true) },
+      'ws-history': { AZKVAuditLogs: history(false) },
+    },
+  });
+  env = { NODE_EXTRA_CA_CERTS: peer.caFile, AZURE_CLIENT_SECRET: 'peer-secret' };
+  config = writeFile(dir.dir, 'auditlake.yaml', [
+    'azure:',
+    `  credential: { kind: clientSecret, tenantId: contoso.example, clientId: 11111111-2222-3333-4444-555555555555, clientSecret: '\${AZURE_CLIENT_SECRET}', authorityHost: '${peer.url}' }`,
+    '',
+  ].join('\n'));
+});
+afterAll(async () => {
+  await peer?.close();
+  dir.cleanup();
+});
+
+const backfillArgs = (db: string, workspace: string, extra: string[] = []) => ['backfill', '--db', db, '--config', config, '--endpoint', peer.endpoint,
+  '--workspace', workspace, '--json', '--workers', '0', ...extra];
+
+async function backfill(db: string, workspace: string, extra: string[] = []) {
+  const r = await runCliAsync(backfillArgs(db, workspace, extra), { env });
+  if (r.code !== 0) throw new Error(`backfill exited ${r.code}\n${r.stderr}${r.stdout}`);
+  return JSON.parse(r.stdout) as { stored: number; duplicates: number; rejected: number; rows: number; queries: number; splits: number; alerts: { detector_id: string; principal_id: string | null }[] };
+}
+
+const COLUMNS = 'event_id, category, operation, result, principal_id, principal_name, app_id, principal_type, auth_type, caller_ip, resource_id, target, role_definition_id, bytes_out, correlation_id, epoch_ms(time) AS t';
+
+describe('auditlake backfill', () => {
+  it('maps each table\'s rows to the events columns its streamed twin has, and stores a record that came both ways once', async () => {
+    const backfilled = `${dir.dir}/fixtures.duckdb`;
+    const summary = await backfill(backfilled, 'ws-fixtures', ['--since', '2025-11-13T00:00:00Z', '--until', '2025-11-16T00:00:00Z', '--slice', '1d']);
+    const total = TABLES.reduce((n, t) => n + recorded(t).rows.length, 0);
+    expect(summary).toMatchObject({ rows: total, stored: total, rejected: 0, splits: 0 });
+    expect(peer.unauthorized).toBe(0);
+    expect(peer.entra.requests[0]).toMatchObject({ clientId: '11111111-2222-3333-4444-555555555555', scope: 'https://api.loganalytics.io/.default' });
+
+    const bySource = await queryJsonAsync(backfilled, 'SELECT source, count(*) AS n FROM events GROUP BY source');
+    expect(Object.fromEntries(bySource.map((r) => [r.source, r.n]))).toEqual(Object.fromEntries(TABLES.map((t) => [`loganalytics:ws-fixtures/${t}`, recorded(t).rows.length])));
+
+    const streamed = `${dir.dir}/streamed.duckdb`;
+    await replayAsync(streamed, STREAMED);
+    const want = new Map((await queryJsonAsync(streamed, `SELECT ${COLUMNS}, status_code FROM events`)).map((r) => [r.event_id, r]));
+    for (const got of await queryJsonAsync(backfilled, `SELECT ${COLUMNS}, status_code, source FROM events`)) {
+      const twin = want.get(got.event_id);
+      expect(twin, `${String(got.source)} ${String(got.operation)}: no streamed twin`).toBeDefined();
+      const { source: _s, status_code: status, ...cols } = got;
+      const { status_code: twinStatus, ...twinCols } = twin!;
+      expect(cols).toEqual(twinCols);
+      if (!String(got.source).endsWith('/AzureActivity')) expect(status).toEqual(twinStatus);
+    }
+    // Spot checks, readable: a Key Vault read and a storage read with its egress.
+    expect(await queryJsonAsync(backfilled, "SELECT operation, principal_name, target FROM events WHERE source LIKE '%/AZKVAuditLogs' AND operation = 'SecretGet' ORDER BY time LIMIT 1"))
+      .toEqual([expect.objectContaining({ operation: 'SecretGet' })]);
+
+    // The same records streamed first, then backfilled: nothing new.
+    const again = await backfill(streamed, 'ws-fixtures', ['--since', '2025-11-13T00:00:00Z', '--until', '2025-11-16T00:00:00Z']);
+    expect(again).toMatchObject({ rows: total, stored: 0, duplicates: total });
+    expect(await queryJsonAsync(streamed, 'SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events')).toEqual([{ n: want.size, d: want.size }]);
+  });
+
+  it('splits a slice whose answer is over the limits and stores every row once, then skips the covered range on a rerun', async () => {
+    const db = `${dir.dir}/bulk.duckdb`;
+    peer.options.maxRowsPerAnswer = 160;
+    peer.options.overLimit = 'partial';
+    const first = peer.queries.length;
+    try {
+      const s = await backfill(db, 'ws-bulk', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-03T00:00:00Z', '--tables', 'AZKVAuditLogs', '--slice', '1d', '--no-detect']);
+      expect(s).toMatchObject({ stored: 1200, rejected: 0 });
+      expect(s.splits).toBeGreaterThan(0);
+      expect(peer.queries.slice(first).some((q) => q.answered === 'partial')).toBe(true);
+      expect(await queryJsonAsync(db, 'SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events')).toEqual([{ n: 1200, d: 1200 }]);
+      // A 'response too large' error splits the same way; the range is covered already, so nothing is asked at all.
+      peer.options.overLimit = 'error';
+      const before = peer.queries.length;
+      const rerun = await backfill(db, 'ws-bulk', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-03T00:00:00Z', '--tables', 'AZKVAuditLogs', '--no-detect']);
+      expect(rerun).toMatchObject({ rows: 0, stored: 0, queries: 0 });
+      expect(peer.queries.length).toBe(before);
+      const wider = await backfill(`${dir.dir}/bulk-error.duckdb`, 'ws-bulk', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-03T00:00:00Z', '--tables', 'AZKVAuditLogs', '--no-detect']);
+      expect(wider).toMatchObject({ stored: 1200 });
+      expect(peer.queries.slice(before).some((q) => q.answered === 'too-large')).toBe(true);
+      const cp = await queryJsonAsync(db, "SELECT source, partition, position FROM checkpoints WHERE source LIKE 'loganalytics:%'");
+      expect(cp).toEqual([{ source: 'loganalytics:ws-bulk/AZKVAuditLogs', partition: 'covered', position: '{"covered":[["2025-11-01T00:00:00.000Z","2025-11-03T00:00:00.000Z"]]}' }]);
+    } finally {
+      peer.options.maxRowsPerAnswer = undefined;
+      peer.options.overLimit = undefined;
+    }
+  });
+
+  it('killed midway (kill -9) and run again, ends with each row once, querying only what was not done', async () => {
+    const db = `${dir.dir}/killed.duckdb`;
+    const args = backfillArgs(db, 'ws-bulk', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-03T00:00:00Z', '--tables', 'AZKVAuditLogs', '--slice', '1h', '--no-detect']);
+    peer.options.delayMs = 120;
+    const first = peer.queries.length;
+    try {
+      const child = spawn(process.execPath, [resolve(repoRoot, 'bin/auditlake.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: 'ignore' });
+      const exited = new Promise<void>((r) => child.on('exit', () => r()));
+      while (peer.queries.length - first < 20) await new Promise((r) => setTimeout(r, 25));
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      peer.options.delayMs = undefined;
+    }
+    const askedBeforeKill = peer.queries.length - first;
+    expect(askedBeforeKill).toBeLessThan(48);
+    const rerun = await backfill(db, 'ws-bulk', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-03T00:00:00Z', '--tables', 'AZKVAuditLogs', '--slice', '1h', '--no-detect']);
+    expect(rerun.queries).toBeLessThan(48); // the hours committed before the kill were not asked again
+    expect(await queryJsonAsync(db, 'SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events')).toEqual([{ n: 1200, d: 1200 }]);
+  });
+
+  it('teaches baselines: a principal seen in the backfilled history is not first-seen when it streams in', async () => {
+    // Xavier reads the vault on day 9, streamed (an Event Hubs record replayed).
+    const xavierStreamed = writeFile(dir.dir, 'xavier.json', JSON.stringify({ records: [{
+      time: new Date(HISTORY_START + 9 * DAY + 10 * 3_600_000).toISOString(), resourceId: VAULT.toUpperCase(), operationName: 'SecretGet',
+      operationVersion: '7.4', category: 'AuditEvent', resultType: 'Success', resultSignature: 'OK', durationMs: '9', callerIpAddress: '198.51.100.20',
+      correlationId: 'c0ffee00-0000-4000-8000-00000000xavi', identity: { claim: XAVIER },
+      properties: { id: 'https://kv-hist.vault.azure.net/secrets/db-password/1', httpStatusCode: 200, clientInfo: 'curl/8.5.0' },
+    }] }));
+    const firstSeen = async (db: string) => (await queryJsonAsync(db, "SELECT principal_id FROM alerts WHERE detector_id = 'keyvault.first-seen-principal'")).map((r) => r.principal_id);
+    const since = ['--since', new Date(HISTORY_START).toISOString(), '--until', new Date(HISTORY_START + 9 * DAY).toISOString()];
+
+    const withHistory = `${dir.dir}/history-x.duckdb`;
+    await backfill(withHistory, 'ws-history-x', since);
+    await replayAsync(withHistory, [xavierStreamed], { detect: true });
+    expect(await firstSeen(withHistory)).not.toContain(XAVIER.oid);
+
+    const withoutXavier = `${dir.dir}/history.duckdb`;
+    await backfill(withoutXavier, 'ws-history', since);
+    await replayAsync(withoutXavier, [xavierStreamed], { detect: true });
+    expect(await firstSeen(withoutXavier)).toContain(XAVIER.oid);
+  });
+});
