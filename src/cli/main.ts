@@ -12,6 +12,7 @@ import { exportCommand } from './export.js';
 import { queryCommand } from './query.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
 
 export function program(): Command {
   return new Command('auditlake')
@@ -31,7 +32,8 @@ export function program(): Command {
     .addCommand(detectorsCommand())
     .addCommand(exportCommand())
     .addCommand(compactCommand())
-    .addCommand(checkpointsCommand());
+    .addCommand(checkpointsCommand())
+    .addCommand(serveCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -40,7 +40,9 @@ export async function startLiveServer(options: {
     throw err;
   });
   writeServerInfo(db, { url: server.url, pid: process.pid, tokenFile });
-  log.info({ url: server.url, tokenFile }, 'Server listening.');
+  // The console URL without the token: these lines go to log pipelines. The operator signs in
+  // with the token file's content (pasted into the page, or as ?token= once).
+  log.info({ url: server.url, console: `${server.url}/`, tokenFile }, 'Server listening; the console is at its root (sign in with the token in the token file).');
   return {
     url: server.url,
     close: async () => {

@@ -1,0 +1,105 @@
+/**
+ * `auditlake serve --db PATH`: the investigation console and read-only SQL over a database
+ * nobody is writing — a copy taken from a server, or an incident replayed on a laptop. The
+ * database is opened read-only, the server is the one `run` starts (same token file, same
+ * `<db>.server.json`, so `auditlake query --db` reaches it too), and SIGINT/SIGTERM stop it.
+ *
+ * The token itself is never printed: the console URL is, with the token file's path. Signing in
+ * is pasting the token into the page, or opening `URL?token=$(cat FILE)` — one command for the
+ * operator, and no secret in scrollback, screen shares or terminal logs.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { AuditlakeError, errorMessage } from '../errors.js';
+import { defaultTokenFile, ensureTokenFile, readServerInfo, removeServerInfo, serverInfoPath, writeServerInfo } from '../server/discovery.js';
+import { startServer } from '../server/http.js';
+import { Metrics } from '../server/metrics.js';
+import { createLogger, type LogLevel } from '../service/log.js';
+import { Store } from '../store/duckdb.js';
+import { dbOption, positiveInt, resolveDb } from './common.js';
+
+interface ServeOptions {
+  db?: string;
+  host: string;
+  port: number;
+  tokenFile?: string;
+  queryTimeout: number;
+  maxRows: number;
+  logLevel: LogLevel;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Serve the investigation console and read-only SQL for a database, opened read-only (a copy, or a replayed incident).\n'
+      + 'Prints the console URL; sign in with the token in the token file (default <db>.token, created with mode 0600).\n'
+      + 'Example:\n'
+      + '  auditlake replay --db incident.duckdb ./logs && auditlake serve --db incident.duckdb\n'
+      + '  xdg-open "http://127.0.0.1:8781/?token=$(cat incident.duckdb.token)"\n'
+      + 'While `auditlake run` holds a database, its own server serves the console: no serve needed.')
+    .addOption(dbOption())
+    .option('--host <host>', 'address to listen on (beyond loopback, only the token protects it)', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', positiveInt('--port'), 8781)
+    .option('--token-file <file>', 'the bearer token file (default <db>.token; created with mode 0600 when absent)')
+    .option('--query-timeout <seconds>', 'time limit of one statement', positiveInt('--query-timeout'), 30)
+    .option('--max-rows <n>', 'rows a statement may return', positiveInt('--max-rows'), 100_000)
+    .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['error', 'warn', 'info', 'debug']).default('warn'))
+    .action(async (opts: ServeOptions) => serve(opts));
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const db = resolveDb(opts.db);
+  if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there (create one with auditlake replay)`);
+  const live = readServerInfo(db);
+  if (live) {
+    throw new AuditlakeError('bad_argument', `process ${live.pid} serves ${db} already: its console is at ${live.url}/ (token in ${live.tokenFile})`);
+  }
+  const log = createLogger(opts.logLevel, process.stderr);
+  const store = await Store.open(db, { readOnly: true }).catch((err: unknown) => {
+    throw new AuditlakeError('store_failed', `${errorMessage(err)}\n  (a process writing it serves its own console: see ${serverInfoPath(db)})`, { cause: err });
+  });
+  const reader = await store.reader();
+  const tokenFile = resolve(opts.tokenFile ?? defaultTokenFile(db));
+  let server;
+  try {
+    const token = ensureTokenFile(tokenFile);
+    server = await startServer({
+      host: opts.host,
+      port: opts.port,
+      token,
+      reader,
+      metrics: new Metrics(),
+      limits: { queryTimeoutMs: opts.queryTimeout * 1000, maxRows: opts.maxRows },
+      log,
+    });
+  } catch (err) {
+    reader.close();
+    store.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') throw new AuditlakeError('bad_argument', `--port ${opts.port}: in use (give another, or --port 0 for a free one)`);
+    throw err;
+  }
+  writeServerInfo(db, { url: server.url, pid: process.pid, tokenFile });
+  process.stderr.write(`auditlake: serving ${db} (read-only). Console: ${server.url}/\n`
+    + `  Sign in with the token in ${tokenFile}, or open ${server.url}/?token=$(cat ${shellQuote(tokenFile)})\n`
+    + '  Ctrl-C stops.\n');
+
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  removeServerInfo(db);
+  await server.close();
+  reader.close();
+  store.close();
+  process.stderr.write('auditlake: stopped.\n');
+}
+
+function shellQuote(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
+}
