@@ -22,9 +22,9 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export function compactCommand(): Command {
   return new Command('compact')
-    .description('Apply retention and give the space back: export the whole days not yet exported (when the config\n'
-      + 'has `export:`), delete events older than --retain (default: the config\'s retention.days) — with export\n'
-      + 'configured, only events an export holds; the rest are kept and counted — then rewrite the database file.\n'
+    .description('Apply retention and give the space back. First the whole days not yet exported are exported (when the '
+      + 'config has `export:`); then events older than --retain (default: the config\'s retention.days) are deleted — '
+      + 'with export configured, only events an export holds, the rest kept and counted; then the file is rewritten. '
       + 'Needs the database to itself: stop `auditlake run` first (run applies retention on its own schedule).')
     .addOption(dbOption())
     .option('--config <file>', 'auditlake.yaml: export, retention, azure.credential')

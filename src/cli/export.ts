@@ -15,12 +15,12 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export function exportCommand(): Command {
   return new Command('export')
-    .description('Write events to a folder, or to Azure Blob Storage / ADLS Gen2, as Hive-partitioned Parquet\n'
-      + '(category=…/date=YYYY-MM-DD/part-0.parquet, zstd), whole UTC days: exporting a day again overwrites its files.\n'
-      + 'Query a folder with `auditlake query --parquet DIR`. Each export is recorded in the database: with\n'
-      + '`retention` and `export` configured, old events are deleted only once an export holds them.\n'
-      + 'For az:// the credential is the config\'s azure.credential (DefaultAzureCredential by default), or\n'
-      + 'export.connectionString / $AZURE_STORAGE_CONNECTION_STRING. While `auditlake run` holds the database,\n'
+    .description('Write events as Parquet to a folder or to Azure Blob Storage / ADLS Gen2. Hive-partitioned '
+      + '(category=…/date=YYYY-MM-DD/part-0.parquet, zstd), whole UTC days: exporting a day again overwrites its files. '
+      + 'Query a folder with `auditlake query --parquet DIR`. Each export is recorded in the database: with '
+      + '`retention` and `export` configured, old events are deleted only once an export holds them. '
+      + 'For az:// the credential is the config\'s azure.credential (DefaultAzureCredential by default), or '
+      + 'export.connectionString / $AZURE_STORAGE_CONNECTION_STRING. While `auditlake run` holds the database, '
       + 'configure `export:` and run exports itself.')
     .requiredOption('--to <dir|az://account/container/prefix>', 'the folder, or the Blob container and prefix, to write')
     .addOption(dbOption())
