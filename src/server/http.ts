@@ -25,7 +25,7 @@ import type { SqlReader } from '../store/reader.js';
 import { createAuth } from './console/auth.js';
 import { consoleRoutes, signInRefused } from './console/routes.js';
 import type { Metrics } from './metrics.js';
-import { HttpError, readBody, requestUrl, send, sendJson } from './respond.js';
+import { HttpError, readJson, requestUrl, send, sendJson } from './respond.js';
 import { runAnalystSql, StatementSlots, type Logger, type QueryLimits, type SqlContext } from './statements.js';
 
 export type { ErrorCode } from './respond.js';
@@ -116,19 +116,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   async function answerSql(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req, maxBodyBytes);
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new HttpError(400, 'bad_request', `the body is not JSON: ${errorMessage(err)}`);
-    }
-    const parsed = sqlRequestSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new HttpError(400, 'bad_request', `expected {"sql": "...", "params": {...}}: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}`);
-    }
-    const { sql, params, maxRows } = parsed.data;
+    const { sql, params, maxRows } = await readJson(req, maxBodyBytes, sqlRequestSchema, { expected: 'expected {"sql": "...", "params": {...}}: ', whole: 'body' });
     const result = await slots.run(() => runAnalystSql(ctx, sql, params, maxRows));
     sendJson(res, 200, { columns: result.columns, rows: result.rows.map((r) => r.map(plain)), truncated: result.truncated });
   }

@@ -1,8 +1,10 @@
 /**
  * What every route of the server shares: the JSON error type, the way responses are written
- * (never cached, never sniffed) and a bounded body reader.
+ * (never cached, never sniffed), a bounded body reader and schema-checked JSON bodies.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { errorMessage } from '../errors.js';
 
 /** A JSON error body: `code` is stable for scripts, `error` a sentence for people. */
 export type ErrorCode = 'bad_request' | 'unauthorized' | 'refused' | 'query_failed' | 'timeout' | 'not_found'
@@ -31,6 +33,29 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(parts)));
     req.on('error', reject);
   });
+}
+
+/**
+ * A value checked against a schema, or a 400 naming the field: `expected` prefixes the message
+ * (what a whole request looks like), `whole` names the value when the issue is at its root.
+ */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, { expected = '', whole = 'request' } = {}): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new HttpError(400, 'bad_request', `${expected}${issue ? `${issue.path.join('.') || whole}: ${issue.message}` : 'invalid'}`);
+}
+
+/** A JSON body checked against a schema (see parseWith). */
+export async function readJson<T extends z.ZodType>(req: IncomingMessage, max: number, schema: T, names?: { expected?: string; whole?: string }): Promise<z.infer<T>> {
+  const body = await readBody(req, max);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, 'bad_request', `the body is not JSON: ${errorMessage(err)}`);
+  }
+  return parseWith(schema, json, names);
 }
 
 function tooLarge(max: number): HttpError {

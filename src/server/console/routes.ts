@@ -16,8 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { errorMessage } from '../../errors.js';
-import { HttpError, readBody, send, sendJson } from '../respond.js';
+import { HttpError, parseWith, readBody, readJson, send, sendJson } from '../respond.js';
 import type { SqlContext, StatementSlots } from '../statements.js';
 import { alertDetail, alertList, alertsQuerySchema } from './alerts.js';
 import { signInPage, type ServerAuth } from './auth.js';
@@ -108,14 +107,7 @@ export function consoleRoutes(options: { ctx: SqlContext; slots: StatementSlots;
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
       throw new HttpError(400, 'bad_request', 'send the statement as JSON (Content-Type: application/json)');
     }
-    const body = await readBody(req, maxBodyBytes);
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new HttpError(400, 'bad_request', `the body is not JSON: ${errorMessage(err)}`);
-    }
-    const request = parseBody(consoleSqlSchema, json);
+    const request = await readJson(req, maxBodyBytes, consoleSqlSchema);
     const answer = await slots.run(() => runConsoleSql(ctx, request));
     if ('json' in answer) return sendJson(res, 200, answer.json);
     const { body: bytes, contentType, filename } = answer.download;
@@ -158,12 +150,6 @@ function serveFile(res: ServerResponse, file: StaticFile): void {
 function parse<T extends z.ZodType>(schema: T, params: URLSearchParams): z.infer<T> {
   const obj: Record<string, string> = {};
   for (const [k, v] of params) if (v !== '') obj[k] = v;
-  return parseBody(schema, obj);
+  return parseWith(schema, obj);
 }
 
-function parseBody<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  throw new HttpError(400, 'bad_request', issue ? `${issue.path.join('.') || 'request'}: ${issue.message}` : 'invalid request');
-}
