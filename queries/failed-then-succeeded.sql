@@ -6,19 +6,29 @@
 -- for sign-ins), not necessarily the same secret or blob. Each failure is paired with the
 -- first success at or after it (ASOF JOIN); failures that lead to the same success are
 -- folded into one row.
-WITH attempts AS (
+-- `attempts` is inlined into each use, so each scan keeps only its own result's rows (DuckDB
+-- would otherwise materialize it, every attempt, as it is read twice), and it names the columns
+-- used: `*` would carry every column, details and raw included.
+WITH attempts AS NOT MATERIALIZED (
   SELECT
     -- one key per principal: the object id, else the name when a record has no id
     coalesce(principal_id, lower(principal_name)) AS who,
-    *
+    resource_id, time, result, operation, target, principal_name, caller_ip, event_id
   FROM events
   WHERE coalesce(principal_id, principal_name) IS NOT NULL
     AND resource_id IS NOT NULL
+    AND result IN ('failure', 'success')
     AND time >= $since::TIMESTAMPTZ
     AND time <  $until::TIMESTAMPTZ
 ),
 failures  AS (SELECT * FROM attempts WHERE result = 'failure'),
-successes AS (SELECT * FROM attempts WHERE result = 'success'),
+-- Only successes a failure can pair with (same principal and resource): the ASOF join sorts
+-- its right side, and most successes belong to principals that never failed there.
+successes AS (
+  SELECT * FROM attempts
+  WHERE result = 'success'
+    AND (who, resource_id) IN (SELECT (who, resource_id) FROM failures)
+),
 paired AS (
   SELECT
     f.who, f.resource_id, f.time AS failed_at, f.operation AS failed_operation, f.target AS failed_target,
