@@ -164,7 +164,7 @@ export class Store {
   async archive(): Promise<Archive> {
     const conn = await this.instance.connect();
     await conn.run("SET TimeZone = 'UTC'");
-    return new Archive(conn);
+    return Archive.on(conn);
   }
 
   /**
