@@ -133,7 +133,8 @@ function schemaVersion(): string {
 
 /**
  * What a tenant's input also holds, one per thousand records, so `rejects` has rows: a body cut
- * short, a record whose time is not a time, one with no category, one that is not an object.
+ * short, a record whose time is not a time, one that is not an object — and one with no
+ * category, which the generic family stores rather than rejects.
  */
 function rejectedInput(count: number): string {
   const kinds = [

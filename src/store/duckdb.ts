@@ -136,9 +136,11 @@ export class Store {
     // Only the export's own layout: other Parquet files kept in the folder are not events.
     const glob = `${dir.replace(/\/+$/, '').replace(/'/g, "''")}/category=*/date=*/*.parquet`;
     try {
+      // Listing the files is enough to know the folder is an export (counting rows read them all: ~1 s on 1,200 files).
+      const files = await conn.runAndReadAll(`SELECT count(*) FROM glob('${glob}')`);
+      if (Number(files.getRows()[0]?.[0]) === 0) throw new Error(`no files match ${glob}`);
       await conn.run(`CREATE VIEW events AS SELECT ${EVENT_COLUMNS.map(([n]) => n).join(', ')}
         FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`);
-      await conn.run('SELECT count(*) FROM events');
     } catch (err) {
       conn.closeSync();
       instance.closeSync();
