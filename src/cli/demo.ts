@@ -14,6 +14,7 @@ export function demoCommand(): Command {
     .addOption(dbOption())
     .action(async (opts: { db?: string }) => {
       await replay([demoDataDir], { db: resolveDb(opts.db), detect: true });
-      process.stdout.write(`\nInvestigate: npx auditlake query --db ${resolveDb(opts.db)} --list\n`);
+      process.stdout.write(`\nInvestigate: npx auditlake query --db ${resolveDb(opts.db)} --list\n`
+        + `Or look:     npx auditlake serve --db ${resolveDb(opts.db)}   (the web console on 127.0.0.1)\n`);
     });
 }
