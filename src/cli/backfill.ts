@@ -18,13 +18,12 @@ import { isTableName, TABLE_NAMES, type TableName } from '../sources/loganalytic
 import { Store } from '../store/duckdb.js';
 import { printAlertsBrief } from './alerts-brief.js';
 import { dbOption, defaultWorkers, fmt, formatDuration, positiveInt, resolveDb } from './common.js';
-import { parseSince } from './duration.js';
+import { parseDuration, parseSince } from './duration.js';
 import { deliverAlerts, summaryJson } from './replay.js';
 
 export const DEFAULT_ENDPOINT = 'https://api.loganalytics.azure.com/v1';
 /** Log Analytics ingests records minutes (rarely hours) after they happen: younger ranges are re-queried next time. */
 const SETTLE_MS = 60 * 60_000;
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 interface BackfillCliOptions {
   workspace: string;
@@ -42,12 +41,6 @@ interface BackfillCliOptions {
   detect: boolean;
   json?: boolean;
   quiet?: boolean;
-}
-
-function duration(name: string, value: string): number {
-  const m = /^(\d+)\s*([smhd])$/i.exec(value.trim());
-  if (!m || Number(m[1]) === 0) throw new AuditlakeError('bad_argument', `${name} ${value}: expected a duration like 30m, 6h, 1d`);
-  return Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!;
 }
 
 function tableList(value: string): TableName[] {
@@ -93,8 +86,8 @@ async function runBackfill(opts: BackfillCliOptions): Promise<Summary> {
   if (!/^https:\/\//i.test(opts.endpoint)) throw new AuditlakeError('bad_argument', `--endpoint ${opts.endpoint}: expected an https:// URL ending in /v1`);
   if (opts.maxRows < 1 || opts.maxRows >= 500_000) throw new AuditlakeError('bad_argument', `--max-rows ${opts.maxRows}: expected 1 to 499999`);
   const tables = tableList(opts.tables);
-  const sliceMs = duration('--slice', opts.slice);
-  const minSliceMs = duration('--min-slice', opts.minSlice);
+  const sliceMs = parseDuration('--slice', opts.slice);
+  const minSliceMs = parseDuration('--min-slice', opts.minSlice);
   const fileConfig = loadConfig(opts.config);
   const { credential } = await prepareForAzure(fileConfig);
   const client = new LogsQueryClient(credential(), {

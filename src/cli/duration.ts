@@ -12,9 +12,9 @@ export function parseSince(value: string, now = Date.now()): number {
   throw new AuditlakeError('bad_argument', `--since ${value}: expected a duration like 30m, 24h, 7d, or an ISO-8601 time`);
 }
 
-/** `--retain 90d` / `12w` / `36h` → milliseconds. */
+/** `--retain 90d` / `--slice 6h` / `12w` → milliseconds (a positive duration, never a point in time). */
 export function parseDuration(flag: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value.trim());
-  if (!m || Number(m[1]) <= 0) throw new AuditlakeError('bad_argument', `${flag} ${value}: expected a duration like 90d, 12w or 36h`);
+  if (!m || Number(m[1]) <= 0) throw new AuditlakeError('bad_argument', `${flag} ${value}: expected a duration like 90d, 12w, 6h or 30m`);
   return Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!;
 }
