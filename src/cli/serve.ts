@@ -12,9 +12,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { AuditlakeError, errorMessage } from '../errors.js';
-import { defaultTokenFile, ensureTokenFile, readServerInfo, removeServerInfo, serverInfoPath, writeServerInfo } from '../server/discovery.js';
-import { startServer } from '../server/http.js';
+import { defaultTokenFile, readServerInfo, serverInfoPath } from '../server/discovery.js';
 import { Metrics } from '../server/metrics.js';
+import { startLiveServer } from '../service/live-server.js';
 import { createLogger, type LogLevel } from '../service/log.js';
 import { Store } from '../store/duckdb.js';
 import { dbOption, positiveInt, resolveDb } from './common.js';
@@ -58,28 +58,20 @@ async function serve(opts: ServeOptions): Promise<void> {
   const store = await Store.open(db, { readOnly: true }).catch((err: unknown) => {
     throw new AuditlakeError('store_failed', `${errorMessage(err)}\n  (a process writing it serves its own console: see ${serverInfoPath(db)})`, { cause: err });
   });
-  const reader = await store.reader();
   const tokenFile = resolve(opts.tokenFile ?? defaultTokenFile(db));
-  let server;
-  try {
-    const token = ensureTokenFile(tokenFile);
-    server = await startServer({
-      host: opts.host,
-      port: opts.port,
-      token,
-      reader,
-      metrics: new Metrics(),
-      limits: { queryTimeoutMs: opts.queryTimeout * 1000, maxRows: opts.maxRows },
-      log,
-    });
-  } catch (err) {
-    reader.close();
+  // The same server `run` starts, with its token file and `<db>.server.json`.
+  const server = await startLiveServer({
+    config: { enabled: true, host: opts.host, port: opts.port, tokenFile, queryTimeoutSeconds: opts.queryTimeout, maxRows: opts.maxRows },
+    db,
+    store,
+    metrics: new Metrics(),
+    isReady: () => true,
+    log,
+  }).catch((err: unknown) => {
     store.close();
-    const code = (err as { code?: unknown }).code;
-    if (code === 'EADDRINUSE') throw new AuditlakeError('bad_argument', `--port ${opts.port}: in use (give another, or --port 0 for a free one)`);
+    if ((err as { code?: unknown }).code === 'EADDRINUSE') throw new AuditlakeError('bad_argument', `--port ${opts.port}: in use (give another, or --port 0 for a free one)`);
     throw err;
-  }
-  writeServerInfo(db, { url: server.url, pid: process.pid, tokenFile });
+  });
   process.stderr.write(`auditlake: serving ${db} (read-only). Console: ${server.url}/\n`
     + `  Sign in with the token in ${tokenFile}, or open ${server.url}/?token=$(cat ${shellQuote(tokenFile)})\n`
     + '  Ctrl-C stops.\n');
@@ -93,9 +85,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  removeServerInfo(db);
   await server.close();
-  reader.close();
   store.close();
   process.stderr.write('auditlake: stopped.\n');
 }

@@ -1,5 +1,5 @@
 /**
- * The HTTP server of `auditlake run`, with what makes it findable: the token file (mode 0600)
+ * The HTTP server of `auditlake run` and `auditlake serve`, with what makes it findable: the token file (mode 0600)
  * and `<db>.server.json`, through which `auditlake query` and `alerts` reach a held database.
  */
 import type { Config } from '../config.js';
@@ -23,9 +23,9 @@ export async function startLiveServer(options: {
   log: Logger;
 }): Promise<LiveServer> {
   const { config, db, store, metrics, isReady, log } = options;
-  const reader = await store.reader();
   const tokenFile = config.tokenFile ?? defaultTokenFile(db);
   const token = ensureTokenFile(tokenFile);
+  const reader = await store.reader();
   const server = await startServer({
     host: config.host,
     port: config.port,
