@@ -348,13 +348,13 @@ export class Store {
    * Read-only SQL on this open database for the HTTP server (see reader.ts): its own
    * connections on this instance, so analysts' statements run beside the batch loop's commits.
    * By default it also turns DuckDB's file access off for the whole instance except the stage
-   * directory, which the batch loop keeps reading (after it, exportParquet fails).
+   * directory, which the batch loop keeps reading, and `exportDirs`.
    */
   async reader(options?: ReaderOptions): Promise<SqlReader> {
     return openReader(this.instance, { alsoAllowed: this.exportDirs, ...options });
   }
 
-  /** Folders `run` exports to: still writable once the reader restricts DuckDB's file access. */
+  /** Folders exports are staged in: still writable once the reader restricts DuckDB's file access. */
   exportDirs: string[] = [];
 
   /** The alerts outbox (per-sink delivery state), on a connection of its own. */

@@ -63,10 +63,10 @@ export interface ReaderOptions {
    * stage directory (where the batch loop's own stage files are, e.g. /dev/shm) readable: then
    * even a statement the guard wrongly let through cannot read or write other files, ATTACH
    * them, or load extensions. It cannot be turned back on while the database is open, and
-   * it applies to every connection: `Store.exportParquet` (COPY to a folder) fails after it.
+   * it applies to every connection: exports can then write only below `alsoAllowed`.
    */
   restrictFileAccess?: boolean;
-  /** Directories DuckDB may still write when restricted: where `run` exports Parquet (see archive.ts). */
+  /** Directories DuckDB may still use when restricted: `run`'s export staging folder (src/archive/destination.ts). */
   alsoAllowed?: string[];
 }
 
