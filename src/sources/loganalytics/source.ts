@@ -98,6 +98,7 @@ export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch>
     for (const table of o.tables) {
       if (missing.has(table)) continue;
       for (const gap of uncovered(slice, coverage.get(table)!)) {
+        if (missing.has(table)) break; // found missing in an earlier gap of this slice
         let at = gap[0];
         while (at < gap[1]) {
           const end = Math.min(gap[1], at + step.get(table)!);
