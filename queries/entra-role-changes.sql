@@ -13,23 +13,23 @@ SELECT
     WHEN operation ILIKE '%role setting%'            THEN 'setting'
     ELSE 'other'
   END                                                             AS change,
-  CASE WHEN (details->>'logged_by_service') = 'PIM' OR operation ILIKE '%PIM%' THEN 'PIM' ELSE 'direct' END AS via,
-  details->>'role_name'                                           AS role_name,
+  CASE WHEN logged_by_service = 'PIM' OR operation ILIKE '%PIM%' THEN 'PIM' ELSE 'direct' END AS via,
+  role_name,
   role_definition_id                                              AS role_template_id,
   principal_id                                                    AS actor_id,
   principal_name                                                  AS actor_name,
   caller_ip                                                       AS actor_ip,
   target,
-  details->>'target_id'                                           AS target_id,
-  details->>'target_type'                                         AS target_type,
+  target_id,
+  target_type,
   operation,
   result,
-  details->>'result_reason'                                       AS reason,
-  details->>'modified_properties'                                 AS modified_properties,
+  result_reason                                       AS reason,
+  modified_properties,
   event_id
 FROM events
 WHERE category = 'AuditLogs'
-  AND ((details->>'audit_category') = 'RoleManagement' OR operation ILIKE '%role%')
+  AND (audit_category = 'RoleManagement' OR operation ILIKE '%role%')
   AND time >= $since::TIMESTAMPTZ
   AND time <  $until::TIMESTAMPTZ
 ORDER BY time, event_id

@@ -55,15 +55,15 @@ SELECT
     WHEN 'rbac' THEN
       CASE
         WHEN lower(operation) LIKE '%/roleassignments/write'
-          THEN concat_ws(' ', coalesce(principal_name, principal_id), 'granted', coalesce(details->>'role_name', role_definition_id),
-                         'to', target, 'at', details->>'scope')
+          THEN concat_ws(' ', coalesce(principal_name, principal_id), 'granted', coalesce(role_name, role_definition_id),
+                         'to', target, 'at', scope)
         WHEN lower(operation) LIKE '%/roledefinitions/write'
-          THEN concat_ws(' ', 'wrote role definition', details->>'role_name')
+          THEN concat_ws(' ', 'wrote role definition', role_name)
         ELSE concat_ws(' ', operation, resource_name)
       END
-    WHEN 'entra'  THEN concat_ws(' ', coalesce(principal_name, principal_id), ':', operation, details->>'role_name', 'for', target)
-    WHEN 'signin' THEN concat_ws(' ', 'sign-in to', coalesce(target, details->>'resource_display_name'),
-                                 'mfa=' || coalesce(details->>'mfa', '?'), 'from', caller_ip)
+    WHEN 'entra'  THEN concat_ws(' ', coalesce(principal_name, principal_id), ':', operation, role_name, 'for', target)
+    WHEN 'signin' THEN concat_ws(' ', 'sign-in to', coalesce(target, resource_display_name),
+                                 'mfa=' || coalesce(mfa::VARCHAR, '?'), 'from', caller_ip)
     ELSE concat_ws(' ', operation, target, 'on', resource_name)
   END || ' → ' || result AS summary,
   resource_id,

@@ -21,24 +21,23 @@ evidence AS (
   FROM events e JOIN privileged_roles p ON p.guid = e.role_definition_id
   WHERE lower(e.operation) = 'microsoft.authorization/roleassignments/write' AND e.result = 'success'
   UNION ALL
-  -- Entra: the member added to a directory role (target is the UPN, details.target_id the id).
+  -- Entra: the member added to a directory role (target is the UPN, target_id the id).
   -- unnest() in the select list, after the filter: a lateral unnest over events is planned as
   -- a join that carries every event, details included, before the filter applies.
   SELECT lower(who), time, privilege
   FROM (
-    SELECT unnest([target, details->>'target_id']) AS who, time, 'Entra ' || coalesce(details->>'role_name', role_definition_id) AS privilege
+    SELECT unnest([target, target_id]) AS who, time, 'Entra ' || coalesce(role_name, role_definition_id) AS privilege
     FROM events
     WHERE category = 'AuditLogs' AND result = 'success' AND operation ILIKE 'add%member to role%'
   )
   WHERE who IS NOT NULL
   UNION ALL
   -- Acting with a privileged role (the normalizer records the caller's role for Activity records).
-  -- The text test first: most events have no caller_role, and it is cheaper than parsing them.
   SELECT lower(who), time, privilege
   FROM (
-    SELECT unnest([principal_id, principal_name]) AS who, time, 'acted as ' || (details->>'caller_role') AS privilege
+    SELECT unnest([principal_id, principal_name]) AS who, time, 'acted as ' || caller_role AS privilege
     FROM events
-    WHERE contains(details, '"caller_role"') AND (details->>'caller_role') IN (SELECT name FROM privileged_roles)
+    WHERE caller_role IN (SELECT name FROM privileged_roles)
   )
   WHERE who IS NOT NULL
 ),
@@ -48,8 +47,8 @@ signins AS (
   WHERE category IN ('SignInLogs', 'NonInteractiveUserSignInLogs')
     AND principal_type = 'user'
     AND result = 'success'
-    AND NOT coalesce((details->>'mfa')::BOOLEAN, false)
-    AND (NOT $interactive_only::BOOLEAN OR coalesce((details->>'is_interactive')::BOOLEAN, category = 'SignInLogs'))
+    AND NOT coalesce(mfa, false)
+    AND (NOT $interactive_only::BOOLEAN OR coalesce(is_interactive, category = 'SignInLogs'))
     AND time >= $since::TIMESTAMPTZ
     AND time <  $until::TIMESTAMPTZ
 )
@@ -60,12 +59,12 @@ SELECT
   s.category,
   s.caller_ip,
   s.target                                        AS resource_display_name,
-  s.details->>'app_display_name'                  AS app,
-  s.details->>'auth_requirement'                  AS auth_requirement,
-  s.details->>'auth_methods'                      AS auth_methods,
-  s.details->>'ca_status'                         AS conditional_access,
-  (s.details->>'is_interactive')::BOOLEAN         AS interactive,
-  s.details->>'country'                           AS country,
+  s.app_display_name                  AS app,
+  s.auth_requirement,
+  s.auth_methods,
+  s.ca_status                         AS conditional_access,
+  s.is_interactive         AS interactive,
+  s.country,
   p.privileges,
   p.privileged_since,
   p.privileged_since <= s.time                    AS granted_before_signin,

@@ -5,7 +5,7 @@
 -- The Activity log records a write twice (Start, then Success/Failure) under one correlation id;
 -- only the completed record is kept, one per correlation id. The operation's casing differs
 -- between the Event Hubs and REST shapes, hence lower(). The role name comes from the
--- normalizer (details.role_name), else from the built-in role GUIDs below (the same in every
+-- normalizer (role_name), else from the built-in role GUIDs below (the same in every
 -- tenant; kept in step with src/schema/roles.ts), else the GUID itself (a custom role).
 WITH builtin_roles(guid, name) AS (
   VALUES
@@ -48,12 +48,12 @@ SELECT
   a.caller_ip                                             AS grantor_ip,
   a.target                                                AS grantee_id,
   n.principal_name                                        AS grantee_name,
-  a.details->>'grantee_type'                              AS grantee_type,
-  coalesce(a.details->>'role_name', r.name, a.role_definition_id) AS role_name,
+  a.grantee_type,
+  coalesce(a.role_name, r.name, a.role_definition_id) AS role_name,
   a.role_definition_id,
-  coalesce(a.details->>'scope', regexp_replace(a.resource_id, '/providers/microsoft\.authorization/roleassignments/[^/]+$', '')) AS scope,
-  a.details->>'scope_type'                                AS scope_type,
-  (a.details->>'self_assignment')::BOOLEAN                AS self_assignment,
+  coalesce(a.scope, regexp_replace(a.resource_id, '/providers/microsoft\.authorization/roleassignments/[^/]+$', '')) AS scope,
+  a.scope_type,
+  a.self_assignment,
   a.result,
   a.status_code,
   a.correlation_id

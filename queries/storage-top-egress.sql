@@ -6,7 +6,7 @@
 -- carry no principal, so those callers are told apart by auth type and source IP.
 WITH storage AS (
   SELECT
-    coalesce(details->>'account_name', resource_name) AS account,
+    coalesce(account_name, resource_name) AS account,
     coalesce(principal_name, principal_id,
              '(' || coalesce(auth_type, 'unknown') || ' from ' || coalesce(caller_ip, 'unknown IP') || ')') AS caller,
     *

@@ -2,10 +2,12 @@
  * `auditlake export` and `auditlake query --parquet`: the export reads back with the same
  * answers as the live database, for every saved query over events, and a rerun overwrites.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSavedQueries } from '../src/queries.js';
+import { FACT_COLUMNS } from '../src/schema/facts.js';
 import { runCli, runCliAsync } from './support/cli.js';
 import { FIXTURE_DIRS, replayAsync, tempDir } from './support/db.js';
 
@@ -58,6 +60,28 @@ describe('auditlake export', () => {
     const rows = JSON.parse(live.stdout) as unknown[];
     expect(rows.length, 'the fixtures give every saved query something to answer').toBeGreaterThan(0);
     expect(JSON.parse(exported.stdout)).toEqual(rows);
+  });
+
+  it('reads an export written before the fact columns existed from its details', async () => {
+    // The same export without the fact columns, file by file, as auditlake wrote it before migration 005.
+    const old = join(tmp.dir, 'export-before-facts');
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    for (const f of parquetFiles(out)) {
+      mkdirSync(dirname(join(old, f)), { recursive: true });
+      await duck.run(`COPY (SELECT * EXCLUDE (${FACT_COLUMNS.map(([n]) => n).join(', ')}) FROM read_parquet('${join(out, f)}')) TO '${join(old, f)}' (FORMAT parquet)`);
+    }
+    duck.closeSync();
+    const readingFacts = saved.filter((q) => FACT_COLUMNS.some(([n]) => new RegExp(`\\b${n}\\b`).test(q.sql)));
+    expect(readingFacts.length).toBeGreaterThan(5);
+    for (const q of readingFacts) {
+      const params = Object.entries(PARAMS[q.name] ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
+      const [current, before] = await Promise.all([
+        runCliAsync(['query', '--parquet', out, q.name, ...params, '--format', 'json']),
+        runCliAsync(['query', '--parquet', old, q.name, ...params, '--format', 'json']),
+      ]);
+      expect(before.code, before.stderr).toBe(0);
+      expect(JSON.parse(before.stdout), q.name).toEqual(JSON.parse(current.stdout));
+    }
   });
 
   it('explains a folder with no export and an empty time range', () => {

@@ -11,10 +11,12 @@ import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
+import { FACT_COLUMNS, factFromDetailsSql } from '../schema/facts.js';
 import { Archive } from './archive.js';
 import { Outbox } from './outbox.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
 import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
+import { rowsFromColumns } from './transpose.js';
 
 /** The alert row's fields as `read_json` should type them (times are epoch ms). */
 const ALERT_JSON_COLUMNS = [
@@ -137,10 +139,13 @@ export class Store {
     const glob = `${dir.replace(/\/+$/, '').replace(/'/g, "''")}/category=*/date=*/*.parquet`;
     try {
       // Listing the files is enough to know the folder is an export (counting rows read them all: ~1 s on 1,200 files).
-      const files = await conn.runAndReadAll(`SELECT count(*) FROM glob('${glob}')`);
-      if (Number(files.getRows()[0]?.[0]) === 0) throw new Error(`no files match ${glob}`);
-      await conn.run(`CREATE VIEW events AS SELECT ${EVENT_COLUMNS.map(([n]) => n).join(', ')}
-        FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`);
+      const listed = await conn.runAndReadAll(`SELECT count(*) FROM glob('${glob}')`);
+      if (Number(listed.getRows()[0]?.[0]) === 0) throw new Error(`no files match ${glob}`);
+      const parquet = `read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`;
+      // An export written before migration 005 has no fact columns: they are read from `details` then.
+      const held = new Set((await conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${parquet})`)).getRows().map((r) => String(r[0])));
+      const facts = FACT_COLUMNS.map(([n, t]) => (held.has(n) ? n : `${factFromDetailsSql(n, t)} AS ${n}`));
+      await conn.run(`CREATE VIEW events AS SELECT ${[...EVENT_COLUMNS.map(([n]) => n), ...facts].join(', ')} FROM ${parquet}`);
     } catch (err) {
       conn.closeSync();
       instance.closeSync();
@@ -322,7 +327,7 @@ export class Store {
       return {
         // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values.
         columns: reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i]!.alias ?? reader.columnTypes()[i]!.toString() })),
-        rows: reader.getRowsJS() as unknown[][],
+        rows: rowsFromColumns(reader.getColumnsJS()),
       };
     } catch (err) {
       throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}`, { cause: err });

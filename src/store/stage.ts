@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { EVENT_COLUMNS, type EventRow } from '../schema/event.js';
+import { FACT_COLUMNS, factText } from '../schema/facts.js';
 import { isAlive } from '../pid.js';
 
 const FIELD = '\x1f';
@@ -56,11 +57,11 @@ export function removeOrphanStageFiles(): number {
 /** A written stage file: DuckDB reads it once, then it is deleted. */
 export interface StageFile { path: string; rows: number; minTime: number; maxTime: number; longestLineBytes: number }
 
-/** Every column but `ingested_at`, which the store stamps at commit; `raw` last. */
-export const STAGE_COLUMNS = [
-  ...EVENT_COLUMNS.filter(([name]) => name !== 'ingested_at' && name !== 'raw'),
-  ...EVENT_COLUMNS.filter(([name]) => name === 'raw'),
-];
+/** The row's own columns but `ingested_at` (the store stamps it at commit) and `raw`. */
+const ROW_COLUMNS = EVENT_COLUMNS.filter(([name]) => name !== 'ingested_at' && name !== 'raw');
+
+/** The stage file's columns: the row's, then its facts (from `details`), then `raw` last. */
+export const STAGE_COLUMNS: ReadonlyArray<readonly [string, string]> = [...ROW_COLUMNS, ...FACT_COLUMNS, ['raw', 'VARCHAR']];
 
 /** Writes rows to `path` and returns their event-time range (epoch ms). */
 export function writeStageFile(rows: readonly EventRow[], path: string): Omit<StageFile, 'path' | 'rows'> {
@@ -75,14 +76,19 @@ export function writeStageFile(rows: readonly EventRow[], path: string): Omit<St
     if (row.time > maxTime) maxTime = row.time;
     // The short columns as one string, then raw: two encodes a row rather than one per column.
     let line = '';
-    for (let i = 0; i < STAGE_COLUMNS.length; i++) {
-      const [name, type] = STAGE_COLUMNS[i]!;
-      if (name === 'raw') continue;
+    for (let i = 0; i < ROW_COLUMNS.length; i++) {
+      const [name, type] = ROW_COLUMNS[i]!;
       const v = row[name];
       if (v === null || v === undefined) line += NULL;
       else if (type === 'JSON') line += compactJson(v as Record<string, unknown>);
       else if (typeof v !== 'string') line += String(v);
       else line += clean(v);
+      line += FIELD;
+    }
+    for (let i = 0; i < FACT_COLUMNS.length; i++) {
+      const [name, type] = FACT_COLUMNS[i]!;
+      const v = factText(row.details, name, type);
+      line += v === null ? NULL : clean(v);
       line += FIELD;
     }
     out.text(line);
@@ -155,13 +161,15 @@ export function readStageSql(files: readonly Pick<StageFile, 'path' | 'longestLi
     + `header = false, nullstr = '${NULL}', auto_detect = false, strict_mode = false, max_line_size = ${longest}, buffer_size = ${Math.max(8 << 20, 2 * longest)})`;
 }
 
-/** The stage row's columns converted to the `events` types, in table order. */
+/** The stage row's columns converted to the `events` types, in table order (the row's, then the facts). */
 export function stageToEventsSelect(ingestedAtParam: string): string {
-  return EVENT_COLUMNS.map(([name, type]) => {
+  const row = EVENT_COLUMNS.map(([name, type]) => {
     if (name === 'ingested_at') return `to_timestamp(${ingestedAtParam} / 1000.0)`;
     if (type === 'TIMESTAMPTZ') return `to_timestamp(s.${name} / 1000.0)`;
     if (type === 'BIGINT') return `CAST(s.${name} AS BIGINT)`;
     if (type === 'JSON') return `CAST(s.${name} AS JSON)`;
     return `s.${name}`;
-  }).join(', ');
+  });
+  const facts = FACT_COLUMNS.map(([name, type]) => (type === 'BOOLEAN' ? `TRY_CAST(s.${name} AS BOOLEAN)` : `s.${name}`));
+  return [...row, ...facts].join(', ');
 }

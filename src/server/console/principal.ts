@@ -88,32 +88,11 @@ const spanSql = (s: Selection) => `
 const timelineSql = (s: Selection) => `
   SELECT time, ${FAMILY_SQL} AS family, CASE WHEN ${s.actor} THEN 'actor' ELSE 'subject' END AS role,
          operation, result, principal_name, principal_id, caller_ip, auth_type, resource_name, resource_type, resource_id,
-         target, bytes_out, user_agent, event_id
+         target, role_name, bytes_out, user_agent, event_id
   FROM events
   WHERE time >= $from::TIMESTAMPTZ AND time < $to::TIMESTAMPTZ AND ${s.involved}
   ORDER BY time, event_id
   LIMIT ${TIMELINE_ROWS} OFFSET $offset`;
-
-/**
- * Role names of a page's role changes. `details` is zstd-compressed JSON: read for the few rows
- * that need it, by id within the page's hours, not for every row the timeline sorts (that was
- * most of its time on a busy principal).
- */
-const ROLE_NAMES_SQL = `
-  SELECT event_id, details->>'role_name' AS role_name
-  FROM events
-  WHERE time >= $first::TIMESTAMPTZ AND time <= $last::TIMESTAMPTZ AND event_id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`;
-
-async function withRoleNames(ctx: SqlContext, rows: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-  const changes = rows.filter((r) => r.family === 'rbac' || r.family === 'entra');
-  if (changes.length === 0) return rows;
-  const found = rowObjects(await runViewSql(ctx, ROLE_NAMES_SQL, {
-    first: String(changes[0]!.time), last: String(changes.at(-1)!.time), ids: JSON.stringify(changes.map((r) => r.event_id)),
-  }, changes.length));
-  const names = new Map(found.map((r) => [r.event_id, r.role_name]));
-  for (const r of rows) r.role_name = names.get(r.event_id) ?? null;
-  return rows;
-}
 
 const familiesSql = (s: Selection) => `
   SELECT ${FAMILY_SQL} AS family, count(*) AS events, count(*) FILTER (WHERE result = 'failure') AS failures
@@ -149,7 +128,7 @@ export async function principalView(ctx: SqlContext, q: PrincipalQuery): Promise
   const w = resolveWindow(q.from, q.to, Date.parse(String(span.last_seen)));
   const params = { ...sel.params, ...windowParams(w) };
   const [timeline, families, hourly, ips, resources] = await Promise.all([
-    runViewSql(ctx, timelineSql(sel), { ...params, offset: q.offset }, TIMELINE_ROWS).then(rowObjects).then((rows) => withRoleNames(ctx, rows)),
+    runViewSql(ctx, timelineSql(sel), { ...params, offset: q.offset }, TIMELINE_ROWS).then(rowObjects),
     runViewSql(ctx, familiesSql(sel), params, 100).then(rowObjects),
     runViewSql(ctx, hourlyCountsSql(sel.actor), params, 10_000).then(rowObjects),
     runViewSql(ctx, usedSql(sel, ['caller_ip']), params, LIST_ROWS).then(rowObjects),

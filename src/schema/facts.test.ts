@@ -1,0 +1,83 @@
+/**
+ * The fact columns are filled twice: from each row's details when a batch is stored (the stage
+ * file, stage.ts), and in SQL by migration 005 for rows stored before it. Both must give what
+ * `details` says, or a saved query would answer differently on an old and a new database.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DecodePool } from '../decode/pool.js';
+import { migrationsDir } from '../paths.js';
+import { runPipeline } from '../pipeline.js';
+import { readFiles } from '../sources/files.js';
+import { Store } from '../store/duckdb.js';
+import { EVENT_COLUMNS } from './event.js';
+import { FACT_COLUMNS, factFromDetailsSql } from './facts.js';
+
+const FIXTURES = ['fixtures/keyvault', 'fixtures/storage', 'fixtures/activity', 'fixtures/entra', 'fixtures/signin', 'fixtures/aml', 'fixtures/demo'];
+const MIGRATION = readFileSync(join(migrationsDir, '005_fact_columns.sql'), 'utf8');
+
+const dirs: string[] = [];
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+async function storeWithFixtures(): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'auditlake-facts-'));
+  dirs.push(dir);
+  const store = await Store.open(join(dir, 'f.duckdb'));
+  await runPipeline(readFiles(FIXTURES), store, { pool: new DecodePool({ maxRecordBytes: 1 << 20 }, 0) });
+  return store;
+}
+
+const number = async (store: Store, sql: string) => Number((await store.query(sql)).rows[0]![0]);
+
+/** Per fact: rows where the column disagrees with details, and rows where it is set. */
+async function agreement(store: Store): Promise<Record<string, { differ: number; set: number }>> {
+  const out: Record<string, { differ: number; set: number }> = {};
+  for (const [name, type] of FACT_COLUMNS) {
+    out[name] = {
+      differ: await number(store, `SELECT count(*) FROM events WHERE ${name} IS DISTINCT FROM ${factFromDetailsSql(name, type)}`),
+      set: await number(store, `SELECT count(${name}) FROM events`),
+    };
+  }
+  return out;
+}
+
+describe('fact columns', () => {
+  it('follow the row columns in the events table, in FACT_COLUMNS order and types', async () => {
+    const store = await storeWithFixtures();
+    const described = (await store.query('DESCRIBE events')).rows.map((r) => [String(r[0]), String(r[1])]);
+    expect(described.map(([n]) => n)).toEqual([...EVENT_COLUMNS.map(([n]) => n), ...FACT_COLUMNS.map(([n]) => n)]);
+    expect(described.slice(EVENT_COLUMNS.length).map(([, t]) => t)).toEqual(FACT_COLUMNS.map(([, t]) => t));
+    store.close();
+  });
+
+  it('hold what details holds, for every stored fixture record, and every fact occurs in them', async () => {
+    const store = await storeWithFixtures();
+    const facts = await agreement(store);
+    for (const [name, { differ, set }] of Object.entries(facts)) {
+      expect(differ, `${name} disagrees with details`).toBe(0);
+      expect(set, `${name} is set in no fixture record`).toBeGreaterThan(0);
+    }
+    store.close();
+  });
+
+  it('are filled by migration 005 for rows stored before it, keeping every row and its columns', async () => {
+    const store = await storeWithFixtures();
+    const rowColumns = EVENT_COLUMNS.map(([n]) => n).join(', ');
+    const fingerprint = `SELECT count(*), sum(hash(${rowColumns})) FROM events`;
+    const before = (await store.query(fingerprint)).rows[0];
+    // The table as it was before 005: the row columns only.
+    await store.execute(`CREATE TABLE events_before AS SELECT ${rowColumns} FROM events; DROP TABLE events; ALTER TABLE events_before RENAME TO events`);
+    await store.execute(MIGRATION);
+    expect((await store.query(fingerprint)).rows[0]).toEqual(before);
+    for (const [name, { differ, set }] of Object.entries(await agreement(store))) {
+      expect(differ, `${name} disagrees with details`).toBe(0);
+      expect(set, `${name} was not filled`).toBeGreaterThan(0);
+    }
+    // The rebuilt table keeps 001's constraints: a row without an id is still refused.
+    await expect(store.execute("INSERT INTO events (event_id, time, ingested_at, source, category, operation, result, principal_type) VALUES (NULL, now(), now(), 's', 'c', 'o', 'success', 'user')"))
+      .rejects.toThrow(/NOT NULL/i);
+    store.close();
+  });
+});
