@@ -16,7 +16,6 @@ import { Archive } from './archive.js';
 import { Outbox } from './outbox.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
 import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
-import { rowsFromColumns } from './transpose.js';
 
 /** The alert row's fields as `read_json` should type them (times are epoch ms). */
 const ALERT_JSON_COLUMNS = [
@@ -327,7 +326,7 @@ export class Store {
       return {
         // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values.
         columns: reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i]!.alias ?? reader.columnTypes()[i]!.toString() })),
-        rows: rowsFromColumns(reader.getColumnsJS()),
+        rows: reader.getRowsJS() as unknown[][],
       };
     } catch (err) {
       throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}`, { cause: err });

@@ -15,7 +15,6 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from './duckdb.js';
 import { STAGE_DIR } from './stage.js';
-import { rowsFromColumns } from './transpose.js';
 
 /** Values a client may bind as `$name`. */
 export type SqlParams = Record<string, string | number | boolean | null>;
@@ -182,7 +181,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
-        const chunkRows = rowsFromColumns(chunk.convertColumns(JSDuckDBValueConverter));
+        const chunkRows = chunk.convertRows(JSDuckDBValueConverter) as unknown[][];
         const room = limits.maxRows - rows.length;
         if (chunkRows.length > room) {
           for (let i = 0; i < room; i++) rows.push(chunkRows[i]!);
