@@ -80,4 +80,19 @@ describe('fact columns', () => {
       .rejects.toThrow(/NOT NULL/i);
     store.close();
   });
+
+  it('are missing from a file an older version wrote: a read-only query says how to upgrade, and a writable open upgrades it', async () => {
+    const store = await storeWithFixtures();
+    const rowColumns = EVENT_COLUMNS.map(([n]) => n).join(', ');
+    await store.execute(`CREATE TABLE events_before AS SELECT ${rowColumns} FROM events; DROP TABLE events; ALTER TABLE events_before RENAME TO events;
+      DELETE FROM schema_migrations WHERE version = '005_fact_columns.sql'`);
+    store.close();
+    const old = await Store.open(store.path, { readOnly: true });
+    await expect(old.query("SELECT count(*) FROM events WHERE role_name = 'Owner'"))
+      .rejects.toThrow(/role_name.*\n.*lacks migration 005_fact_columns\.sql: open it once with this version writable/s);
+    old.close();
+    const upgraded = await Store.open(store.path);
+    expect(await number(upgraded, 'SELECT count(role_name) FROM events')).toBeGreaterThan(0);
+    upgraded.close();
+  });
 });

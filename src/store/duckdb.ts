@@ -193,12 +193,15 @@ export class Store {
     }
   }
 
+  /** Migrations this version has that the file has not had (a read-only open cannot apply them). */
+  private async pendingMigrations(): Promise<string[]> {
+    const applied = new Set((await this.conn.runAndReadAll('SELECT version FROM schema_migrations')).getRows().map((r) => String(r[0])));
+    return readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort().filter((f) => !applied.has(f));
+  }
+
   private async migrate(): Promise<void> {
     await this.conn.run('CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)');
-    const applied = new Set((await this.conn.runAndReadAll('SELECT version FROM schema_migrations')).getRows().map((r) => String(r[0])));
-    const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
-    for (const file of files) {
-      if (applied.has(file)) continue;
+    for (const file of await this.pendingMigrations()) {
       await this.conn.run('BEGIN');
       try {
         await this.conn.run(readFileSync(join(migrationsDir, file), 'utf8'));
@@ -329,11 +332,22 @@ export class Store {
         rows: reader.getRowsJS() as unknown[][],
       };
     } catch (err) {
-      throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}`, { cause: err });
+      throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}${await this.upgradeHint(err)}`, { cause: err });
     }
   }
 
   /** Runs a statement for its effect (COPY, CREATE TEMP ...), with the same parameter binding. */
+  /**
+   * A file written by an older auditlake, opened read-only, lacks what later migrations add
+   * (migration 005's fact columns, which the saved queries use): say so when a column is missing.
+   */
+  private async upgradeHint(err: unknown): Promise<string> {
+    if (!this.readOnly || !/Referenced column .* not found/i.test(errorMessage(err))) return '';
+    const pending = await this.pendingMigrations().catch(() => []);
+    return pending.length === 0 ? '' : `\n${this.path} was written by an older auditlake and lacks migration ${pending.join(', ')}: `
+      + 'open it once with this version writable (auditlake run, replay or compact --db) to upgrade it';
+  }
+
   async execute(sql: string, params: Record<string, string | number> = {}): Promise<void> {
     try {
       if (Object.keys(params).length > 0) await this.conn.run(sql, params);
