@@ -14,6 +14,7 @@ import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js
 import { FACT_COLUMNS, factFromDetailsSql } from '../schema/facts.js';
 import { Archive } from './archive.js';
 import { Outbox } from './outbox.js';
+import { describeColumns, packPlan, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
 import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
 
@@ -325,18 +326,42 @@ export class Store {
   /** Runs one statement with named parameters (`$name`), bound by DuckDB, never spliced. */
   async query(sql: string, params: Record<string, string | number> = {}): Promise<QueryResult> {
     try {
-      const reader = Object.keys(params).length > 0 ? await this.conn.runAndReadAll(sql, params) : await this.conn.runAndReadAll(sql);
-      return {
-        // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values.
-        columns: reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i]!.alias ?? reader.columnTypes()[i]!.toString() })),
-        rows: reader.getRowsJS() as unknown[][],
-      };
+      return (await this.packedQuery(sql, params)) ?? (await this.plainQuery(sql, params));
     } catch (err) {
       throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}${await this.upgradeHint(err)}`, { cause: err });
     }
   }
 
-  /** Runs a statement for its effect (COPY, CREATE TEMP ...), with the same parameter binding. */
+  private async plainQuery(sql: string, params: Record<string, string | number>): Promise<QueryResult> {
+    const reader = Object.keys(params).length > 0 ? await this.conn.runAndReadAll(sql, params) : await this.conn.runAndReadAll(sql);
+    return { columns: reader.columnNames().map((name, i) => ({ name, type: typeName(reader.columnTypes()[i]!) })), rows: reader.getRowsJS() as unknown[][] };
+  }
+
+  /** A SELECT with several text columns, read through packed rows (packed-rows.ts); undefined when it is not one. */
+  private async packedQuery(sql: string, params: Record<string, string | number>): Promise<QueryResult | undefined> {
+    const { DuckDBTypeId, JSDuckDBValueConverter, StatementType } = await import('@duckdb/node-api');
+    // Several statements, or an error: the plain path runs or reports them.
+    const prepared = await this.conn.prepare(sql).catch(() => undefined);
+    if (!prepared) return undefined;
+    try {
+      const plan = prepared.statementType === StatementType.SELECT ? packPlan(sql, prepared, DuckDBTypeId) : undefined;
+      const wrapped = plan && (await preparePacked(this.conn, plan, params));
+      if (!plan || !wrapped) return undefined;
+      try {
+        const result = await wrapped.run();
+        const rows: unknown[][] = [];
+        for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+          for (const row of unpackChunk(chunk, plan, JSDuckDBValueConverter)) rows.push(row);
+        }
+        return { columns: describeColumns(prepared), rows };
+      } finally {
+        wrapped.destroySync();
+      }
+    } finally {
+      prepared.destroySync();
+    }
+  }
+
   /**
    * A file written by an older auditlake, opened read-only, lacks what later migrations add
    * (migration 005's fact columns, which the saved queries use): say so when a column is missing.
