@@ -135,6 +135,8 @@ export class Store {
     const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
     const conn = await instance.connect();
     await conn.run("SET TimeZone = 'UTC'");
+    // The files' footers are read to learn the columns, then again by every statement: keep them.
+    await conn.run('SET parquet_metadata_cache = true');
     // Only the export's own layout: other Parquet files kept in the folder are not events.
     const glob = `${dir.replace(/\/+$/, '').replace(/'/g, "''")}/category=*/date=*/*.parquet`;
     try {
