@@ -24,7 +24,7 @@ SELECT
   target_type,
   operation,
   result,
-  result_reason                                       AS reason,
+  result_reason                                                   AS reason,
   modified_properties,
   event_id
 FROM events

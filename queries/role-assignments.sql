@@ -49,7 +49,7 @@ SELECT
   a.target                                                AS grantee_id,
   n.principal_name                                        AS grantee_name,
   a.grantee_type,
-  coalesce(a.role_name, r.name, a.role_definition_id) AS role_name,
+  coalesce(a.role_name, r.name, a.role_definition_id)     AS role_name,
   a.role_definition_id,
   coalesce(a.scope, regexp_replace(a.resource_id, '/providers/microsoft\.authorization/roleassignments/[^/]+$', '')) AS scope,
   a.scope_type,

@@ -5,7 +5,7 @@
 -- These requests carry no principal, so the source IP (null when Storage logs it as
 -- <Redacted>) and, for SAS, the permissions and expiry in the token are all there is to go on.
 SELECT
-  coalesce(account_name, resource_name)            AS account,
+  coalesce(account_name, resource_name)                        AS account,
   auth_type,
   caller_ip,
   count(*)                                                     AS requests,
@@ -14,8 +14,8 @@ SELECT
   coalesce(sum(bytes_in), 0)                                   AS bytes_in,
   count(DISTINCT target)                                       AS distinct_objects,
   string_agg(DISTINCT operation, ', ' ORDER BY operation)      AS operations,
-  string_agg(DISTINCT sas_permissions, ', ')       AS sas_permissions,
-  max(sas_expiry)                                AS latest_sas_expiry,
+  string_agg(DISTINCT sas_permissions, ', ')                   AS sas_permissions,
+  max(sas_expiry)                                              AS latest_sas_expiry,
   min(time)                                                    AS first_seen,
   max(time)                                                    AS last_seen
 FROM events

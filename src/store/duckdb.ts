@@ -14,7 +14,7 @@ import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js
 import { FACT_COLUMNS, factFromDetailsSql } from '../schema/facts.js';
 import { Archive } from './archive.js';
 import { Outbox } from './outbox.js';
-import { describeColumns, packPlan, preparePacked, typeName, unpackChunk } from './packed-rows.js';
+import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
 import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
 
@@ -346,18 +346,17 @@ export class Store {
     const prepared = await this.conn.prepare(sql).catch(() => undefined);
     if (!prepared) return undefined;
     try {
-      const plan = prepared.statementType === StatementType.SELECT ? packPlan(sql, prepared, DuckDBTypeId) : undefined;
-      const wrapped = plan && (await preparePacked(this.conn, plan, params));
-      if (!plan || !wrapped) return undefined;
+      const packed = prepared.statementType === StatementType.SELECT ? await preparePacked(this.conn, sql, prepared, params, DuckDBTypeId) : undefined;
+      if (!packed) return undefined;
       try {
-        const result = await wrapped.run();
+        const result = await packed.statement.run();
         const rows: unknown[][] = [];
         for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-          for (const row of unpackChunk(chunk, plan, JSDuckDBValueConverter)) rows.push(row);
+          for (const row of unpackChunk(chunk, packed.plan, JSDuckDBValueConverter)) rows.push(row);
         }
         return { columns: describeColumns(prepared), rows };
       } finally {
-        wrapped.destroySync();
+        packed.statement.destroySync();
       }
     } finally {
       prepared.destroySync();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from './duckdb.js';
-import { packPlan, preparePacked, unpackChunk } from './packed-rows.js';
+import { preparePacked, unpackChunk } from './packed-rows.js';
 
 let conn: DuckDBConnection;
 
@@ -25,13 +25,11 @@ afterAll(() => conn.closeSync());
 
 /** The packed path as Store.query and the reader take it. */
 async function packed(sql: string, params: Record<string, string> = {}): Promise<unknown[][] | undefined> {
-  const prepared = await conn.prepare(sql);
-  const plan = packPlan(sql, prepared, DuckDBTypeId);
-  const wrapped = plan && (await preparePacked(conn, plan, params));
-  if (!plan || !wrapped) return undefined;
-  const result = await wrapped.run();
+  const packed = await preparePacked(conn, sql, await conn.prepare(sql), params, DuckDBTypeId);
+  if (!packed) return undefined;
+  const result = await packed.statement.run();
   const rows: unknown[][] = [];
-  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) rows.push(...unpackChunk(chunk, plan, JSDuckDBValueConverter));
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) rows.push(...unpackChunk(chunk, packed.plan, JSDuckDBValueConverter));
   return rows;
 }
 

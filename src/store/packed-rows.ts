@@ -35,7 +35,7 @@ export const typeName = (t: DuckDBType): string => t.alias ?? t.toString();
  * How to pack `sql`'s result, or undefined when packing would not help, or when a column's type
  * is known only once parameters are bound (`SELECT $p`): the split must not turn it into text.
  */
-export function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: { VARCHAR: number; INVALID: number }): PackPlan | undefined {
+function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: { VARCHAR: number; INVALID: number }): PackPlan | undefined {
   const textColumns: number[] = [];
   const otherColumns: number[] = [];
   for (let i = 0; i < prepared.columnCount; i++) {
@@ -70,15 +70,24 @@ export function unpackChunk<T>(chunk: DuckDBDataChunk, plan: PackPlan, converter
   return rows;
 }
 
-/** Prepares `plan.sql` with the statement's parameters bound; undefined when DuckDB will not (then run it unwrapped). */
-export async function preparePacked(conn: DuckDBConnection, plan: PackPlan, params: Record<string, unknown>): Promise<DuckDBPreparedStatement | undefined> {
-  let wrapped: DuckDBPreparedStatement | undefined;
+export interface Packed { statement: DuckDBPreparedStatement; plan: PackPlan }
+
+/**
+ * `sql` (already prepared as `prepared`) wrapped and prepared with its parameters bound, or
+ * undefined when it does not pack or DuckDB will not prepare the wrapper: then run it as it is.
+ */
+export async function preparePacked(
+  conn: DuckDBConnection, sql: string, prepared: DuckDBPreparedStatement, params: Record<string, unknown>, ids: { VARCHAR: number; INVALID: number },
+): Promise<Packed | undefined> {
+  const plan = packPlan(sql, prepared, ids);
+  if (!plan) return undefined;
+  let statement: DuckDBPreparedStatement | undefined;
   try {
-    wrapped = await conn.prepare(plan.sql);
-    if (Object.keys(params).length > 0) wrapped.bind(params as never);
-    return wrapped;
+    statement = await conn.prepare(plan.sql);
+    if (Object.keys(params).length > 0) statement.bind(params as never);
+    return { statement, plan };
   } catch {
-    wrapped?.destroySync();
+    statement?.destroySync();
     return undefined;
   }
 }

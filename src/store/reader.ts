@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from './duckdb.js';
-import { describeColumns, packPlan, preparePacked, typeName, unpackChunk } from './packed-rows.js';
+import { describeColumns, preparePacked, typeName, unpackChunk, type Packed } from './packed-rows.js';
 import { STAGE_DIR } from './stage.js';
 
 /** Values a client may bind as `$name`. */
@@ -163,7 +163,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       conn.interrupt();
     }, limits.timeoutMs);
     let prepared: DuckDBPreparedStatement | undefined;
-    let packed: DuckDBPreparedStatement | undefined;
+    let packed: Packed | undefined;
     try {
       await conn.run("SET TimeZone = 'UTC'"); // a session setting: same times as `auditlake query` prints locally
       await conn.run('BEGIN TRANSACTION READ ONLY');
@@ -174,10 +174,9 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
         throw new NotASelect(`only SELECT statements are allowed (got ${StatementType[prepared.statementType] ?? prepared.statementType})`);
       }
       // Large answers read faster packed (packed-rows.ts); the wrapper adds a projection, nothing else.
-      const plan = packPlan(sql, prepared, DuckDBTypeId);
-      packed = plan && (await preparePacked(conn, plan, params));
+      packed = await preparePacked(conn, sql, prepared, params, DuckDBTypeId);
       if (!packed && Object.keys(params).length > 0) prepared.bind(params);
-      const result = await (packed ?? prepared).stream();
+      const result = await (packed?.statement ?? prepared).stream();
       const types = result.columnTypes();
       // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values (as Store.query does).
       const columns = packed ? describeColumns(prepared) : result.columnNames().map((name, i) => ({ name, type: typeName(types[i]!) }));
@@ -186,7 +185,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
-        const chunkRows = packed && plan ? unpackChunk(chunk, plan, JSDuckDBValueConverter) : chunk.convertRows(JSDuckDBValueConverter) as unknown[][];
+        const chunkRows = packed ? unpackChunk(chunk, packed.plan, JSDuckDBValueConverter) : chunk.convertRows(JSDuckDBValueConverter) as unknown[][];
         const room = limits.maxRows - rows.length;
         if (chunkRows.length > room) {
           for (let i = 0; i < room; i++) rows.push(chunkRows[i]!);
@@ -202,7 +201,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}`, { cause: err });
     } finally {
       clearTimeout(timer);
-      packed?.destroySync();
+      packed?.statement.destroySync();
       prepared?.destroySync();
       await conn.run('ROLLBACK').catch(() => undefined);
       conn.closeSync();
