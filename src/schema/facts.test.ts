@@ -1,7 +1,7 @@
 /**
- * The fact columns are filled twice: from each row's details when a batch is stored (the stage
- * file, stage.ts), and in SQL by migration 005 for rows stored before it. Both must give what
- * `details` says, or a saved query would answer differently on an old and a new database.
+ * The fact columns are filled twice: from each row's details as a batch is inserted (stage.ts),
+ * and by migration 005 for rows stored before it. Both must give what `details` says, or a
+ * saved query would answer differently on an old and a new database.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -6,8 +6,6 @@
  * alone, and skipped where it is NULL. `details` keeps every fact too, so SQL written against
  * it still works. Migration 005 adds these columns, in this order, after `raw`.
  */
-import type { Details } from './event.js';
-
 export type FactType = 'VARCHAR' | 'BOOLEAN';
 
 export const FACT_COLUMNS: ReadonlyArray<readonly [string, FactType]> = [
@@ -53,18 +51,21 @@ export const FACT_COLUMNS: ReadonlyArray<readonly [string, FactType]> = [
   ['added_access_policy_permissions', 'VARCHAR'],
 ];
 
-/** A fact's stage-file text: booleans as DuckDB reads them, anything else as its string; null when absent. */
-export function factText(details: Details, name: string, type: FactType): string | null {
-  const v = details[name];
-  if (v === null || v === undefined) return null;
-  if (type === 'BOOLEAN') return v === true || v === 'true' ? 'true' : v === false || v === 'false' ? 'false' : null;
-  return String(v);
-}
-
 /**
  * SQL for a fact read from `details`, as migration 005 stores it (an export written before 005
  * has only `details`). Parenthesised: DuckDB binds ->> more loosely than comparisons.
  */
 export function factFromDetailsSql(name: string, type: FactType): string {
   return type === 'BOOLEAN' ? `TRY_CAST(details->>'${name}' AS BOOLEAN)` : `(details->>'${name}')`;
+}
+
+/** Every fact of a `details` value as one list, element i for FACT_COLUMNS[i]: DuckDB parses the JSON once. */
+export function factListSql(details: string): string {
+  return `json_extract_string(${details}, [${FACT_COLUMNS.map(([n]) => `'$.${n}'`).join(', ')}])`;
+}
+
+/** Element i of that list, in its fact's type. */
+export function factFromListSql(list: string, i: number): string {
+  const value = `${list}[${i + 1}]`;
+  return FACT_COLUMNS[i]![1] === 'BOOLEAN' ? `TRY_CAST(${value} AS BOOLEAN)` : value;
 }

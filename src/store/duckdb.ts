@@ -16,7 +16,7 @@ import { Archive } from './archive.js';
 import { Outbox } from './outbox.js';
 import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
-import { readStageSql, removeOrphanStageFiles, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
+import { removeOrphanStageFiles, stagedRowsSql, stagePath, stageToEventsSelect, type StageFile } from './stage.js';
 
 /** The alert row's fields as `read_json` should type them (times are epoch ms). */
 const ALERT_JSON_COLUMNS = [
@@ -74,7 +74,7 @@ function insertFromStage(files: readonly StageFile[]): string {
   // arrive twice in one commit group (redelivery, or the same record in two bodies): across
   // files, only the first copy is kept.
   const acrossFiles = files.length > 1 ? 'QUALIFY row_number() OVER (PARTITION BY s.event_id) = 1' : '';
-  return `INSERT INTO events SELECT ${stageToEventsSelect('$ingested')} FROM ${readStageSql(files)} s
+  return `INSERT INTO events SELECT ${stageToEventsSelect('$ingested')} FROM ${stagedRowsSql(files)} s
     WHERE NOT EXISTS (SELECT 1 FROM events e
       WHERE e.time BETWEEN to_timestamp($min / 1000.0) AND to_timestamp($max / 1000.0) AND e.event_id = s.event_id)
     ${acrossFiles}`;
