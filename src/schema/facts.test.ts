@@ -3,31 +3,16 @@
  * and by migration 005 for rows stored before it. Both must give what `details` says, or a
  * saved query would answer differently on an old and a new database.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DecodePool } from '../decode/pool.js';
+import { describe, expect, it } from 'vitest';
 import { migrationsDir } from '../paths.js';
-import { runPipeline } from '../pipeline.js';
-import { readFiles } from '../sources/files.js';
 import { Store } from '../store/duckdb.js';
 import { EVENT_COLUMNS } from './event.js';
 import { FACT_COLUMNS, factFromDetailsSql } from './facts.js';
+import { storeWithFixtures } from './test-support.js';
 
-const FIXTURES = ['fixtures/keyvault', 'fixtures/storage', 'fixtures/activity', 'fixtures/entra', 'fixtures/signin', 'fixtures/aml', 'fixtures/demo'];
 const MIGRATION = readFileSync(join(migrationsDir, '005_fact_columns.sql'), 'utf8');
-
-const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
-
-async function storeWithFixtures(): Promise<Store> {
-  const dir = mkdtempSync(join(tmpdir(), 'auditlake-facts-'));
-  dirs.push(dir);
-  const store = await Store.open(join(dir, 'f.duckdb'));
-  await runPipeline(readFiles(FIXTURES), store, { pool: new DecodePool({ maxRecordBytes: 1 << 20 }, 0) });
-  return store;
-}
 
 const number = async (store: Store, sql: string) => Number((await store.query(sql)).rows[0]![0]);
 

@@ -3,31 +3,16 @@
  * SQL by migration 003 for rows stored before it. These must agree, or an old database would
  * store again what it already holds.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DecodePool } from '../decode/pool.js';
-import { runPipeline } from '../pipeline.js';
-import { readFiles } from '../sources/files.js';
-import { Store } from '../store/duckdb.js';
+import { describe, expect, it } from 'vitest';
 import { migrationsDir } from '../paths.js';
+import type { Store } from '../store/duckdb.js';
 import { normalizeRecord } from './normalize.js';
 import { eventId, eventIdentity, toEventRow } from './row.js';
+import { storeWithFixtures } from './test-support.js';
 
-const FIXTURES = ['fixtures/keyvault', 'fixtures/storage', 'fixtures/activity', 'fixtures/entra', 'fixtures/signin', 'fixtures/aml', 'fixtures/demo'];
 const MIGRATION = readFileSync(join(migrationsDir, '003_event_identity.sql'), 'utf8');
-
-const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
-
-async function storeWithFixtures(): Promise<Store> {
-  const dir = mkdtempSync(join(tmpdir(), 'auditlake-row-'));
-  dirs.push(dir);
-  const store = await Store.open(join(dir, 'r.duckdb'));
-  await runPipeline(readFiles(FIXTURES), store, { pool: new DecodePool({ maxRecordBytes: 1 << 20 }, 0) });
-  return store;
-}
 
 const ids = async (store: Store) => (await store.query('SELECT event_id FROM events ORDER BY event_id')).rows.map((r) => String(r[0]));
 
