@@ -102,45 +102,49 @@ async function liveStore(path: string): Promise<Store> {
   return opened.store;
 }
 
-/**
- * One warm-up, then `runs` timed runs; each opens, queries and closes. A query whose warm-up
- * takes over SLOW_MS is measured by that one run: its verdict is clear, and the machine is shared.
- */
+/** Cold and Parquet runs: each opens, queries and closes. */
 async function repeat(open: () => Promise<Store>, saved: SavedQuery, params: Record<string, string>): Promise<Timing[]> {
-  // The CLI strips a trailing semicolon before running the statement.
-  const body = saved.sql.replace(/;\s*$/, '');
-  const out: Timing[] = [];
-  for (let i = 0; i <= runs; i++) {
+  return warmThenTime(async () => {
     const started = performance.now();
     const store = await open();
     const opened = performance.now();
     let rows = 0;
     try {
-      rows = (await store.query(body, params)).rows.length;
+      rows = (await store.query(statementOf(saved), params)).rows.length;
     } finally {
       store.close();
     }
     const done = performance.now();
-    const timing = { openMs: opened - started, queryMs: done - opened, totalMs: done - started, rows };
-    if (i > 0) out.push(timing);
-    else if (timing.totalMs > SLOW_MS) return [timing];
-  }
+    return { openMs: opened - started, queryMs: done - opened, totalMs: done - started, rows };
+  });
+}
+
+/** Server runs: each a whole HTTP round trip with its rows. */
+async function repeatOnServer(target: ServerTarget, saved: SavedQuery, params: Record<string, string>): Promise<Timing[]> {
+  return warmThenTime(async () => {
+    const started = performance.now();
+    const result = await queryServer(target, statementOf(saved), params, { maxRows: SERVER_MAX_ROWS });
+    if (result.truncated) throw new Error(`${saved.name}: the server cut the result at ${SERVER_MAX_ROWS} rows`);
+    const ms = performance.now() - started;
+    return { openMs: 0, queryMs: ms, totalMs: ms, rows: result.rows.length };
+  });
+}
+
+/**
+ * One warm-up, then `runs` timed runs. A query whose warm-up takes over SLOW_MS is measured by
+ * that one run: its verdict is clear, and the machine is shared.
+ */
+async function warmThenTime(once: () => Promise<Timing>): Promise<Timing[]> {
+  const warmUp = await once();
+  if (warmUp.totalMs > SLOW_MS) return [warmUp];
+  const out: Timing[] = [];
+  for (let i = 0; i < runs; i++) out.push(await once());
   return out;
 }
 
-/** Server runs: a warm-up, then `runs` timed statements, each a whole HTTP round trip with its rows. */
-async function repeatOnServer(target: ServerTarget, saved: SavedQuery, params: Record<string, string>): Promise<Timing[]> {
-  const body = saved.sql.replace(/;\s*$/, '');
-  const out: Timing[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const started = performance.now();
-    const result = await queryServer(target, body, params, { maxRows: SERVER_MAX_ROWS });
-    if (result.truncated) throw new Error(`${saved.name}: the server cut the result at ${SERVER_MAX_ROWS} rows`);
-    const timing = { openMs: 0, queryMs: performance.now() - started, totalMs: performance.now() - started, rows: result.rows.length };
-    if (i > 0) out.push(timing);
-    else if (timing.totalMs > SLOW_MS) return [timing];
-  }
-  return out;
+/** The CLI strips a trailing semicolon before running the statement. */
+function statementOf(saved: SavedQuery): string {
+  return saved.sql.replace(/;\s*$/, '');
 }
 
 /** `auditlake serve --db PATH` as a user starts it, with a row limit above every result here. */
