@@ -2,7 +2,7 @@
  * `auditlake export` and `auditlake query --parquet`: the export reads back with the same
  * answers as the live database, for every saved query over events, and a rerun overwrites.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,25 +62,33 @@ describe('auditlake export', () => {
     expect(JSON.parse(exported.stdout)).toEqual(rows);
   });
 
-  it('reads an export written before the fact columns existed from its details', async () => {
-    // The same export without the fact columns, file by file, as auditlake wrote it before migration 005.
+  it('reads an export written before the fact columns existed, alone or among newer files, from its details', async () => {
+    // The same export without the fact columns, file by file, as auditlake wrote it before
+    // migration 005; and a folder mixing the two (a partial re-export), starting with a new file.
     const old = join(tmp.dir, 'export-before-facts');
+    const mixed = join(tmp.dir, 'export-mixed');
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
-    for (const f of parquetFiles(out)) {
-      mkdirSync(dirname(join(old, f)), { recursive: true });
-      await duck.run(`COPY (SELECT * EXCLUDE (${FACT_COLUMNS.map(([n]) => n).join(', ')}) FROM read_parquet('${join(out, f)}')) TO '${join(old, f)}' (FORMAT parquet)`);
+    for (const [i, f] of parquetFiles(out).entries()) {
+      for (const dir of [old, mixed]) mkdirSync(dirname(join(dir, f)), { recursive: true });
+      const withoutFacts = `COPY (SELECT * EXCLUDE (${FACT_COLUMNS.map(([n]) => n).join(', ')}) FROM read_parquet('${join(out, f)}'))`;
+      await duck.run(`${withoutFacts} TO '${join(old, f)}' (FORMAT parquet)`);
+      if (i % 2 === 1) await duck.run(`${withoutFacts} TO '${join(mixed, f)}' (FORMAT parquet)`);
+      else copyFileSync(join(out, f), join(mixed, f));
     }
     duck.closeSync();
     const readingFacts = saved.filter((q) => FACT_COLUMNS.some(([n]) => new RegExp(`\\b${n}\\b`).test(q.sql)));
     expect(readingFacts.length).toBeGreaterThan(5);
     for (const q of readingFacts) {
       const params = Object.entries(PARAMS[q.name] ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
-      const [current, before] = await Promise.all([
+      const [current, before, both] = await Promise.all([
         runCliAsync(['query', '--parquet', out, q.name, ...params, '--format', 'json']),
         runCliAsync(['query', '--parquet', old, q.name, ...params, '--format', 'json']),
+        runCliAsync(['query', '--parquet', mixed, q.name, ...params, '--format', 'json']),
       ]);
       expect(before.code, before.stderr).toBe(0);
+      expect(both.code, both.stderr).toBe(0);
       expect(JSON.parse(before.stdout), q.name).toEqual(JSON.parse(current.stdout));
+      expect(JSON.parse(both.stdout), q.name).toEqual(JSON.parse(current.stdout));
     }
   });
 

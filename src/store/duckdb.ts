@@ -88,6 +88,8 @@ const WAL_CHECKPOINT_THRESHOLD = '256MB';
 
 export class Store {
   private lastIngestedAt = 0;
+  /** Set while an export's view reads the first file's columns only (see viewParquet). */
+  private parquetGlob: string | undefined;
   private constructor(
     readonly path: string,
     private readonly instance: DuckDBInstance,
@@ -139,21 +141,33 @@ export class Store {
     await conn.run('SET parquet_metadata_cache = true');
     // Only the export's own layout: other Parquet files kept in the folder are not events.
     const glob = `${dir.replace(/\/+$/, '').replace(/'/g, "''")}/category=*/date=*/*.parquet`;
+    const store = new Store(dir, instance, conn, true);
     try {
       // Listing the files is enough to know the folder is an export (counting rows read them all: ~1 s on 1,200 files).
       const listed = await conn.runAndReadAll(`SELECT count(*) FROM glob('${glob}')`);
       if (Number(listed.getRows()[0]?.[0]) === 0) throw new Error(`no files match ${glob}`);
-      const parquet = `read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`;
-      // An export written before migration 005 has no fact columns: they are read from `details` then.
-      const held = new Set((await conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${parquet})`)).getRows().map((r) => String(r[0])));
-      const facts = FACT_COLUMNS.map(([n, t]) => (held.has(n) ? n : `${factFromDetailsSql(n, t)} AS ${n}`));
-      await conn.run(`CREATE VIEW events AS SELECT ${[...EVENT_COLUMNS.map(([n]) => n), ...facts].join(', ')} FROM ${parquet}`);
+      await store.viewParquet(glob, false);
     } catch (err) {
-      conn.closeSync();
-      instance.closeSync();
+      store.close();
       throw new AuditlakeError('not_found', `--parquet ${dir}: no auditlake export there (${errorMessage(err).split('\n')[0]})`, { cause: err });
     }
-    return new Store(dir, instance, conn, true);
+    return store;
+  }
+
+  /**
+   * `events` over the export's files. The columns are taken from the first file only, so a
+   * statement opens just the files its filters on `category` and `date` leave (reading every
+   * footer up front cost ~0.7 s on 1,200 files). A folder that mixes files written before and
+   * after migration 005 fails on the first statement that meets one; `query` then reopens the
+   * view with `union_by_name`, which reads every footer and fills what a file lacks with NULL.
+   */
+  private async viewParquet(glob: string, unionByName: boolean): Promise<void> {
+    const parquet = `read_parquet('${glob}', hive_partitioning = true, union_by_name = ${unionByName})`;
+    // An export written before migration 005 has no fact columns: they are read from `details` then.
+    const held = new Set((await this.conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${parquet})`)).getRows().map((r) => String(r[0])));
+    const facts = FACT_COLUMNS.map(([n, t]) => (held.has(n) ? unionByName ? `coalesce(${n}, ${factFromDetailsSql(n, t)}) AS ${n}` : n : `${factFromDetailsSql(n, t)} AS ${n}`));
+    await this.conn.run(`CREATE OR REPLACE VIEW events AS SELECT ${[...EVENT_COLUMNS.map(([n]) => n), ...facts].join(', ')} FROM ${parquet}`);
+    this.parquetGlob = unionByName ? undefined : glob;
   }
 
   /**
@@ -328,10 +342,18 @@ export class Store {
   /** Runs one statement with named parameters (`$name`), bound by DuckDB, never spliced. */
   async query(sql: string, params: Record<string, string | number> = {}): Promise<QueryResult> {
     try {
-      return (await this.packedQuery(sql, params)) ?? (await this.plainQuery(sql, params));
+      return await this.queryOnce(sql, params).catch(async (err: unknown) => {
+        if (!this.parquetGlob || !/schema mismatch in glob/i.test(errorMessage(err))) throw err;
+        await this.viewParquet(this.parquetGlob, true);
+        return this.queryOnce(sql, params);
+      });
     } catch (err) {
       throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}${await this.upgradeHint(err)}`, { cause: err });
     }
+  }
+
+  private async queryOnce(sql: string, params: Record<string, string | number>): Promise<QueryResult> {
+    return (await this.packedQuery(sql, params)) ?? (await this.plainQuery(sql, params));
   }
 
   private async plainQuery(sql: string, params: Record<string, string | number>): Promise<QueryResult> {
