@@ -211,6 +211,10 @@ const cases: Record<string, () => Promise<void>> = {
     expect(bob[1]!.summary).toContain('Global Administrator');
     expect(bob[2]!.summary).toMatch(/alice\.admin@contoso-ml\.example granted Owner to c3e5a7b9-.* → success/);
     expect(bob[0]!.summary).toContain('mfa=false');
+    expect(await q('principal-timeline', { principal: BOB.toUpperCase() }), 'case-insensitive').toEqual(bob);
+    // A window that ends between the Start record and its completion keeps the Start: it is the only trace there.
+    const beforeDone = await q('principal-timeline', { principal: BOB, until: '2025-11-14T09:12:03Z' });
+    expect(beforeDone.map((r) => [r.family, r.role, r.result])).toEqual([['signin', 'actor', 'success'], ['entra', 'subject', 'success'], ['rbac', 'subject', 'start']]);
     // ada by object id: all 20 of her records, the UPN-only AML one included.
     const ada = await q('principal-timeline', { principal: ADA_ID });
     expect(ada).toHaveLength(20);
