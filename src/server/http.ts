@@ -19,14 +19,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { plain } from '../cli/output.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { SqlReader } from '../store/reader.js';
 import { createAuth } from './console/auth.js';
 import { consoleRoutes, signInRefused } from './console/routes.js';
 import type { Metrics } from './metrics.js';
 import { HttpError, readJson, requestUrl, send, sendJson } from './respond.js';
-import { runAnalystSql, StatementSlots, type Logger, type QueryLimits, type SqlContext } from './statements.js';
+import { runAnalystSqlJson, StatementSlots, type Logger, type QueryLimits, type SqlContext } from './statements.js';
 
 export type { ErrorCode } from './respond.js';
 export type { Logger, QueryLimits } from './statements.js';
@@ -117,8 +116,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function answerSql(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { sql, params, maxRows } = await readJson(req, maxBodyBytes, sqlRequestSchema, { expected: 'expected {"sql": "...", "params": {...}}: ', whole: 'body' });
-    const result = await slots.run(() => runAnalystSql(ctx, sql, params, maxRows));
-    sendJson(res, 200, { columns: result.columns, rows: result.rows.map((r) => r.map(plain)), truncated: result.truncated });
+    const result = await slots.run(() => runAnalystSqlJson(ctx, sql, params, maxRows));
+    // The rows are JSON already: spliced into the body, not parsed and written again.
+    send(res, 200, 'application/json; charset=utf-8',
+      `{"columns":${JSON.stringify(result.columns)},"rows":[${result.jsonRows.join(',')}],"truncated":${result.truncated}}`);
   }
 
   const server = createServer((req, res) => {

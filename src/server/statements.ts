@@ -8,7 +8,7 @@
 import { plain } from '../cli/output.js';
 import { AuditlakeError } from '../errors.js';
 import { referencedParams } from '../queries.js';
-import { NotASelect, QueryTimeout, type ReadResult, type SqlParams, type SqlReader } from '../store/reader.js';
+import { NotASelect, QueryTimeout, type JsonReadResult, type ReadLimits, type ReadResult, type SqlParams, type SqlReader } from '../store/reader.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './respond.js';
 import { guardSql, SqlRefused } from './sql-guard.js';
@@ -52,15 +52,36 @@ export class StatementSlots {
 
 /** An analyst's statement: guarded, then run read-only. */
 export async function runAnalystSql(ctx: SqlContext, sql: string, params: SqlParams, maxRows?: number): Promise<ReadResult> {
+  return answerAnalyst(ctx, sql, params, maxRows, (limits) => ctx.reader.select(sql, params, limits), (r) => r.rows.length);
+}
+
+/**
+ * The same, with each row as JSON text (what `POST /sql` sends): written by DuckDB when it can
+ * (json-rows.ts), else converted here exactly as `rowObjects` converts values.
+ */
+export async function runAnalystSqlJson(ctx: SqlContext, sql: string, params: SqlParams, maxRows?: number): Promise<JsonReadResult> {
+  return answerAnalyst(ctx, sql, params, maxRows, async (limits) => {
+    const written = await ctx.reader.selectJson(sql, params, limits);
+    if (written) return written;
+    const result = await ctx.reader.select(sql, params, limits);
+    return { columns: result.columns, jsonRows: result.rows.map((r) => JSON.stringify(r.map(plain))), truncated: result.truncated };
+  }, (r) => r.jsonRows.length);
+}
+
+/** Guards the statement, runs it with `run` within the limits, and counts and logs the answer. */
+async function answerAnalyst<R extends { truncated: boolean }>(
+  ctx: SqlContext, sql: string, params: SqlParams, maxRows: number | undefined,
+  run: (limits: ReadLimits) => Promise<R>, rowCount: (r: R) => number,
+): Promise<R> {
   const started = performance.now();
   // Lengths and counts only: statement text and parameter values can hold what analysts search for.
   const fields = { sqlChars: sql.length, params: Object.keys(params).length };
   try {
     await guardSql(ctx.reader, sql);
-    const result = await ctx.reader.select(sql, params, { timeoutMs: ctx.limits.queryTimeoutMs, maxRows: Math.min(maxRows ?? ctx.limits.maxRows, ctx.limits.maxRows) });
+    const result = await run({ timeoutMs: ctx.limits.queryTimeoutMs, maxRows: Math.min(maxRows ?? ctx.limits.maxRows, ctx.limits.maxRows) });
     const ms = Math.round(performance.now() - started);
     ctx.metrics.queryAnswered(result.truncated ? 'truncated' : 'ok', ms);
-    ctx.log.info({ ...fields, rows: result.rows.length, truncated: result.truncated, ms }, 'SQL answered.');
+    ctx.log.info({ ...fields, rows: rowCount(result), truncated: result.truncated, ms }, 'SQL answered.');
     return result;
   } catch (err) {
     throw toHttpError(ctx, err, fields, Math.round(performance.now() - started));

@@ -11,10 +11,11 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from './duckdb.js';
-import { describeColumns, preparePacked, typeName, unpackChunk, type Packed } from './packed-rows.js';
+import { jsonRowsSql } from './json-rows.js';
+import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { STAGE_DIR } from './stage.js';
 
 /** Values a client may bind as `$name`. */
@@ -27,6 +28,13 @@ export interface ReadLimits {
 
 export interface ReadResult extends QueryResult {
   /** More rows were there than `maxRows`: the first `maxRows` are returned. */
+  truncated: boolean;
+}
+
+export interface JsonReadResult {
+  columns: QueryResult['columns'];
+  /** Each row as a JSON array, e.g. `["2025-11-14T09:12:03.640Z","success",42]`. */
+  jsonRows: string[];
   truncated: boolean;
 }
 
@@ -53,6 +61,11 @@ export interface SqlReader {
   relations(): Promise<Relations>;
   /** Runs one SELECT, read-only, within the limits. Throws QueryTimeout past the time limit. */
   select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult>;
+  /**
+   * The same, with each row as the JSON text of its array of plain values, written by DuckDB
+   * (json-rows.ts); undefined when a column's type is not one it writes: then use `select`.
+   */
+  selectJson(sql: string, params: SqlParams, limits: ReadLimits): Promise<JsonReadResult | undefined>;
   /** Whether DuckDB's file access is off for the instance (see ReaderOptions). */
   readonly fileAccessRestricted: boolean;
   close(): void;
@@ -154,8 +167,12 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
     });
   }
 
-  async function select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult> {
-    // A connection per statement: statements run side by side, and an interrupt stops only its own.
+  /**
+   * Runs `read` on one statement with the reader's barriers: a connection of its own (statements
+   * run side by side, and an interrupt stops only its own), one statement prepared as a SELECT,
+   * a READ ONLY transaction, and the time limit.
+   */
+  async function guarded<T>(sql: string, limits: ReadLimits, read: (conn: DuckDBConnection, prepared: DuckDBPreparedStatement) => Promise<T>): Promise<T> {
     const conn: DuckDBConnection = await instance.connect();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -163,7 +180,6 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       conn.interrupt();
     }, limits.timeoutMs);
     let prepared: DuckDBPreparedStatement | undefined;
-    let packed: Packed | undefined;
     try {
       await conn.run("SET TimeZone = 'UTC'"); // a session setting: same times as `auditlake query` prints locally
       await conn.run('BEGIN TRANSACTION READ ONLY');
@@ -173,45 +189,75 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       if (prepared.statementType !== StatementType.SELECT) {
         throw new NotASelect(`only SELECT statements are allowed (got ${StatementType[prepared.statementType] ?? prepared.statementType})`);
       }
-      // Large answers read faster packed (packed-rows.ts); the wrapper adds a projection, nothing else.
-      packed = await preparePacked(conn, sql, prepared, params, DuckDBTypeId);
-      if (!packed && Object.keys(params).length > 0) prepared.bind(params);
-      const result = await (packed?.statement ?? prepared).stream();
-      const types = result.columnTypes();
-      // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values (as Store.query does).
-      const columns = packed ? describeColumns(prepared) : result.columnNames().map((name, i) => ({ name, type: typeName(types[i]!) }));
-      const rows: unknown[][] = [];
-      let truncated = false;
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0) break;
-        const chunkRows = packed ? unpackChunk(chunk, packed.plan, JSDuckDBValueConverter) : chunk.convertRows(JSDuckDBValueConverter) as unknown[][];
-        const room = limits.maxRows - rows.length;
-        if (chunkRows.length > room) {
-          for (let i = 0; i < room; i++) rows.push(chunkRows[i]!);
-          truncated = true;
-          break;
-        }
-        for (const r of chunkRows) rows.push(r);
-      }
-      return { columns, rows, truncated };
+      return await read(conn, prepared);
     } catch (err) {
       if (timedOut) throw new QueryTimeout(limits.timeoutMs, { cause: err });
       if (err instanceof AuditlakeError) throw err;
       throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}`, { cause: err });
     } finally {
       clearTimeout(timer);
-      packed?.statement.destroySync();
       prepared?.destroySync();
       await conn.run('ROLLBACK').catch(() => undefined);
       conn.closeSync();
     }
   }
 
+  /** Reads chunks until there are none or `maxRows` rows, each chunk turned into rows by `rowsOf`. */
+  async function readRows<R>(result: DuckDBResult, maxRows: number, rowsOf: (chunk: DuckDBDataChunk) => R[]): Promise<{ rows: R[]; truncated: boolean }> {
+    const rows: R[] = [];
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return { rows, truncated: false };
+      const chunkRows = rowsOf(chunk);
+      const room = maxRows - rows.length;
+      if (chunkRows.length > room) {
+        for (let i = 0; i < room; i++) rows.push(chunkRows[i]!);
+        return { rows, truncated: true };
+      }
+      for (const r of chunkRows) rows.push(r);
+    }
+  }
+
+  async function select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult> {
+    return guarded(sql, limits, async (conn, prepared) => {
+      // Large answers read faster packed (packed-rows.ts); the wrapper adds a projection, nothing else.
+      const packed = await preparePacked(conn, sql, prepared, params, DuckDBTypeId);
+      try {
+        if (!packed && Object.keys(params).length > 0) prepared.bind(params);
+        const result = await (packed?.statement ?? prepared).stream();
+        const types = result.columnTypes();
+        // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values (as Store.query does).
+        const columns = packed ? describeColumns(prepared) : result.columnNames().map((name, i) => ({ name, type: typeName(types[i]!) }));
+        const read = await readRows(result, limits.maxRows, (chunk) =>
+          packed ? unpackChunk(chunk, packed.plan, JSDuckDBValueConverter) : chunk.convertRows(JSDuckDBValueConverter) as unknown[][]);
+        return { columns, ...read };
+      } finally {
+        packed?.statement.destroySync();
+      }
+    });
+  }
+
+  async function selectJson(sql: string, params: SqlParams, limits: ReadLimits): Promise<JsonReadResult | undefined> {
+    return guarded(sql, limits, async (conn, prepared) => {
+      const wrapped = jsonRowsSql(sql, prepared, DuckDBTypeId);
+      if (!wrapped) return undefined;
+      const statement = await conn.prepare(wrapped);
+      try {
+        if (Object.keys(params).length > 0) statement.bind(params);
+        const result = await statement.stream();
+        const read = await readRows(result, limits.maxRows, (chunk) => chunk.getColumnValues(0) as string[]);
+        return { columns: describeColumns(prepared), jsonRows: read.rows, truncated: read.truncated };
+      } finally {
+        statement.destroySync();
+      }
+    });
+  }
+
   return {
     parse,
     relations,
     select,
+    selectJson,
     fileAccessRestricted: restricted,
     close: () => control.closeSync(),
   };
