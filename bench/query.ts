@@ -11,7 +11,7 @@
  *     `queryServer` → HTTP → its reader, whose DuckDB keeps what earlier statements read;
  *   - Parquet: `query --parquet DIR` is `Store.overParquet(DIR)` → `store.query`, opened per run.
  *
- *   npm run bench:query -- [events=10000000] [runs=5]
+ *   npm run bench:query -- [events=10000000] [runs=5] [layout=compacted|appended]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -22,12 +22,18 @@ import { openOrFindServer, queryServer, type ServerTarget } from '../src/server/
 import { defaultTokenFile } from '../src/server/discovery.js';
 import { packageRoot } from '../src/paths.js';
 import { Store } from '../src/store/duckdb.js';
-import { buildBenchDatabase } from './database.js';
+import { buildBenchDatabase, compactedBenchDatabase } from './database.js';
 import { fmtInt, machineBusyS, mb, processCpu } from './measure.js';
 import { writeResults } from './results.js';
 
 const events = Number(process.argv[2] ?? 10_000_000);
 const runs = Number(process.argv[3] ?? 5);
+/**
+ * compacted: the file as `auditlake compact` leaves it (events grouped by category, time order
+ * within each); appended: as ingestion leaves it, in arrival order.
+ */
+const layout = process.argv[4] ?? 'compacted';
+if (layout !== 'compacted' && layout !== 'appended') throw new Error(`layout ${layout}: expected compacted or appended`);
 const TARGET_MS = 1000;
 const DAY_MS = 86_400_000;
 const SLOW_MS = 5000;
@@ -43,9 +49,11 @@ interface Pass { label: string; window: Record<string, string>; measured: Measur
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const db = await buildBenchDatabase(events, { log });
+const appended = await buildBenchDatabase(events, { log });
+const db = layout === 'appended' ? appended : await compactedBenchDatabase(appended, log);
 log(`Database: ${db.path}, ${fmtInt(db.events)} events, ${fmtInt(db.alerts)} alerts, ${mb(db.bytes).toFixed(0)} MB${db.built ? `, built in ${db.buildSeconds.toFixed(0)} s` : ' (cached)'}.`);
-const exported = await exportOnce(db.path);
+// The same rows in either layout: one export serves both.
+const exported = await exportOnce(appended.path);
 log(`Export: ${exported.dir}, ${exported.files} files, ${mb(exported.bytes).toFixed(0)} MB${exported.seconds ? `, written in ${exported.seconds.toFixed(0)} s` : ' (cached)'}.`);
 const given = await pickParams(db.path);
 log(`Parameters: ${JSON.stringify(given)}`);
@@ -226,6 +234,7 @@ function report(load: { wallS: number; othersShare: number; loadBefore: number; 
   const mark = (t: number) => (t >= TARGET_MS ? `**${ms(t)}**` : ms(t));
   const lines = [
     `Input: ${fmtInt(db.events)} events, ${fmtInt(db.alerts)} alerts (bench/database.ts: ${fmtInt(100_000)} generated records replayed through the pipeline with all detectors, copied inside DuckDB over 60 days with shifted times, varied principals/IPs/resources and fresh ids, plus the labelled scenario's week). `
+      + `Layout: ${layout === 'compacted' ? 'compacted (`Store.copyInto`, as `auditlake compact` leaves the file: events grouped by category, time order within each)' : 'appended (arrival order, as ingestion leaves the file before any `auditlake compact`)'}. `
       + `DuckDB file ${mb(db.bytes).toFixed(0)} MB; its Parquet export (\`Store.exportParquet\`, a day at a time, memory limit ${EXPORT_MEMORY}: at the default 512 MB it ran out of memory) ${mb(exported.bytes).toFixed(0)} MB in ${fmtInt(exported.files)} files${exported.seconds ? `, written in ${exported.seconds.toFixed(0)} s` : ''}.`,
     '',
     `Parameters: ${Object.entries(given).map(([q, p]) => `${q}: ${Object.entries(p).map(([k, v]) => `${k}=${v}`).join(', ')}`).join('; ')}; the rest at their defaults. `

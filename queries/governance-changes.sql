@@ -6,30 +6,8 @@
 -- columns of their own (Activity log writes and Key Vault VaultPut/VaultPatch). A Start record
 -- whose operation later completed is left out; a Start with no completion is kept (its result
 -- says so).
---
--- Written for speed on large stores: one branch per kind of change, each a filter on one
--- column that DuckDB applies inside the scan (mostly-NULL columns skip whole row groups), so
--- only the few matching rows' other columns are read; an OR across columns read them all.
-WITH candidates AS (
-  SELECT * FROM events WHERE operation ILIKE 'microsoft.insights/diagnosticsettings/%'
-  UNION ALL SELECT * FROM events WHERE operation ILIKE 'microsoft.authorization/policyassignments/%'
-  UNION ALL SELECT * FROM events WHERE operation ILIKE 'microsoft.authorization/policyexemptions/%'
-  UNION ALL SELECT * FROM events WHERE operation ILIKE 'microsoft.authorization/policydefinitions/%'
-  UNION ALL SELECT * FROM events WHERE operation ILIKE 'microsoft.authorization/policysetdefinitions/%'
-  UNION ALL SELECT * FROM events WHERE public_network_access IS NOT NULL
-  UNION ALL SELECT * FROM events WHERE network_default_action IS NOT NULL
-  UNION ALL SELECT * FROM events WHERE minimum_tls_version IS NOT NULL
-  UNION ALL SELECT * FROM events WHERE allow_blob_public_access IS NOT NULL
-  UNION ALL SELECT * FROM events WHERE https_only IS NOT NULL
-  UNION ALL SELECT * FROM events WHERE enable_soft_delete IS NOT NULL
-  UNION ALL SELECT * FROM events WHERE enable_purge_protection IS NOT NULL
-  UNION ALL SELECT * FROM events WHERE enable_rbac_authorization IS NOT NULL
-  UNION ALL SELECT * FROM events WHERE is_access_policy_change
-  UNION ALL SELECT * FROM events WHERE is_network_rule_change
-),
-changes AS MATERIALIZED (
-  -- a change with several kinds is found by several branches: once each
-  SELECT DISTINCT ON (event_id)
+WITH changes AS MATERIALIZED (
+  SELECT
     time, operation, result, principal_id, principal_name, caller_ip, resource_type, resource_name, resource_id,
     correlation_id, scope, event_id,
     operation ILIKE 'microsoft.insights/diagnosticsettings/%' AS is_diagnostics,
@@ -39,13 +17,19 @@ changes AS MATERIALIZED (
     enable_purge_protection   AS purge_protection,
     enable_rbac_authorization AS rbac_authorization,
     is_access_policy_change, added_access_policy_object_id, added_access_policy_permissions
-  FROM candidates
-  WHERE time >= $since::TIMESTAMPTZ
+  FROM events
+  WHERE (operation ILIKE 'microsoft.insights/diagnosticsettings/%'
+      OR lower(operation) SIMILAR TO 'microsoft\.authorization/(policyassignments|policyexemptions|policydefinitions|policysetdefinitions)/.*'
+      OR coalesce(public_network_access, network_default_action, minimum_tls_version) IS NOT NULL
+      OR coalesce(allow_blob_public_access, https_only, enable_soft_delete, enable_purge_protection, enable_rbac_authorization) IS NOT NULL
+      OR is_access_policy_change
+      OR is_network_rule_change)
+    AND time >= $since::TIMESTAMPTZ
     AND time <  $until::TIMESTAMPTZ
 ),
 -- Operations that completed, for the few Start records among the changes. Their correlation ids
 -- come as one list unnested, which DuckDB expects to be small: it then builds the join on them
--- and probes events, rather than building on every event (estimated from the branches above).
+-- and probes events, rather than building on every event (its estimate for the changes).
 started AS MATERIALIZED (SELECT unnest(list(DISTINCT correlation_id)) AS correlation_id FROM changes WHERE result = 'start'),
 completed AS (
   SELECT DISTINCT c.correlation_id, lower(c.operation) AS operation

@@ -24,7 +24,8 @@ export function compactCommand(): Command {
   return new Command('compact')
     .description('Apply retention and give the space back. First the whole days not yet exported are exported (when the '
       + 'config has `export:`); then events older than --retain (default: the config\'s retention.days) are deleted — '
-      + 'with export configured, only events an export holds, the rest kept and counted; then the file is rewritten. '
+      + 'with export configured, only events an export holds, the rest kept and counted; then the file is rewritten, '
+      + 'events grouped by category and in time order within each (queries that name a category then skip the rest). '
       + 'Needs the database to itself: stop `auditlake run` first (run applies retention on its own schedule).')
     .addOption(dbOption())
     .option('--config <file>', 'auditlake.yaml: export, retention, azure.credential')

@@ -44,6 +44,29 @@ async function copyOfSeed(name: string): Promise<Store> {
   return Store.open(path);
 }
 
+describe('Store.copyInto (what compact swaps in)', () => {
+  it('keeps every event, grouped by category and in time order within each', async () => {
+    const store = await copyOfSeed('clustered');
+    try {
+      const stored = await store.query('SELECT category, epoch_us(time) AS t, event_id FROM events ORDER BY rowid');
+      const cats = stored.rows.map((r) => String(r[0]));
+      expect(new Set(cats).size, 'the seed has several categories').toBeGreaterThan(3);
+      // Each category is one run of rows, the runs in name order, times ascending within a run.
+      const runs = cats.filter((c, i) => i === 0 || c !== cats[i - 1]);
+      expect(runs).toEqual([...new Set(cats)].sort());
+      for (let i = 1; i < stored.rows.length; i++) {
+        if (cats[i] === cats[i - 1]) expect(stored.rows[i]![1] as bigint >= (stored.rows[i - 1]![1] as bigint)).toBe(true);
+      }
+      const seed = await Store.open(join(tmp.dir, 'seed.duckdb'), { readOnly: true });
+      const all = 'SELECT count(*) AS n, sum(hash(event_id, raw, details, time)) AS fingerprint FROM events';
+      expect((await store.query(all)).rows).toEqual((await seed.query(all)).rows);
+      seed.close();
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('Archive', () => {
   it('exports whole UTC days, records the export, and a rerun overwrites the same files', async () => {
     const store = await copyOfSeed('whole-days');
