@@ -262,7 +262,7 @@ function report(load: { wallS: number; othersShare: number; loadBefore: number; 
     pass.measured.filter((m) => { const t = pick(m); return t !== undefined && max(t) >= TARGET_MS; }).map((m) => m.name);
   const verdict = (names: string[]) => (names.length === 0 ? 'met by all' : `not met by ${names.join(', ')}`);
   lines.push('',
-    `Opening (included above, median): the DuckDB file ${opens((m) => m.live).toFixed(0)} ms, the Parquet export ${opens((m) => m.parquet).toFixed(0)} ms (\`overParquet\` lists the files and reads their schema).`,
+    `Opening (included above, median): the DuckDB file ${opens((m) => m.live).toFixed(0)} ms, the Parquet export ${opens((m) => m.parquet).toFixed(0)} ms (\`overParquet\` lists the files and reads the first one's columns).`,
     ...passes.map((p) => `Target (issue 6: every saved query under ${TARGET_MS} ms, p50 and max), ${p.label.replace(/ \(since=.*\)/, '')}: cold ${verdict(over(p, (m) => m.live))}; server ${verdict(over(p, (m) => m.server))}; Parquet ${verdict(over(p, (m) => m.parquet))}.`),
     `Machine load while measuring: ${fmtInt(load.wallS)} s of runs; other processes used ${(100 * load.othersShare).toFixed(0)} % of one core on average (1-minute load average ${load.loadBefore.toFixed(1)} before, ${load.loadAfter.toFixed(1)} after, on 2 cores).`);
   return lines;

@@ -27,6 +27,6 @@ FROM alerts a
 JOIN severity s ON s.name = a.severity
 WHERE a.last_event_time >= $since::TIMESTAMPTZ
   -- an unknown severity is an error, not a silently empty result
-  AND s.rank >= coalesce((SELECT rank FROM severity WHERE name = lower($min_severity)),
-                         error('min_severity must be informational, low, medium or high, not ' || $min_severity))
+  AND s.rank >= coalesce((SELECT rank FROM severity WHERE name = lower($min_severity::VARCHAR)),
+                         error('min_severity must be informational, low, medium or high, not ' || $min_severity::VARCHAR))
 ORDER BY s.rank DESC, a.last_event_time DESC, a.alert_id

@@ -57,15 +57,10 @@ export async function runAnalystSql(ctx: SqlContext, sql: string, params: SqlPar
 
 /**
  * The same, with each row as JSON text (what `POST /sql` sends): written by DuckDB when it can
- * (json-rows.ts), else converted here exactly as `rowObjects` converts values.
+ * (json-rows.ts), else from the values as `rowObjects` converts them.
  */
 export async function runAnalystSqlJson(ctx: SqlContext, sql: string, params: SqlParams, maxRows?: number): Promise<JsonReadResult> {
-  return answerAnalyst(ctx, sql, params, maxRows, async (limits) => {
-    const written = await ctx.reader.selectJson(sql, params, limits);
-    if (written) return written;
-    const result = await ctx.reader.select(sql, params, limits);
-    return { columns: result.columns, jsonRows: result.rows.map((r) => JSON.stringify(r.map(plain))), truncated: result.truncated };
-  }, (r) => r.jsonRows.length);
+  return answerAnalyst(ctx, sql, params, maxRows, (limits) => ctx.reader.selectJson(sql, params, limits, rowJson), (r) => r.jsonRows.length);
 }
 
 /** Guards the statement, runs it with `run` within the limits, and counts and logs the answer. */
@@ -103,6 +98,9 @@ export async function runViewSql(ctx: SqlContext, sql: string, params: SqlParams
     throw toHttpError(ctx, err, { view: true }, Math.round(performance.now() - started));
   }
 }
+
+/** A row as the JSON array `POST /sql` sends (what DuckDB writes for the types it can: json-rows.ts). */
+export const rowJson = (row: unknown[]): string => JSON.stringify(row.map(plain));
 
 /** Rows as objects of JSON-safe values (times as ISO strings, BIGINTs as numbers when exact). */
 export function rowObjects(result: ReadResult): Record<string, unknown>[] {

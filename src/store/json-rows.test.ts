@@ -6,6 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plain } from '../cli/output.js';
 import { openReader, type SqlReader } from './reader.js';
+import { jsonRowsSql } from './json-rows.js';
 
 let instance: DuckDBInstance;
 let reader: SqlReader;
@@ -43,6 +44,9 @@ afterAll(() => {
   instance.closeSync();
 });
 
+/** What the server's fallback writes for types DuckDB does not (statements.ts `rowJson`). */
+const rowJson = (row: unknown[]) => JSON.stringify(row.map(plain));
+
 /** What the JS path sends: the reader's values through `plain`, then JSON.stringify, as a client parses them. */
 async function viaJs(sql: string, params = {}): Promise<unknown[][]> {
   return JSON.parse(JSON.stringify((await reader.select(sql, params, limits)).rows.map((r) => r.map(plain)))) as unknown[][];
@@ -51,7 +55,7 @@ async function viaJs(sql: string, params = {}): Promise<unknown[][]> {
 describe('rows DuckDB writes as JSON', () => {
   it('parse to what the JS path sends, for every type they take, NULLs included, over several chunks', async () => {
     const sql = "SELECT *, text AS text FROM t WHERE coalesce(text, '') <> $p ORDER BY i NULLS LAST";
-    const written = await reader.selectJson(sql, { p: 'absent' }, limits);
+    const written = await reader.selectJson(sql, { p: 'absent' }, limits, () => 'not written by DuckDB');
     expect(written).toBeDefined();
     const rows = JSON.parse(`[${written!.jsonRows.join(',')}]`) as unknown[][];
     expect(rows).toHaveLength(4101);
@@ -66,17 +70,20 @@ describe('rows DuckDB writes as JSON', () => {
   });
 
   it('stop at the row limit and say so', async () => {
-    const written = await reader.selectJson('SELECT i, text FROM t ORDER BY i', {}, { ...limits, maxRows: 2500 });
+    const written = await reader.selectJson('SELECT i, text FROM t ORDER BY i', {}, { ...limits, maxRows: 2500 }, () => 'not written by DuckDB');
     expect(written!.jsonRows).toHaveLength(2500);
     expect(written!.truncated).toBe(true);
     expect(JSON.parse(written!.jsonRows[2499]!)).toEqual([2499, (await viaJs('SELECT text FROM t WHERE i = 2499'))[0]![0]]);
   });
 
-  it('leave types it does not write to the JS path', async () => {
-    expect(await reader.selectJson('SELECT $p AS typed_when_bound', { p: 'x' }, limits)).toBeUndefined();
+  it('leave types it does not write to the JS path, in the same statement', async () => {
+    const prepare = async (sql: string) => (await instance.connect()).prepare(sql);
+    const { DuckDBTypeId } = await import('@duckdb/node-api');
+    expect(jsonRowsSql('SELECT $p AS typed_when_bound', await prepare('SELECT $p AS typed_when_bound'), DuckDBTypeId)).toBeUndefined();
     for (const sql of ["SELECT INTERVAL '1 day' AS d", "SELECT {'a': 1} AS s", 'SELECT [[1]] AS nested', 'SELECT [1, 2] AS ints', "SELECT '\\x00'::BLOB AS b"]) {
-      expect(await reader.selectJson(sql, {}, limits), sql).toBeUndefined();
-      expect((await reader.select(sql, {}, limits)).rows).toHaveLength(1);
+      expect(jsonRowsSql(sql, await prepare(sql), DuckDBTypeId), sql).toBeUndefined();
+      const written = await reader.selectJson(sql, {}, limits, rowJson);
+      expect(written.jsonRows, sql).toEqual((await reader.select(sql, {}, limits)).rows.map(rowJson));
     }
   });
 });

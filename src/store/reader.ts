@@ -62,10 +62,10 @@ export interface SqlReader {
   /** Runs one SELECT, read-only, within the limits. Throws QueryTimeout past the time limit. */
   select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult>;
   /**
-   * The same, with each row as the JSON text of its array of plain values, written by DuckDB
-   * (json-rows.ts); undefined when a column's type is not one it writes: then use `select`.
+   * The same, with each row as the JSON text of its array of plain values: written by DuckDB
+   * (json-rows.ts), or, when a column's type is not one it writes, by `rowJson` from the values.
    */
-  selectJson(sql: string, params: SqlParams, limits: ReadLimits): Promise<JsonReadResult | undefined>;
+  selectJson(sql: string, params: SqlParams, limits: ReadLimits, rowJson: (row: unknown[]) => string): Promise<JsonReadResult>;
   /** Whether DuckDB's file access is off for the instance (see ReaderOptions). */
   readonly fileAccessRestricted: boolean;
   close(): void;
@@ -218,29 +218,35 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
     }
   }
 
-  async function select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult> {
-    return guarded(sql, limits, async (conn, prepared) => {
-      // Large answers read faster packed (packed-rows.ts); the wrapper adds a projection, nothing else.
-      const packed = await preparePacked(conn, sql, prepared, params, DuckDBTypeId);
-      try {
-        if (!packed && Object.keys(params).length > 0) prepared.bind(params);
-        const result = await (packed?.statement ?? prepared).stream();
-        const types = result.columnTypes();
-        // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values (as Store.query does).
-        const columns = packed ? describeColumns(prepared) : result.columnNames().map((name, i) => ({ name, type: typeName(types[i]!) }));
-        const read = await readRows(result, limits.maxRows, (chunk) =>
-          packed ? unpackChunk(chunk, packed.plan, JSDuckDBValueConverter) : chunk.convertRows(JSDuckDBValueConverter) as unknown[][]);
-        return { columns, ...read };
-      } finally {
-        packed?.statement.destroySync();
-      }
-    });
+  /** The statement's rows as JS values (packed when that helps: packed-rows.ts). */
+  async function readValues(conn: DuckDBConnection, prepared: DuckDBPreparedStatement, sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult> {
+    // Large answers read faster packed; the wrapper adds a projection, nothing else.
+    const packed = await preparePacked(conn, sql, prepared, params, DuckDBTypeId);
+    try {
+      if (!packed && Object.keys(params).length > 0) prepared.bind(params);
+      const result = await (packed?.statement ?? prepared).stream();
+      const types = result.columnTypes();
+      // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values (as Store.query does).
+      const columns = packed ? describeColumns(prepared) : result.columnNames().map((name, i) => ({ name, type: typeName(types[i]!) }));
+      const read = await readRows(result, limits.maxRows, (chunk) =>
+        packed ? unpackChunk(chunk, packed.plan, JSDuckDBValueConverter) : chunk.convertRows(JSDuckDBValueConverter) as unknown[][]);
+      return { columns, ...read };
+    } finally {
+      packed?.statement.destroySync();
+    }
   }
 
-  async function selectJson(sql: string, params: SqlParams, limits: ReadLimits): Promise<JsonReadResult | undefined> {
+  async function select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult> {
+    return guarded(sql, limits, (conn, prepared) => readValues(conn, prepared, sql, params, limits));
+  }
+
+  async function selectJson(sql: string, params: SqlParams, limits: ReadLimits, rowJson: (row: unknown[]) => string): Promise<JsonReadResult> {
     return guarded(sql, limits, async (conn, prepared) => {
       const wrapped = jsonRowsSql(sql, prepared, DuckDBTypeId);
-      if (!wrapped) return undefined;
+      if (!wrapped) {
+        const values = await readValues(conn, prepared, sql, params, limits);
+        return { columns: values.columns, jsonRows: values.rows.map(rowJson), truncated: values.truncated };
+      }
       const statement = await conn.prepare(wrapped);
       try {
         if (Object.keys(params).length > 0) statement.bind(params);
