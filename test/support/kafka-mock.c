@@ -31,6 +31,12 @@ int main(int argc, char **argv) {
     if (sep) *sep = '\0';
     rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(mc, argv[i], parts > 0 ? parts : 1, brokers < 3 ? brokers : 3);
     if (e) { fprintf(stderr, "topic %s: %s\n", argv[i], rd_kafka_err2str(e)); return 1; }
+    /* Leaders round-robin over the brokers (ids 1..N): the mock picks each at random, and all
+       on one broker (3/729 with 6 partitions over 3) made the spread test flaky. */
+    for (int p = 0; p < parts && brokers > 1; p++) {
+      e = rd_kafka_mock_partition_set_leader(mc, argv[i], p, 1 + p % brokers);
+      if (e) { fprintf(stderr, "topic %s partition %d: %s\n", argv[i], p, rd_kafka_err2str(e)); return 1; }
+    }
   }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
