@@ -165,7 +165,11 @@ export class Store {
     const parquet = `read_parquet('${glob}', hive_partitioning = true, union_by_name = ${unionByName})`;
     // An export written before migration 005 has no fact columns: they are read from `details` then.
     const held = new Set((await this.conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${parquet})`)).getRows().map((r) => String(r[0])));
-    const facts = FACT_COLUMNS.map(([n, t]) => (held.has(n) ? unionByName ? `coalesce(${n}, ${factFromDetailsSql(n, t)}) AS ${n}` : n : `${factFromDetailsSql(n, t)} AS ${n}`));
+    const facts = FACT_COLUMNS.map(([n, t]) => {
+      if (!held.has(n)) return `${factFromDetailsSql(n, t)} AS ${n}`;
+      // union_by_name gives NULL where a file lacks the column: that file predates 005, and its facts are in `details`.
+      return unionByName ? `coalesce(${n}, ${factFromDetailsSql(n, t)}) AS ${n}` : n;
+    });
     await this.conn.run(`CREATE OR REPLACE VIEW events AS SELECT ${[...EVENT_COLUMNS.map(([n]) => n), ...facts].join(', ')} FROM ${parquet}`);
     this.parquetGlob = unionByName ? undefined : glob;
   }

@@ -243,11 +243,12 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
   async function selectJson(sql: string, params: SqlParams, limits: ReadLimits, rowJson: (row: unknown[]) => string): Promise<JsonReadResult> {
     return guarded(sql, limits, async (conn, prepared) => {
       const wrapped = jsonRowsSql(sql, prepared, DuckDBTypeId);
-      if (!wrapped) {
+      // A statement DuckDB will not prepare wrapped runs as it is, as packed-rows.ts does.
+      const statement = wrapped ? await conn.prepare(wrapped).catch(() => undefined) : undefined;
+      if (!statement) {
         const values = await readValues(conn, prepared, sql, params, limits);
         return { columns: values.columns, jsonRows: values.rows.map(rowJson), truncated: values.truncated };
       }
-      const statement = await conn.prepare(wrapped);
       try {
         if (Object.keys(params).length > 0) statement.bind(params);
         const result = await statement.stream();
