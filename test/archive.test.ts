@@ -125,6 +125,9 @@ describe('auditlake compact', () => {
     const bad = await runCliAsync(['compact', '--db', db, '--retain', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--retain soon: expected a duration like 90d');
+    const greedy = await runCliAsync(['compact', '--db', db, '--memory-limit', 'lots']);
+    expect(greedy.code).toBe(2);
+    expect(greedy.stderr).toContain('--memory-limit lots: expected a size like 4GB or 512MB');
   });
 });
 

@@ -5,6 +5,7 @@
  * comes back to the file system (DuckDB reuses freed space but never shrinks a file in place).
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { Command } from 'commander';
 import { configuredDestination } from '../archive/destination.js';
 import { archiveOnce, type ArchivePolicy } from '../archive/job.js';
@@ -14,11 +15,23 @@ import { Store } from '../store/duckdb.js';
 import { dbOption, fmt, resolveDb } from './common.js';
 import { parseDuration } from './duration.js';
 
-interface CompactOptions { db?: string; config?: string; retain?: string; rewrite: boolean }
+interface CompactOptions { db?: string; config?: string; retain?: string; rewrite: boolean; memoryLimit?: string }
 
 const DAY_MS = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+/**
+ * The rewrite sorts one category at a time with its `raw` text: at the store's usual 512 MB,
+ * 10M events ran out of memory within seconds; 4 GB sorted them in 331 s (bench/RESULTS.md).
+ * Compact runs alone, so it may take a quarter of the machine (at least 1 GB).
+ */
+function memorySize(value: string): string {
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value.trim())) {
+    throw new AuditlakeError('bad_argument', `--memory-limit ${value}: expected a size like 4GB or 512MB`);
+  }
+  return value.trim();
+}
+const defaultMemoryLimit = () => `${Math.max(1, Math.floor(totalmem() / 4 / 2 ** 30))}GB`;
 
 export function compactCommand(): Command {
   return new Command('compact')
@@ -31,6 +44,7 @@ export function compactCommand(): Command {
     .option('--config <file>', 'auditlake.yaml: export, retention, azure.credential')
     .option('--retain <duration>', 'keep events this recent (90d, 12w); older ones are deleted (whole UTC days)')
     .option('--no-rewrite', 'skip rewriting the file (space is still reused by new rows)')
+    .option('--memory-limit <size>', "DuckDB's memory cap while compacting, e.g. 4GB: sorting a category holds its rows (default: a quarter of this machine's memory)", memorySize)
     .action(async (opts: CompactOptions) => {
       const config = loadConfig(opts.config);
       const db = resolveDb(opts.db, config.db);
@@ -41,7 +55,7 @@ export function compactCommand(): Command {
         retainDays,
       };
       const before = statSync(db).size;
-      const store = await Store.open(db);
+      const store = await Store.open(db, { memoryLimit: opts.memoryLimit ?? defaultMemoryLimit() });
       const rewritten = `${db}.compact-${process.pid}`;
       try {
         const { exported, retention } = await archiveOnce(store, policy);

@@ -217,6 +217,10 @@ export class Store {
       for (const [category] of categories.getRows()) {
         await this.conn.run('INSERT INTO compacted.main.events SELECT * FROM main.events WHERE category = $1 ORDER BY time, event_id', [String(category)]);
       }
+    } catch (err) {
+      const msg = errorMessage(err);
+      const hint = /out of memory/i.test(msg) ? ' (sorting a category needs more memory: give compact a larger --memory-limit)' : '';
+      throw new AuditlakeError('store_failed', `rewriting ${this.path} into ${path} failed${hint}: ${msg.split('\n')[0]}`, { cause: err });
     } finally {
       await this.conn.run('DETACH compacted');
     }
