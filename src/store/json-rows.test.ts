@@ -2,11 +2,12 @@
  * Rows DuckDB writes as JSON must parse to exactly what the JS path sends (each value through
  * `plain`), for every type it takes on; other types fall back to the JS path.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plain } from '../cli/output.js';
-import { openReader, type SqlReader } from './reader.js';
+import { rowJson } from '../server/statements.js';
 import { jsonRowsSql } from './json-rows.js';
+import { openReader, type SqlReader } from './reader.js';
 
 let instance: DuckDBInstance;
 let reader: SqlReader;
@@ -44,9 +45,6 @@ afterAll(() => {
   instance.closeSync();
 });
 
-/** What the server's fallback writes for types DuckDB does not (statements.ts `rowJson`). */
-const rowJson = (row: unknown[]) => JSON.stringify(row.map(plain));
-
 /** What the JS path sends: the reader's values through `plain`, then JSON.stringify, as a client parses them. */
 async function viaJs(sql: string, params = {}): Promise<unknown[][]> {
   return JSON.parse(JSON.stringify((await reader.select(sql, params, limits)).rows.map((r) => r.map(plain)))) as unknown[][];
@@ -56,13 +54,12 @@ describe('rows DuckDB writes as JSON', () => {
   it('parse to what the JS path sends, for every type they take, NULLs included, over several chunks', async () => {
     const sql = "SELECT *, text AS text FROM t WHERE coalesce(text, '') <> $p ORDER BY i NULLS LAST";
     const written = await reader.selectJson(sql, { p: 'absent' }, limits, () => 'not written by DuckDB');
-    expect(written).toBeDefined();
-    const rows = JSON.parse(`[${written!.jsonRows.join(',')}]`) as unknown[][];
+    const rows = JSON.parse(`[${written.jsonRows.join(',')}]`) as unknown[][];
     expect(rows).toHaveLength(4101);
     expect(rows).toEqual(await viaJs(sql, { p: 'absent' }));
-    expect(written!.columns).toEqual((await reader.select(sql, { p: 'absent' }, limits)).columns);
+    expect(written.columns).toEqual((await reader.select(sql, { p: 'absent' }, limits)).columns);
     // The cases that differ from DuckDB's own JSON: NaN and infinities, unsafe integers, sub-millisecond times before 1970.
-    const at = (name: string) => written!.columns.findIndex((c) => c.name === name);
+    const at = (name: string) => written.columns.findIndex((c) => c.name === name);
     expect(rows.slice(0, 9).map((r) => r[at('dbl')])).toEqual([1 / 3, 0.1, 1e300, 5e-324, 0, null, null, null, 123456.789]);
     expect(rows.slice(0, 5).map((r) => r[at('big')])).toEqual([0, 9007199254740991, '9007199254740992', '-9223372036854775808', 42]);
     expect(rows[0]![at('at_tz')]).toBe('1970-01-01T00:00:00.000Z');
@@ -71,19 +68,20 @@ describe('rows DuckDB writes as JSON', () => {
 
   it('stop at the row limit and say so', async () => {
     const written = await reader.selectJson('SELECT i, text FROM t ORDER BY i', {}, { ...limits, maxRows: 2500 }, () => 'not written by DuckDB');
-    expect(written!.jsonRows).toHaveLength(2500);
-    expect(written!.truncated).toBe(true);
-    expect(JSON.parse(written!.jsonRows[2499]!)).toEqual([2499, (await viaJs('SELECT text FROM t WHERE i = 2499'))[0]![0]]);
+    expect(written.jsonRows).toHaveLength(2500);
+    expect(written.truncated).toBe(true);
+    expect(JSON.parse(written.jsonRows[2499]!)).toEqual([2499, (await viaJs('SELECT text FROM t WHERE i = 2499'))[0]![0]]);
   });
 
   it('leave types it does not write to the JS path, in the same statement', async () => {
-    const prepare = async (sql: string) => (await instance.connect()).prepare(sql);
-    const { DuckDBTypeId } = await import('@duckdb/node-api');
+    const conn = await instance.connect();
+    const prepare = (sql: string) => conn.prepare(sql);
     expect(jsonRowsSql('SELECT $p AS typed_when_bound', await prepare('SELECT $p AS typed_when_bound'), DuckDBTypeId)).toBeUndefined();
     for (const sql of ["SELECT INTERVAL '1 day' AS d", "SELECT {'a': 1} AS s", 'SELECT [[1]] AS nested', 'SELECT [1, 2] AS ints', "SELECT '\\x00'::BLOB AS b"]) {
       expect(jsonRowsSql(sql, await prepare(sql), DuckDBTypeId), sql).toBeUndefined();
       const written = await reader.selectJson(sql, {}, limits, rowJson);
       expect(written.jsonRows, sql).toEqual((await reader.select(sql, {}, limits)).rows.map(rowJson));
     }
+    conn.closeSync();
   });
 });
