@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../store/duckdb.js';
@@ -152,6 +153,42 @@ describe('the HTTP server', () => {
     expect((await sql({ sql: 'SELECT 1' })).status).toBe(200);
   });
 
+  it('streams a large answer as it is read; a client that leaves mid-answer frees its statement slot', async () => {
+    // A server of its own, with room for a large answer, and still one statement at a time.
+    const roomy = await startServer({ token: TOKEN, reader, metrics, isReady: () => true, limits: { queryTimeoutMs: 10_000, maxRows: 1_000_000 }, log, maxConcurrentQueries: 1 });
+    try {
+      const big = { sql: "SELECT i, repeat('x', 200) AS pad FROM range(200000) t(i) ORDER BY i" };
+      const whole = await fetch(`${roomy.url}/sql`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth() }, body: JSON.stringify(big) });
+      expect(whole.headers.get('transfer-encoding')).toBe('chunked');
+      const body = await whole.json() as { columns: unknown; rows: unknown[][]; truncated: boolean };
+      expect(body.columns).toEqual([{ name: 'i', type: 'BIGINT' }, { name: 'pad', type: 'VARCHAR' }]);
+      expect(body.rows.map((r) => r[0])).toEqual([...Array(200000).keys()]);
+      expect(body.truncated).toBe(false);
+
+      // Read the first part of the same answer (~45 MB), then hang up.
+      const received = await new Promise<number>((resolve, reject) => {
+        const req = request(`${roomy.url}/sql`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth() } }, (res) => {
+          res.once('data', (b: Buffer) => {
+            req.destroy();
+            resolve(b.length);
+          });
+        });
+        req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+        req.end(JSON.stringify(big));
+      });
+      expect(received).toBeLessThan(1_000_000);
+      // The slot comes free: the next statement is answered, not refused as busy (429).
+      let status = 0;
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline && status !== 200; await new Promise((r) => setTimeout(r, 50))) {
+        status = (await fetch(`${roomy.url}/sql`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth() }, body: JSON.stringify({ sql: 'SELECT 1' }) })).status;
+      }
+      expect(status).toBe(200);
+      expect(logged.some((l) => l.msg === 'Answer cut short.')).toBe(true);
+    } finally {
+      await roomy.close();
+    }
+  });
+
   it('serves valid Prometheus text with the pipeline\'s metrics', async () => {
     metrics.recordCommit({ records: 10, stored: 7, duplicates: 2, rejected: 1, latencyMs: 350 });
     metrics.alertRaised('high');
@@ -179,7 +216,8 @@ describe('the HTTP server', () => {
   });
 
   it('never logs the token or parameter values, and logs statements by length only', async () => {
-    await sql({ sql: 'SELECT $secret AS s', params: { secret: 'hunter2-param-value' } });
+    // The whole answer: the statement is logged once its rows are written.
+    await (await sql({ sql: 'SELECT $secret AS s', params: { secret: 'hunter2-param-value' } })).text();
     const all = JSON.stringify(logged);
     expect(all).not.toContain(TOKEN);
     expect(all).not.toContain('hunter2-param-value');

@@ -24,7 +24,7 @@ import type { SqlReader } from '../store/reader.js';
 import { createAuth } from './console/auth.js';
 import { consoleRoutes, signInRefused } from './console/routes.js';
 import type { Metrics } from './metrics.js';
-import { HttpError, readJson, requestUrl, send, sendJson } from './respond.js';
+import { HttpError, readJson, requestUrl, send, sendJson, sqlAnswerWriter } from './respond.js';
 import { runAnalystSqlJson, StatementSlots, type Logger, type QueryLimits, type SqlContext } from './statements.js';
 
 export type { ErrorCode } from './respond.js';
@@ -116,14 +116,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function answerSql(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { sql, params, maxRows } = await readJson(req, maxBodyBytes, sqlRequestSchema, { expected: 'expected {"sql": "...", "params": {...}}: ', whole: 'body' });
-    const result = await slots.run(() => runAnalystSqlJson(ctx, sql, params, maxRows));
-    // The rows are JSON already: spliced into the body, not parsed and written again.
-    send(res, 200, 'application/json; charset=utf-8',
-      `{"columns":${JSON.stringify(result.columns)},"rows":[${result.jsonRows.join(',')}],"truncated":${result.truncated}}`);
+    // The rows are JSON already: written into the body as they are read, not parsed and written again.
+    const answer = sqlAnswerWriter(res);
+    const { truncated } = await slots.run(() => runAnalystSqlJson(ctx, sql, params, maxRows, answer));
+    await answer.end(truncated);
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        // An answer already under way cannot become an error: cut it, so the client sees it incomplete.
+        log.warn({ err: errorMessage(err), path: req.url?.split('?')[0] }, 'Answer cut short.');
+        return void res.destroy();
+      }
       if (err instanceof HttpError) {
         for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
         if (err.status === 413) res.setHeader('Connection', 'close'); // the rest of the body is not read

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import type { JsonRowsSink } from '../store/reader.js';
 
 /** A JSON error body: `code` is stable for scripts, `error` a sentence for people. */
 export type ErrorCode = 'bad_request' | 'unauthorized' | 'refused' | 'query_failed' | 'timeout' | 'not_found'
@@ -71,11 +72,52 @@ export function send(res: ServerResponse, status: number, contentType: string, b
   res.writeHead(status, {
     'Content-Type': contentType,
     'Content-Length': String(Buffer.byteLength(body)),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
+    ...NEVER_CACHED,
     ...headers,
   });
   res.end(body);
+}
+
+const NEVER_CACHED = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+
+/**
+ * `POST /sql`'s answer, `{"columns":[…],"rows":[…],"truncated":…}`, written chunk by chunk as the
+ * rows are read: a large answer (tens of MB) is never built as one string and encoded at once,
+ * and the client reads while the server writes. The statement has run before `begin`; a failure
+ * after it (the client gone) can only close the connection, which the client sees as a cut body.
+ */
+export function sqlAnswerWriter(res: ServerResponse): JsonRowsSink & { end(truncated: boolean): Promise<void> } {
+  let rowsWritten = false;
+  return {
+    begin(columns) {
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', ...NEVER_CACHED });
+      res.write(`{"columns":${JSON.stringify(columns)},"rows":[`);
+    },
+    async rows(texts) {
+      if (texts.length === 0) return;
+      if (res.destroyed) throw new Error('the client closed the connection');
+      const more = res.write(`${rowsWritten ? ',' : ''}${texts.join(',')}`);
+      rowsWritten = true;
+      if (!more) await drained(res);
+    },
+    end: (truncated) => new Promise((resolve) => res.end(`],"truncated":${truncated}}`, resolve)),
+  };
+}
+
+/** Resolves once `res` takes more; rejects if the connection closes first. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const drain = () => {
+      res.off('close', close);
+      resolve();
+    };
+    const close = () => {
+      res.off('drain', drain);
+      reject(new Error('the client closed the connection'));
+    };
+    res.once('drain', drain);
+    res.once('close', close);
+  });
 }
 
 /** The request's path and query, parsed once (the host is irrelevant: only the path routes). */

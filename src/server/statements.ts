@@ -8,7 +8,7 @@
 import { plain } from '../cli/output.js';
 import { AuditlakeError } from '../errors.js';
 import { referencedParams } from '../queries.js';
-import { NotASelect, QueryTimeout, type JsonReadResult, type ReadLimits, type ReadResult, type SqlParams, type SqlReader } from '../store/reader.js';
+import { NotASelect, QueryTimeout, type JsonRowsSink, type ReadLimits, type ReadResult, type SqlParams, type SqlReader } from '../store/reader.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './respond.js';
 import { guardSql, SqlRefused } from './sql-guard.js';
@@ -56,11 +56,14 @@ export async function runAnalystSql(ctx: SqlContext, sql: string, params: SqlPar
 }
 
 /**
- * The same, with each row as JSON text (what `POST /sql` sends): written by DuckDB when it can
- * (json-rows.ts), else from the values as `rowObjects` converts them.
+ * The same, with each row as JSON text (what `POST /sql` sends), handed to `sink` as it is
+ * read: written by DuckDB when it can (json-rows.ts), else from the values as `rowObjects`
+ * converts them.
  */
-export async function runAnalystSqlJson(ctx: SqlContext, sql: string, params: SqlParams, maxRows?: number): Promise<JsonReadResult> {
-  return answerAnalyst(ctx, sql, params, maxRows, (limits) => ctx.reader.selectJson(sql, params, limits, rowJson), (r) => r.jsonRows.length);
+export async function runAnalystSqlJson(ctx: SqlContext, sql: string, params: SqlParams, maxRows: number | undefined, sink: JsonRowsSink): Promise<{ truncated: boolean }> {
+  let rows = 0;
+  const counted: JsonRowsSink = { begin: (columns) => sink.begin(columns), rows: (texts) => { rows += texts.length; return sink.rows(texts); } };
+  return answerAnalyst(ctx, sql, params, maxRows, (limits) => ctx.reader.selectJson(sql, params, limits, rowJson, counted), () => rows);
 }
 
 /** Guards the statement, runs it with `run` within the limits, and counts and logs the answer. */

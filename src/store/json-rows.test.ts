@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plain } from '../cli/output.js';
 import { rowJson } from '../server/statements.js';
 import { jsonRowsSql } from './json-rows.js';
-import { openReader, type SqlReader } from './reader.js';
+import type { QueryResult } from './duckdb.js';
+import { openReader, type ReadLimits, type SqlParams, type SqlReader } from './reader.js';
 
 let instance: DuckDBInstance;
 let reader: SqlReader;
@@ -50,12 +51,30 @@ async function viaJs(sql: string, params = {}): Promise<unknown[][]> {
   return JSON.parse(JSON.stringify((await reader.select(sql, params, limits)).rows.map((r) => r.map(plain)))) as unknown[][];
 }
 
+/** selectJson's answer gathered from its sink, with the size of each hand-over. */
+async function selectJson(sql: string, params: SqlParams, readLimits: ReadLimits, toJson: (row: unknown[]) => string) {
+  let columns: QueryResult['columns'] | undefined;
+  const jsonRows: string[] = [];
+  const handed: number[] = [];
+  const { truncated } = await reader.selectJson(sql, params, readLimits, toJson, {
+    begin: (c) => void (columns = c),
+    rows: (texts) => {
+      if (columns === undefined) throw new Error('rows before columns');
+      handed.push(texts.length);
+      jsonRows.push(...texts);
+    },
+  });
+  return { columns: columns!, jsonRows, truncated, handed };
+}
+
 describe('rows DuckDB writes as JSON', () => {
   it('parse to what the JS path sends, for every type they take, NULLs included, over several chunks', async () => {
     const sql = "SELECT *, text AS text FROM t WHERE coalesce(text, '') <> $p ORDER BY i NULLS LAST";
-    const written = await reader.selectJson(sql, { p: 'absent' }, limits, () => 'not written by DuckDB');
+    const written = await selectJson(sql, { p: 'absent' }, limits, () => 'not written by DuckDB');
     const rows = JSON.parse(`[${written.jsonRows.join(',')}]`) as unknown[][];
     expect(rows).toHaveLength(4101);
+    // Handed over a DuckDB chunk at a time (2,048 rows), as the server writes them.
+    expect(written.handed).toEqual([2048, 2048, 5]);
     expect(rows).toEqual(await viaJs(sql, { p: 'absent' }));
     expect(written.columns).toEqual((await reader.select(sql, { p: 'absent' }, limits)).columns);
     // The cases that differ from DuckDB's own JSON: NaN and infinities, unsafe integers, sub-millisecond times before 1970.
@@ -67,9 +86,10 @@ describe('rows DuckDB writes as JSON', () => {
   });
 
   it('stop at the row limit and say so', async () => {
-    const written = await reader.selectJson('SELECT i, text FROM t ORDER BY i', {}, { ...limits, maxRows: 2500 }, () => 'not written by DuckDB');
+    const written = await selectJson('SELECT i, text FROM t ORDER BY i', {}, { ...limits, maxRows: 2500 }, () => 'not written by DuckDB');
     expect(written.jsonRows).toHaveLength(2500);
     expect(written.truncated).toBe(true);
+    expect(written.jsonRows.map((r) => (JSON.parse(r) as unknown[])[0])).toEqual([...Array(2500).keys()]);
     expect(JSON.parse(written.jsonRows[2499]!)).toEqual([2499, (await viaJs('SELECT text FROM t WHERE i = 2499'))[0]![0]]);
   });
 
@@ -79,7 +99,7 @@ describe('rows DuckDB writes as JSON', () => {
     expect(jsonRowsSql('SELECT $p AS typed_when_bound', await prepare('SELECT $p AS typed_when_bound'), DuckDBTypeId)).toBeUndefined();
     for (const sql of ["SELECT INTERVAL '1 day' AS d", "SELECT {'a': 1} AS s", 'SELECT [[1]] AS nested', 'SELECT [1, 2] AS ints', "SELECT '\\x00'::BLOB AS b"]) {
       expect(jsonRowsSql(sql, await prepare(sql), DuckDBTypeId), sql).toBeUndefined();
-      const written = await reader.selectJson(sql, {}, limits, rowJson);
+      const written = await selectJson(sql, {}, limits, rowJson);
       expect(written.jsonRows, sql).toEqual((await reader.select(sql, {}, limits)).rows.map(rowJson));
     }
     conn.closeSync();

@@ -49,11 +49,11 @@ function jsonValueSql(x: string, type: DuckDBType, ids: TypeIds): string | undef
 }
 
 /**
- * `sql` wrapped to return one VARCHAR column, each row's values as a JSON array; undefined when
- * a column's type is not one DuckDB writes as the JS path would, or is known only once
- * parameters are bound.
+ * `sql` wrapped to return one VARCHAR column, each row's values as a JSON array, at most `limit`
+ * rows; undefined when a column's type is not one DuckDB writes as the JS path would, or is
+ * known only once parameters are bound.
  */
-export function jsonRowsSql(sql: string, prepared: DuckDBPreparedStatement, ids: TypeIds): string | undefined {
+export function jsonRowsSql(sql: string, prepared: DuckDBPreparedStatement, ids: TypeIds, limit?: number): string | undefined {
   const values: string[] = [];
   for (let i = 0; i < prepared.columnCount; i++) {
     if (prepared.columnTypeId(i) === ids.INVALID) return undefined;
@@ -62,5 +62,6 @@ export function jsonRowsSql(sql: string, prepared: DuckDBPreparedStatement, ids:
     values.push(value);
   }
   // Positional references (#n): names may repeat or need quoting. The newline ends a trailing comment.
-  return `SELECT json_array(${values.join(', ')})::VARCHAR FROM (\n${sql.replace(/;\s*$/, '')}\n)`;
+  const limited = limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(limit))}`;
+  return `SELECT json_array(${values.join(', ')})::VARCHAR FROM (\n${sql.replace(/;\s*$/, '')}\n)${limited}`;
 }

@@ -31,11 +31,12 @@ export interface ReadResult extends QueryResult {
   truncated: boolean;
 }
 
-export interface JsonReadResult {
-  columns: QueryResult['columns'];
-  /** Each row as a JSON array, e.g. `["2025-11-14T09:12:03.640Z","success",42]`. */
-  jsonRows: string[];
-  truncated: boolean;
+/** Where `selectJson` hands its answer, as it is read. */
+export interface JsonRowsSink {
+  /** The columns, before any row (the statement has run by then: a failure comes before this). */
+  begin(columns: QueryResult['columns']): void;
+  /** The next rows in order, each the JSON text of its array, e.g. `["2025-11-14T09:12:03.640Z","success",42]`; resolves when the sink takes more. */
+  rows(texts: string[]): Promise<void> | void;
 }
 
 /** DuckDB's reading of a statement, before anything is bound or run. */
@@ -62,10 +63,11 @@ export interface SqlReader {
   /** Runs one SELECT, read-only, within the limits. Throws QueryTimeout past the time limit. */
   select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult>;
   /**
-   * The same, with each row as the JSON text of its array of plain values: written by DuckDB
-   * (json-rows.ts), or, when a column's type is not one it writes, by `rowJson` from the values.
+   * The same, with each row as the JSON text of its array of plain values, handed to `sink` a
+   * chunk at a time: written by DuckDB (json-rows.ts), or, when a column's type is not one it
+   * writes, by `rowJson` from the values. Resolves with whether `maxRows` cut the answer.
    */
-  selectJson(sql: string, params: SqlParams, limits: ReadLimits, rowJson: (row: unknown[]) => string): Promise<JsonReadResult>;
+  selectJson(sql: string, params: SqlParams, limits: ReadLimits, rowJson: (row: unknown[]) => string, sink: JsonRowsSink): Promise<{ truncated: boolean }>;
   /** Whether DuckDB's file access is off for the instance (see ReaderOptions). */
   readonly fileAccessRestricted: boolean;
   close(): void;
@@ -240,20 +242,35 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
     return guarded(sql, limits, (conn, prepared) => readValues(conn, prepared, sql, params, limits));
   }
 
-  async function selectJson(sql: string, params: SqlParams, limits: ReadLimits, rowJson: (row: unknown[]) => string): Promise<JsonReadResult> {
+  async function selectJson(sql: string, params: SqlParams, limits: ReadLimits, rowJson: (row: unknown[]) => string, sink: JsonRowsSink): Promise<{ truncated: boolean }> {
     return guarded(sql, limits, async (conn, prepared) => {
-      const wrapped = jsonRowsSql(sql, prepared, DuckDBTypeId);
+      // One row past the limit tells that it cut the answer.
+      const wrapped = jsonRowsSql(sql, prepared, DuckDBTypeId, limits.maxRows + 1);
       // A statement DuckDB will not prepare wrapped runs as it is, as packed-rows.ts does.
       const statement = wrapped ? await conn.prepare(wrapped).catch(() => undefined) : undefined;
       if (!statement) {
         const values = await readValues(conn, prepared, sql, params, limits);
-        return { columns: values.columns, jsonRows: values.rows.map(rowJson), truncated: values.truncated };
+        sink.begin(values.columns);
+        await sink.rows(values.rows.map(rowJson));
+        return { truncated: values.truncated };
       }
       try {
         if (Object.keys(params).length > 0) statement.bind(params);
-        const result = await statement.stream();
-        const read = await readRows(result, limits.maxRows, (chunk) => chunk.getColumnValues(0) as string[]);
-        return { columns: describeColumns(prepared), jsonRows: read.rows, truncated: read.truncated };
+        // Run to the end before the first row goes out, on every thread: an error or the time
+        // limit still comes before the answer has begun, and the limit bounds what is held.
+        const result = await statement.run();
+        sink.begin(describeColumns(prepared));
+        for (let room = limits.maxRows; ;) {
+          const chunk = await result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) return { truncated: false };
+          const texts = chunk.getColumnValues(0) as string[];
+          if (texts.length > room) {
+            await sink.rows(texts.slice(0, room));
+            return { truncated: true };
+          }
+          room -= texts.length;
+          await sink.rows(texts);
+        }
       } finally {
         statement.destroySync();
       }
