@@ -229,12 +229,13 @@ function uuidLike(hex32: string): string {
 
 /**
  * The same database as `auditlake compact` leaves it: `Store.copyInto`, which groups events by
- * category, each in time order. Cached beside the appended file (`…-compacted.duckdb`). The copy
+ * category, then by week and principal (see its doc). Cached beside the appended file
+ * (`…-compacted-wp.duckdb`: a copy in an older order has another name). The copy
  * runs with a 4 GB memory limit: compact's sort holds one category at a time, and this file's
  * largest (StorageRead, ~5M events with their `raw`) sorts far faster in memory than spilled.
  */
 export async function compactedBenchDatabase(db: BenchDatabase, log: (line: string) => void): Promise<BenchDatabase> {
-  const path = db.path.replace(/\.duckdb$/, '-compacted.duckdb');
+  const path = db.path.replace(/\.duckdb$/, '-compacted-wp.duckdb');
   if (existsSync(path)) return { ...(await describe(path)), built: false, buildSeconds: 0 };
   log(`Compacting ${db.path} into ${path} (Store.copyInto, as auditlake compact does) ...`);
   const started = performance.now();

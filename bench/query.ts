@@ -29,7 +29,7 @@ import { writeResults } from './results.js';
 const events = Number(process.argv[2] ?? 10_000_000);
 const runs = Number(process.argv[3] ?? 5);
 /**
- * compacted: the file as `auditlake compact` leaves it (events grouped by category, time order
+ * compacted: the file as `auditlake compact` leaves it (events grouped by category, then week and principal, time order
  * within each); appended: as ingestion leaves it, in arrival order.
  */
 const layout = process.argv[4] ?? 'compacted';
@@ -234,7 +234,7 @@ function report(load: { wallS: number; othersShare: number; loadBefore: number; 
   const mark = (t: number) => (t >= TARGET_MS ? `**${ms(t)}**` : ms(t));
   const lines = [
     `Input: ${fmtInt(db.events)} events, ${fmtInt(db.alerts)} alerts (bench/database.ts: ${fmtInt(100_000)} generated records replayed through the pipeline with all detectors, copied inside DuckDB over 60 days with shifted times, varied principals/IPs/resources and fresh ids, plus the labelled scenario's week). `
-      + `Layout: ${layout === 'compacted' ? 'compacted (`Store.copyInto`, as `auditlake compact` leaves the file: events grouped by category, time order within each)' : 'appended (arrival order, as ingestion leaves the file before any `auditlake compact`)'}. `
+      + `Layout: ${layout === 'compacted' ? 'compacted (`Store.copyInto`, as `auditlake compact` leaves the file: events grouped by category, then by UTC week and principal, in time order within those)' : 'appended (arrival order, as ingestion leaves the file before any `auditlake compact`)'}. `
       + `DuckDB file ${mb(db.bytes).toFixed(0)} MB; its Parquet export (\`Store.exportParquet\`, a day at a time, memory limit ${EXPORT_MEMORY}: at the default 512 MB it ran out of memory) ${mb(exported.bytes).toFixed(0)} MB in ${fmtInt(exported.files)} files${exported.seconds ? `, written in ${exported.seconds.toFixed(0)} s` : ''}.`,
     '',
     `Parameters: ${Object.entries(given).map(([q, p]) => `${q}: ${Object.entries(p).map(([k, v]) => `${k}=${v}`).join(', ')}`).join('; ')}; the rest at their defaults. `

@@ -45,18 +45,35 @@ async function copyOfSeed(name: string): Promise<Store> {
 }
 
 describe('Store.copyInto (what compact swaps in)', () => {
-  it('keeps every event, grouped by category and in time order within each', async () => {
+  it('keeps every event, grouped by category, then by week, principal and time within each', async () => {
     const store = await copyOfSeed('clustered');
     try {
-      const stored = await store.query('SELECT category, epoch_us(time) AS t, event_id FROM events ORDER BY rowid');
+      const stored = await store.query(`SELECT category, epoch_us(date_trunc('week', time)) AS week, coalesce(principal_id, lower(principal_name)) AS who, epoch_us(time) AS t, event_id
+        FROM events ORDER BY rowid`);
       const cats = stored.rows.map((r) => String(r[0]));
       expect(new Set(cats).size, 'the seed has several categories').toBeGreaterThan(3);
-      // Each category is one run of rows, the runs in name order, times ascending within a run.
+      // Each category is one run of rows, the runs in name order.
       const runs = cats.filter((c, i) => i === 0 || c !== cats[i - 1]);
       expect(runs).toEqual([...new Set(cats)].sort());
+      // Within a category: weeks ascending, then principals (NULL last), then times, then ids.
+      const key = (r: unknown[]) => [r[1] as bigint, r[2] as string | null, r[3] as bigint, r[4] as string] as const;
+      const before = (a: ReturnType<typeof key>, b: ReturnType<typeof key>): boolean => {
+        if (a[0] !== b[0]) return a[0] < b[0];
+        if (a[1] !== b[1]) return b[1] === null || (a[1] !== null && a[1] < b[1]);
+        if (a[2] !== b[2]) return a[2] < b[2];
+        return a[3] <= b[3];
+      };
+      let ordered = 0;
       for (let i = 1; i < stored.rows.length; i++) {
-        if (cats[i] === cats[i - 1]) expect(stored.rows[i]![1] as bigint >= (stored.rows[i - 1]![1] as bigint)).toBe(true);
+        if (cats[i] !== cats[i - 1]) continue;
+        expect(before(key(stored.rows[i - 1]!), key(stored.rows[i]!)), `row ${i}`).toBe(true);
+        ordered++;
       }
+      // The seed has weeks with several principals each: the order above was tested, not vacuous.
+      const mixed = await store.query(`SELECT count(*) FROM (SELECT category, date_trunc('week', time) FROM events
+        GROUP BY ALL HAVING count(DISTINCT coalesce(principal_id, lower(principal_name))) > 1 AND count(DISTINCT time) > 1)`);
+      expect(Number(mixed.rows[0]![0])).toBeGreaterThan(0);
+      expect(ordered).toBeGreaterThan(1000);
       const seed = await Store.open(join(tmp.dir, 'seed.duckdb'), { readOnly: true });
       const all = 'SELECT count(*) AS n, sum(hash(event_id, raw, details, time)) AS fingerprint FROM events';
       expect((await store.query(all)).rows).toEqual((await seed.query(all)).rows);
