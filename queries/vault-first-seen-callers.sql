@@ -7,7 +7,10 @@
 -- event in the database — so replayed history is judged against its own end, not today.
 -- Callers are keyed by object id, or by name when a record has no id; records with neither
 -- (e.g. Event Grid notifications) are not callers.
-WITH vault_events AS (
+-- `vault_events` is inlined into both uses: the reference reads only the times, and the callers
+-- are grouped as they are scanned. Materialized, a busy vault's 1.5M events were first copied
+-- (over 10M events, cold: 1.1 -> 0.56 s).
+WITH vault_events AS NOT MATERIALIZED (
   SELECT *, coalesce(principal_id, lower(principal_name)) AS caller
   FROM events
   WHERE resource_type = 'microsoft.keyvault/vaults'
