@@ -54,7 +54,12 @@ export async function queryServer(
       const cause = (err as { cause?: unknown }).cause;
       throw new AuditlakeError('store_failed', `cannot reach the auditlake server at ${target.url}: ${errorMessage(cause ?? err)}`, { cause: err });
     }
-    text = await res.text();
+    try {
+      text = await res.text();
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      throw new AuditlakeError('query_failed', `the auditlake server at ${target.url} cut its answer short (${errorMessage(cause ?? err)}); the server's log says why`, { cause: err });
+    }
     const waitMs = res.status === 429 ? (retryAfterMs(res.headers.get('retry-after')) ?? 1000) : undefined;
     if (waitMs === undefined || waited + waitMs > 60_000 || Date.now() + waitMs > deadline) break;
     await new Promise((r) => setTimeout(r, waitMs));

@@ -63,6 +63,8 @@ function tooLarge(max: number): HttpError {
   return new HttpError(413, 'too_large', `the request body is over ${max} bytes`);
 }
 
+const NEVER_CACHED = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 }
@@ -78,13 +80,11 @@ export function send(res: ServerResponse, status: number, contentType: string, b
   res.end(body);
 }
 
-const NEVER_CACHED = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
-
 /**
  * `POST /sql`'s answer, `{"columns":[…],"rows":[…],"truncated":…}`, written chunk by chunk as the
  * rows are read: a large answer (tens of MB) is never built as one string and encoded at once,
- * and the client reads while the server writes. The statement has run before `begin`; a failure
- * after it (the client gone) can only close the connection, which the client sees as a cut body.
+ * and the client reads while the server writes. A failure after `begin` (the client gone, the
+ * time limit) can only close the connection, which the client sees as a cut body.
  */
 export function sqlAnswerWriter(res: ServerResponse): JsonRowsSink & { end(truncated: boolean): Promise<void> } {
   let rowsWritten = false;

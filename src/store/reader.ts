@@ -33,7 +33,7 @@ export interface ReadResult extends QueryResult {
 
 /** Where `selectJson` hands its answer, as it is read. */
 export interface JsonRowsSink {
-  /** The columns, before any row (the statement has run by then: a failure comes before this). */
+  /** The columns, before any row (once the statement has started: most failures come before this). */
   begin(columns: QueryResult['columns']): void;
   /** The next rows in order, each the JSON text of its array, e.g. `["2025-11-14T09:12:03.640Z","success",42]`; resolves when the sink takes more. */
   rows(texts: string[]): Promise<void> | void;
@@ -256,9 +256,9 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       }
       try {
         if (Object.keys(params).length > 0) statement.bind(params);
-        // Run to the end before the first row goes out, on every thread: an error or the time
-        // limit still comes before the answer has begun, and the limit bounds what is held.
-        const result = await statement.run();
+        // Streamed, so a large answer is never held whole. A sort, join or aggregate runs to its
+        // end before the first chunk, so nearly every error still comes before the answer begins.
+        const result = await statement.stream();
         sink.begin(describeColumns(prepared));
         for (let room = limits.maxRows; ;) {
           const chunk = await result.fetchChunk();

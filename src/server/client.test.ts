@@ -1,0 +1,44 @@
+/**
+ * The client of `POST /sql` against servers that misbehave on a real socket: an answer cut
+ * short must be an error that says so, never a shorter result.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { queryServer } from './client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'auditlake-client-'));
+let server: Server | undefined;
+afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; tokenFile: string }> {
+  server = createServer(handler);
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, 'a'.repeat(32), { mode: 0o600 });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokenFile };
+}
+
+describe('queryServer', () => {
+  it('reads a chunked answer whole', async () => {
+    const target = await serve((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"columns":[{"name":"i","type":"BIGINT"}],"rows":[[1]');
+      setTimeout(() => res.end(',[2]],"truncated":false}'), 20);
+    });
+    expect(await queryServer(target, 'SELECT 1')).toEqual({ columns: [{ name: 'i', type: 'BIGINT' }], rows: [[1], [2]], truncated: false });
+  });
+
+  it('fails, saying so, when the server cuts its answer short', async () => {
+    const target = await serve((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"columns":[{"name":"i","type":"BIGINT"}],"rows":[[1],[2]');
+      setTimeout(() => res.destroy(), 20);
+    });
+    await expect(queryServer(target, 'SELECT 1')).rejects.toThrow(/server at http:\/\/127\.0\.0\.1:\d+ cut its answer short \(.+\); the server's log says why/);
+  });
+});
