@@ -29,8 +29,9 @@ import { writeResults } from './results.js';
 const events = Number(process.argv[2] ?? 10_000_000);
 const runs = Number(process.argv[3] ?? 5);
 /**
- * compacted: the file as `auditlake compact` leaves it (events grouped by category, then week and principal, time order
- * within each); appended: as ingestion leaves it, in arrival order.
+ * compacted: the file as `auditlake compact` leaves it (events grouped by category, then by
+ * week and principal, in time order within those); appended: as ingestion leaves it, in arrival
+ * order.
  */
 const layout = process.argv[4] ?? 'compacted';
 if (layout !== 'compacted' && layout !== 'appended') throw new Error(`layout ${layout}: expected compacted or appended`);

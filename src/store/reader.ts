@@ -204,20 +204,31 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
     }
   }
 
-  /** Reads chunks until there are none or `maxRows` rows, each chunk turned into rows by `rowsOf`. */
+  /**
+   * Hands each chunk's rows (turned into rows by `rowsOf`) to `take`, in order, until there are
+   * none or `maxRows` have been handed; resolves with whether the limit cut them.
+   */
+  async function eachRows<R>(result: DuckDBResult, maxRows: number, rowsOf: (chunk: DuckDBDataChunk) => R[], take: (rows: R[]) => Promise<void> | void): Promise<boolean> {
+    for (let room = maxRows; ;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return false;
+      const rows = rowsOf(chunk);
+      if (rows.length > room) {
+        await take(rows.slice(0, room));
+        return true;
+      }
+      room -= rows.length;
+      await take(rows);
+    }
+  }
+
+  /** The same, gathered. */
   async function readRows<R>(result: DuckDBResult, maxRows: number, rowsOf: (chunk: DuckDBDataChunk) => R[]): Promise<{ rows: R[]; truncated: boolean }> {
     const rows: R[] = [];
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) return { rows, truncated: false };
-      const chunkRows = rowsOf(chunk);
-      const room = maxRows - rows.length;
-      if (chunkRows.length > room) {
-        for (let i = 0; i < room; i++) rows.push(chunkRows[i]!);
-        return { rows, truncated: true };
-      }
+    const truncated = await eachRows(result, maxRows, rowsOf, (chunkRows) => {
       for (const r of chunkRows) rows.push(r);
-    }
+    });
+    return { rows, truncated };
   }
 
   /** The statement's rows as JS values (packed when that helps: packed-rows.ts). */
@@ -260,17 +271,8 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
         // end before the first chunk, so nearly every error still comes before the answer begins.
         const result = await statement.stream();
         sink.begin(describeColumns(prepared));
-        for (let room = limits.maxRows; ;) {
-          const chunk = await result.fetchChunk();
-          if (!chunk || chunk.rowCount === 0) return { truncated: false };
-          const texts = chunk.getColumnValues(0) as string[];
-          if (texts.length > room) {
-            await sink.rows(texts.slice(0, room));
-            return { truncated: true };
-          }
-          room -= texts.length;
-          await sink.rows(texts);
-        }
+        const truncated = await eachRows(result, limits.maxRows, (chunk) => chunk.getColumnValues(0) as string[], (texts) => sink.rows(texts));
+        return { truncated };
       } finally {
         statement.destroySync();
       }
