@@ -33,6 +33,39 @@ describe('queryServer', () => {
     expect(await queryServer(target, 'SELECT 1')).toEqual({ columns: [{ name: 'i', type: 'BIGINT' }], rows: [[1], [2]], truncated: false });
   });
 
+  it('reads the line layout as it arrives, whatever the chunks split, values as a local query gives them', async () => {
+    const head = '{"columns":[{"name":"t","type":"TIMESTAMP WITH TIME ZONE"},{"name":"n","type":"BIGINT"},{"name":"s","type":"VARCHAR"}],"rows":[\n';
+    const body = `${head}["2026-10-01T08:00:00.250Z","9007199254740993","café \\n ✓"]\n,[null,7,"a\\"b"]\n],"truncated":true}`;
+    const bytes = Buffer.from(body);
+    const target = await serve(async (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // Three bytes at a time: lines, and the two- and three-byte characters, arrive split.
+      for (let i = 0; i < bytes.length; i += 3) {
+        res.write(bytes.subarray(i, i + 3));
+        if (i % 60 === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+      res.end();
+    });
+    expect(await queryServer(target, 'SELECT 1')).toEqual({
+      columns: [{ name: 't', type: 'TIMESTAMP WITH TIME ZONE' }, { name: 'n', type: 'BIGINT' }, { name: 's', type: 'VARCHAR' }],
+      rows: [[new Date('2026-10-01T08:00:00.250Z'), 9007199254740993n, 'café \n ✓'], [null, 7, 'a"b']],
+      truncated: true,
+    });
+  });
+
+  it('fails, saying so, when an answer in the line layout ends before its last line', async () => {
+    for (const cut of ['end', 'destroy'] as const) {
+      const target = await serve((req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"columns":[{"name":"i","type":"BIGINT"}],"rows":[\n[1]\n,[2]\n');
+        setTimeout(() => (cut === 'end' ? res.end() : res.destroy()), 20);
+      });
+      await expect(queryServer(target, 'SELECT 1'), cut).rejects.toThrow(/server at http:\/\/127\.0\.0\.1:\d+ cut its answer short \(.+\); the server's log says why/);
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      server = undefined;
+    }
+  });
+
   it('fails, saying so, when the server cuts its answer short', async () => {
     const target = await serve((req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });

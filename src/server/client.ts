@@ -9,6 +9,7 @@ import type { QueryResult } from '../store/duckdb.js';
 import { Store } from '../store/duckdb.js';
 import { defaultTokenFile, readServerInfo, readTokenFile, serverInfoPath } from './discovery.js';
 import { retryAfterMs } from '../retry-after.js';
+import { readSqlAnswer } from './answer-lines.js';
 
 export interface ServerTarget {
   url: string;
@@ -40,7 +41,7 @@ export async function queryServer(
   const endpoint = `${target.url.replace(/\/+$/, '')}/sql`;
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let res: Response;
-  let text: string;
+  let answer: RemoteResult | { whole: string };
   // A busy server (its statements-at-once limit) answers 429 with Retry-After: wait and ask again, up to a minute.
   for (let waited = 0; ; ) {
     try {
@@ -55,7 +56,7 @@ export async function queryServer(
       throw new AuditlakeError('store_failed', `cannot reach the auditlake server at ${target.url}: ${errorMessage(cause ?? err)}`, { cause: err });
     }
     try {
-      text = await res.text();
+      answer = res.body ? await readSqlAnswer(res.body, reviver) : { whole: '' };
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;
       throw new AuditlakeError('query_failed', `the auditlake server at ${target.url} cut its answer short (${errorMessage(cause ?? err)}); the server's log says why`, { cause: err });
@@ -65,6 +66,8 @@ export async function queryServer(
     await new Promise((r) => setTimeout(r, waitMs));
     waited += waitMs;
   }
+  if (!('whole' in answer)) return answer;
+  const text = answer.whole;
   if (!res.ok) {
     let body: ErrorBody = {};
     try {
@@ -82,25 +85,26 @@ export async function queryServer(
         throw new AuditlakeError('query_failed', `query failed on the server at ${target.url}: ${why}`);
     }
   }
+  // An answer on one line (a server before the line layout): parsed whole.
   const body = JSON.parse(text) as RemoteResult;
-  return { columns: body.columns, rows: revive(body.columns, body.rows), truncated: body.truncated };
+  return { columns: body.columns, rows: body.rows.map(reviver(body.columns)), truncated: body.truncated };
 }
 
 /**
- * Values as a local query gives them, so every format prints the same: times become Dates
- * again (Arrow writes them as timestamps) and integers too large for a JSON number BigInts.
+ * What makes a row's JSON values the values a local query gives, so every format prints the
+ * same: times become Dates again and integers too large for a JSON number BigInts.
  */
-function revive(columns: QueryResult['columns'], rows: unknown[][]): unknown[][] {
+function reviver(columns: QueryResult['columns']): (row: unknown[]) => unknown[] {
   const kinds = columns.map((c) => (/^(TIMESTAMP|DATE$)/.test(c.type) ? 'time' : /^U?(BIGINT|HUGEINT)$/.test(c.type) ? 'int' : undefined));
-  if (kinds.every((k) => k === undefined)) return rows;
-  return rows.map((row) => row.map((v, i) => {
+  if (kinds.every((k) => k === undefined)) return (row) => row;
+  return (row) => row.map((v, i) => {
     if (typeof v !== 'string') return v;
     if (kinds[i] === 'time') {
       const d = new Date(v);
       return Number.isNaN(d.getTime()) ? v : d;
     }
     return kinds[i] === 'int' && /^-?\d+$/.test(v) ? BigInt(v) : v;
-  }));
+  });
 }
 
 export interface ServerChoice {

@@ -160,7 +160,15 @@ describe('the HTTP server', () => {
       const big = { sql: "SELECT i, repeat('x', 200) AS pad FROM range(200000) t(i) ORDER BY i" };
       const whole = await fetch(`${roomy.url}/sql`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth() }, body: JSON.stringify(big) });
       expect(whole.headers.get('transfer-encoding')).toBe('chunked');
-      const body = await whole.json() as { columns: unknown; rows: unknown[][]; truncated: boolean };
+      const text = await whole.text();
+      // One JSON document, a row per line between the head and the tail (what queryServer reads as it arrives).
+      const lines = text.split('\n');
+      expect(lines).toHaveLength(200002);
+      expect(lines[0]).toBe('{"columns":[{"name":"i","type":"BIGINT"},{"name":"pad","type":"VARCHAR"}],"rows":[');
+      expect(lines[1]).toBe(`[0,"${'x'.repeat(200)}"]`);
+      expect(lines[2]).toBe(`,[1,"${'x'.repeat(200)}"]`);
+      expect(lines.at(-1)).toBe('],"truncated":false}');
+      const body = JSON.parse(text) as { columns: unknown; rows: unknown[][]; truncated: boolean };
       expect(body.columns).toEqual([{ name: 'i', type: 'BIGINT' }, { name: 'pad', type: 'VARCHAR' }]);
       expect(body.rows.map((r) => r[0])).toEqual([...Array(200000).keys()]);
       expect(body.truncated).toBe(false);

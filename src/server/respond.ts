@@ -85,18 +85,28 @@ export function send(res: ServerResponse, status: number, contentType: string, b
  * rows are read: a large answer (tens of MB) is never built as one string and encoded at once,
  * and the client reads while the server writes. A failure after `begin` (the client gone, the
  * time limit) can only close the connection, which the client sees as a cut body.
+ *
+ * One JSON document, laid out a line at a time, so a client can parse each row as it arrives
+ * (`queryServer` does: answer-lines.ts) or the whole at once (newlines between values are JSON
+ * whitespace):
+ *
+ *     {"columns":[…],"rows":[
+ *     [row 1]
+ *     ,[row 2]
+ *     ],"truncated":false}
  */
 export function sqlAnswerWriter(res: ServerResponse): JsonRowsSink & { end(truncated: boolean): Promise<void> } {
   let rowsWritten = false;
   return {
     begin(columns) {
       res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', ...NEVER_CACHED });
-      res.write(`{"columns":${JSON.stringify(columns)},"rows":[`);
+      res.write(`{"columns":${JSON.stringify(columns)},"rows":[\n`);
     },
     async rows(texts) {
       if (texts.length === 0) return;
       if (res.destroyed) throw new Error('the client closed the connection');
-      const more = res.write(`${rowsWritten ? ',' : ''}${texts.join(',')}`);
+      // Row texts hold no raw newline: JSON escapes it inside strings.
+      const more = res.write(`${rowsWritten ? ',' : ''}${texts.join('\n,')}\n`);
       rowsWritten = true;
       if (!more) await drained(res);
     },
