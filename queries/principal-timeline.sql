@@ -41,12 +41,17 @@ ids   AS MATERIALIZED (SELECT DISTINCT principal_id AS id FROM spelled WHERE id_
 names AS MATERIALIZED (SELECT DISTINCT principal_name AS name FROM spelled WHERE name_is_theirs),
 -- ids that are not theirs, seen with a name that is
 other_ids AS MATERIALIZED (SELECT DISTINCT principal_id AS id FROM spelled WHERE NOT id_is_theirs AND principal_id IS NOT NULL),
--- done to them: an Entra change's target, or a role assignment's grantee
+-- done to them: an Entra change's target, or a role assignment's grantee (a branch for each, so
+-- each test on category or operation is made inside the scan, and only the rows it keeps have
+-- their target read)
 targets AS MATERIALIZED (
-  SELECT DISTINCT e.target
-  FROM events e, identity i
-  WHERE (e.category = 'AuditLogs' OR e.operation ILIKE 'microsoft.authorization/roleassignments/%')
-    AND list_contains(i.keys, lower(e.target))
+  SELECT DISTINCT target
+  FROM (
+    SELECT e.target FROM events e WHERE e.category = 'AuditLogs'
+    UNION ALL
+    SELECT e.target FROM events e WHERE e.operation ILIKE 'microsoft.authorization/roleassignments/%'
+  ) e, identity i
+  WHERE list_contains(i.keys, lower(e.target))
 ),
 rows_of AS (
   -- what they did: by their id, or by their name with no id or another's
