@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSavedQueries } from '../src/queries.js';
-import { FACT_COLUMNS } from '../src/schema/facts.js';
+import { FACT_COLUMNS, SETTINGS_CHANGE_COLUMN } from '../src/schema/facts.js';
 import { runCli, runCliAsync } from './support/cli.js';
 import { FIXTURE_DIRS, replayAsync, tempDir } from './support/db.js';
 
@@ -63,14 +63,14 @@ describe('auditlake export', () => {
   });
 
   it('reads an export written before the fact columns existed, alone or among newer files, from its details', async () => {
-    // The same export without the fact columns, file by file, as auditlake wrote it before
-    // migration 005; and a folder mixing the two (a partial re-export), starting with a new file.
+    // The same export without the fact columns (nor 006's settings_change, derived from them),
+    // file by file, as auditlake wrote it before migration 005; and a folder mixing the two (a partial re-export), starting with a new file.
     const old = join(tmp.dir, 'export-before-facts');
     const mixed = join(tmp.dir, 'export-mixed');
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
     for (const [i, f] of parquetFiles(out).entries()) {
       for (const dir of [old, mixed]) mkdirSync(dirname(join(dir, f)), { recursive: true });
-      const withoutFacts = `COPY (SELECT * EXCLUDE (${FACT_COLUMNS.map(([n]) => n).join(', ')}) FROM read_parquet('${join(out, f)}'))`;
+      const withoutFacts = `COPY (SELECT * EXCLUDE (${[...FACT_COLUMNS.map(([n]) => n), SETTINGS_CHANGE_COLUMN].join(', ')}) FROM read_parquet('${join(out, f)}'))`;
       await duck.run(`${withoutFacts} TO '${join(old, f)}' (FORMAT parquet)`);
       if (i % 2 === 1) await duck.run(`${withoutFacts} TO '${join(mixed, f)}' (FORMAT parquet)`);
       else copyFileSync(join(out, f), join(mixed, f));

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { migrationsDir } from '../paths.js';
 import { Store } from '../store/duckdb.js';
 import { EVENT_COLUMNS } from './event.js';
-import { FACT_COLUMNS, factFromDetailsSql } from './facts.js';
+import { FACT_COLUMNS, factFromDetailsSql, SETTINGS_CHANGE_COLUMN, SETTINGS_FACTS, settingsChangeSql } from './facts.js';
 import { storeWithFixtures } from './test-support.js';
 
 const MIGRATION = readFileSync(join(migrationsDir, '005_fact_columns.sql'), 'utf8');
+const SETTINGS_MIGRATION = readFileSync(join(migrationsDir, '006_settings_change.sql'), 'utf8');
 
 const number = async (store: Store, sql: string) => Number((await store.query(sql)).rows[0]![0]);
 
@@ -29,11 +30,35 @@ async function agreement(store: Store): Promise<Record<string, { differ: number;
 }
 
 describe('fact columns', () => {
-  it('follow the row columns in the events table, in FACT_COLUMNS order and types', async () => {
+  it('follow the row columns in the events table, in FACT_COLUMNS order and types, then settings_change', async () => {
     const store = await storeWithFixtures();
     const described = (await store.query('DESCRIBE events')).rows.map((r) => [String(r[0]), String(r[1])]);
-    expect(described.map(([n]) => n)).toEqual([...EVENT_COLUMNS.map(([n]) => n), ...FACT_COLUMNS.map(([n]) => n)]);
-    expect(described.slice(EVENT_COLUMNS.length).map(([, t]) => t)).toEqual(FACT_COLUMNS.map(([, t]) => t));
+    expect(described.map(([n]) => n)).toEqual([...EVENT_COLUMNS.map(([n]) => n), ...FACT_COLUMNS.map(([n]) => n), SETTINGS_CHANGE_COLUMN]);
+    expect(described.slice(EVENT_COLUMNS.length).map(([, t]) => t)).toEqual([...FACT_COLUMNS.map(([, t]) => t), 'BOOLEAN']);
+    store.close();
+  });
+
+  it('settings_change is true where a settings fact says a change and NULL elsewhere, on insert and after migration 006', async () => {
+    const store = await storeWithFixtures();
+    // Spelled out, not through settingsChangeSql: the test the migration and the insert must both make.
+    const says = SETTINGS_FACTS.map((n) => (n.startsWith('is_') ? `${n} IS TRUE` : `${n} IS NOT NULL`)).join(' OR ');
+    const check = async () => ({
+      differ: await number(store, `SELECT count(*) FROM events WHERE settings_change IS DISTINCT FROM (CASE WHEN ${says} THEN true END)`),
+      set: await number(store, 'SELECT count(settings_change) FROM events'),
+      unset: await number(store, 'SELECT count(*) FROM events WHERE settings_change IS NULL'),
+    });
+    const inserted = await check();
+    expect(inserted.differ).toBe(0);
+    expect(inserted.set).toBeGreaterThan(3);
+    expect(inserted.unset).toBeGreaterThan(inserted.set);
+    // Every settings fact alone marks a change (each occurs in the fixtures: see above).
+    for (const n of SETTINGS_FACTS) {
+      expect(await number(store, `SELECT count(*) FROM events WHERE ${settingsChangeSql((f) => (f === n ? n : 'NULL'))} AND settings_change IS NULL`), n).toBe(0);
+    }
+    // The table as it was before 006, then the migration.
+    await store.execute('ALTER TABLE events DROP COLUMN settings_change');
+    await store.execute(SETTINGS_MIGRATION);
+    expect(await check()).toEqual(inserted);
     store.close();
   });
 

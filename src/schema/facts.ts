@@ -69,3 +69,29 @@ export function factFromListSql(list: string, i: number): string {
   const value = `${list}[${i + 1}]`;
   return FACT_COLUMNS[i]![1] === 'BOOLEAN' ? `TRY_CAST(${value} AS BOOLEAN)` : value;
 }
+
+/**
+ * The facts that say a record changes a resource's guard rails: its network exposure, TLS
+ * minimum, public blob access, HTTPS-only, soft delete, purge protection, the vault's access
+ * model, access policies and firewall.
+ */
+export const SETTINGS_FACTS = [
+  'public_network_access', 'network_default_action', 'minimum_tls_version', 'allow_blob_public_access', 'https_only',
+  'enable_soft_delete', 'enable_purge_protection', 'enable_rbac_authorization', 'is_access_policy_change', 'is_network_rule_change',
+] as const;
+
+/**
+ * `settings_change` (migration 006, after the facts): true on a record with any of those facts,
+ * NULL on the rest. A query for setting changes then tests one column, which DuckDB does inside
+ * the scan, reading the other columns of matching rows only, and skipping row groups (and
+ * Parquet files' row groups) where it is NULL throughout; a test of each fact in turn, an OR
+ * across ten columns, made it read every column of every event (queries/governance-changes.sql).
+ */
+export const SETTINGS_CHANGE_COLUMN = 'settings_change';
+
+/** `settings_change` as SQL, each fact given by `fact(name)`; migration 006 spells the same test. */
+export function settingsChangeSql(fact: (name: string) => string): string {
+  // The is_* facts say a change when true; the settings, when present at all.
+  const tests = SETTINGS_FACTS.map((n) => (n.startsWith('is_') ? `${fact(n)} IS TRUE` : `${fact(n)} IS NOT NULL`));
+  return `CASE WHEN ${tests.join(' OR ')} THEN true END`;
+}

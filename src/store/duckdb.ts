@@ -11,7 +11,7 @@ import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
-import { FACT_COLUMNS, factFromDetailsSql } from '../schema/facts.js';
+import { FACT_COLUMNS, factFromDetailsSql, SETTINGS_CHANGE_COLUMN, settingsChangeSql } from '../schema/facts.js';
 import { Archive } from './archive.js';
 import { Outbox } from './outbox.js';
 import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
@@ -171,12 +171,20 @@ export class Store {
     const parquet = `read_parquet('${glob}', hive_partitioning = true, union_by_name = ${unionByName})`;
     // An export written before migration 005 has no fact columns: they are read from `details` then.
     const held = new Set((await this.conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${parquet})`)).getRows().map((r) => String(r[0])));
-    const facts = FACT_COLUMNS.map(([n, t]) => {
-      if (!held.has(n)) return `${factFromDetailsSql(n, t)} AS ${n}`;
+    const facts = new Map(FACT_COLUMNS.map(([n, t]) => {
+      if (!held.has(n)) return [n, factFromDetailsSql(n, t)];
       // union_by_name gives NULL where a file lacks the column: that file predates 005, and its facts are in `details`.
-      return unionByName ? `coalesce(${n}, ${factFromDetailsSql(n, t)}) AS ${n}` : n;
-    });
-    await this.conn.run(`CREATE OR REPLACE VIEW events AS SELECT ${[...EVENT_COLUMNS.map(([n]) => n), ...facts].join(', ')} FROM ${parquet}`);
+      return [n, unionByName ? `coalesce(${n}, ${factFromDetailsSql(n, t)})` : n];
+    }));
+    // Files written before migration 006 lack settings_change: it is derived from their facts then.
+    const derived = settingsChangeSql((n) => facts.get(n)!);
+    const settingsChange = !held.has(SETTINGS_CHANGE_COLUMN) ? derived : unionByName ? `coalesce(${SETTINGS_CHANGE_COLUMN}, ${derived})` : SETTINGS_CHANGE_COLUMN;
+    const columns = [
+      ...EVENT_COLUMNS.map(([n]) => n),
+      ...[...facts].map(([n, sql]) => (sql === n ? n : `${sql} AS ${n}`)),
+      settingsChange === SETTINGS_CHANGE_COLUMN ? settingsChange : `${settingsChange} AS ${SETTINGS_CHANGE_COLUMN}`,
+    ];
+    await this.conn.run(`CREATE OR REPLACE VIEW events AS SELECT ${columns.join(', ')} FROM ${parquet}`);
     this.parquetGlob = unionByName ? undefined : glob;
   }
 

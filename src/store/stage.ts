@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { EVENT_COLUMNS, type EventRow } from '../schema/event.js';
-import { FACT_COLUMNS, factFromListSql, factListSql } from '../schema/facts.js';
+import { FACT_COLUMNS, factFromListSql, factListSql, settingsChangeSql } from '../schema/facts.js';
 import { isAlive } from '../pid.js';
 
 const FIELD = '\x1f';
@@ -159,7 +159,7 @@ function readStageSql(files: readonly Pick<StageFile, 'path' | 'longestLineBytes
 /**
  * The stage rows as the `events` columns, in table order: the row's columns converted to their
  * types, then the facts, from `details` in SQL (`stagedRowsSql` lists them once per row), as
- * migration 005 does for rows stored before. Replaying 200,000 records against no fact columns:
+ * migration 005 does for rows stored before, then `settings_change` from them (migration 006). Replaying 200,000 records against no fact columns:
  * +35–45 % with the facts as 35 more stage-file columns, +10–15 % this way (on 1M records it
  * was +44 %: most of the cost is the table's width, not the extraction).
  */
@@ -171,7 +171,9 @@ export function stageToEventsSelect(ingestedAtParam: string): string {
     if (type === 'JSON') return `CAST(s.${name} AS JSON)`;
     return `s.${name}`;
   });
-  return [...row, ...FACT_COLUMNS.map((_, i) => factFromListSql('s.facts', i))].join(', ');
+  const facts = FACT_COLUMNS.map((_, i) => factFromListSql('s.facts', i));
+  const fact = (name: string) => facts[FACT_COLUMNS.findIndex(([n]) => n === name)]!;
+  return [...row, ...facts, settingsChangeSql(fact)].join(', ');
 }
 
 /** The stage files' rows with their facts as one list, `facts` (see stageToEventsSelect). */
