@@ -179,12 +179,8 @@ export class Store {
     // Files written before migration 006 lack settings_change: it is derived from their facts then.
     const derived = settingsChangeSql((n) => facts.get(n)!);
     const settingsChange = !held.has(SETTINGS_CHANGE_COLUMN) ? derived : unionByName ? `coalesce(${SETTINGS_CHANGE_COLUMN}, ${derived})` : SETTINGS_CHANGE_COLUMN;
-    const columns = [
-      ...EVENT_COLUMNS.map(([n]) => n),
-      ...[...facts].map(([n, sql]) => (sql === n ? n : `${sql} AS ${n}`)),
-      settingsChange === SETTINGS_CHANGE_COLUMN ? settingsChange : `${settingsChange} AS ${SETTINGS_CHANGE_COLUMN}`,
-    ];
-    await this.conn.run(`CREATE OR REPLACE VIEW events AS SELECT ${columns.join(', ')} FROM ${parquet}`);
+    const derivedColumns = [...facts, [SETTINGS_CHANGE_COLUMN, settingsChange]].map(([n, sql]) => (sql === n ? n : `${sql} AS ${n}`));
+    await this.conn.run(`CREATE OR REPLACE VIEW events AS SELECT ${[...EVENT_COLUMNS.map(([n]) => n), ...derivedColumns].join(', ')} FROM ${parquet}`);
     this.parquetGlob = unionByName ? undefined : glob;
   }
 

@@ -159,9 +159,10 @@ function readStageSql(files: readonly Pick<StageFile, 'path' | 'longestLineBytes
 /**
  * The stage rows as the `events` columns, in table order: the row's columns converted to their
  * types, then the facts, from `details` in SQL (`stagedRowsSql` lists them once per row), as
- * migration 005 does for rows stored before, then `settings_change` from them (migration 006). Replaying 200,000 records against no fact columns:
- * +35–45 % with the facts as 35 more stage-file columns, +10–15 % this way (on 1M records it
- * was +44 %: most of the cost is the table's width, not the extraction).
+ * migration 005 does for rows stored before, then `settings_change` from the facts (006).
+ * Replaying 200,000 records against no fact columns: +35–45 % with the facts as 35 more
+ * stage-file columns, +10–15 % this way (on 1M records it was +44 %: most of the cost is the
+ * table's width, not the extraction).
  */
 export function stageToEventsSelect(ingestedAtParam: string): string {
   const row = EVENT_COLUMNS.map(([name, type]) => {
