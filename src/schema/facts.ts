@@ -83,9 +83,9 @@ export const SETTINGS_FACTS = [
 /**
  * `settings_change` (migration 006, after the facts): true on a record with any of those facts,
  * NULL on the rest. A query for setting changes then tests one column, which DuckDB does inside
- * the scan, reading the other columns of matching rows only, and skipping row groups (and
- * Parquet files' row groups) where it is NULL throughout; a test of each fact in turn, an OR
- * across ten columns, made it read every column of every event (queries/governance-changes.sql).
+ * the scan, reading the other columns of matching rows only, and skipping row groups where it
+ * is NULL throughout; a test of each fact in turn, an OR across ten columns, made it read every
+ * column of every event (queries/governance-changes.sql).
  */
 export const SETTINGS_CHANGE_COLUMN = 'settings_change';
 
