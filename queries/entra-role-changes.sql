@@ -27,9 +27,7 @@ SELECT
   result_reason                                                   AS reason,
   modified_properties,
   event_id
-FROM events
+FROM events_between($since, $until)
 WHERE category = 'AuditLogs'
   AND (audit_category = 'RoleManagement' OR operation ILIKE '%role%')
-  AND time >= $since::TIMESTAMPTZ
-  AND time <  $until::TIMESTAMPTZ
 ORDER BY time, event_id

@@ -14,12 +14,10 @@ WITH attempts AS NOT MATERIALIZED (
     -- one key per principal: the object id, else the name when a record has no id
     coalesce(principal_id, lower(principal_name)) AS who,
     resource_id, time, result, operation, target, principal_name, caller_ip, event_id
-  FROM events
+  FROM events_between($since, $until)
   WHERE coalesce(principal_id, principal_name) IS NOT NULL
     AND resource_id IS NOT NULL
     AND result IN ('failure', 'success')
-    AND time >= $since::TIMESTAMPTZ
-    AND time <  $until::TIMESTAMPTZ
 ),
 failures  AS (SELECT * FROM attempts WHERE result = 'failure'),
 -- Only successes a failure can pair with (same principal and resource): the ASOF join sorts

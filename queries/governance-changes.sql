@@ -22,14 +22,12 @@ WITH changes AS MATERIALIZED (
     enable_rbac_authorization AS rbac_authorization,
     is_access_policy_change, added_access_policy_object_id, added_access_policy_permissions
   FROM (
-    FROM events
+    FROM events_between($since, $until)
     WHERE operation ILIKE 'microsoft.insights/diagnosticsettings/%'
        OR lower(operation) SIMILAR TO 'microsoft\.authorization/(policyassignments|policyexemptions|policydefinitions|policysetdefinitions)/.*'
     UNION
-    FROM events WHERE settings_change
+    FROM events_between($since, $until) WHERE settings_change
   )
-  WHERE time >= $since::TIMESTAMPTZ
-    AND time <  $until::TIMESTAMPTZ
 ),
 -- Operations that completed, for the few Start records among the changes. Their correlation ids
 -- come as one list unnested, which DuckDB expects to be small: it then builds the join on them

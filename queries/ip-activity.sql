@@ -16,9 +16,7 @@ SELECT
   bytes_out,
   user_agent,
   event_id
-FROM events
+FROM events_between($since, $until)
 -- IPv6 text may arrive in either case; callers are stored without the port.
 WHERE lower(caller_ip) = lower($ip)
-  AND time >= $since::TIMESTAMPTZ
-  AND time <  $until::TIMESTAMPTZ
 ORDER BY time, event_id

@@ -10,19 +10,15 @@
 WITH by_id AS (
   SELECT time, category, operation, result, principal_id, principal_name, principal_type, auth_type, caller_ip,
          resource_type, resource_name, target, bytes_out, correlation_id, event_id
-  FROM events
+  FROM events_between($since, $until)
   WHERE lower(principal_id) = lower($principal)
-    AND time >= $since::TIMESTAMPTZ
-    AND time <  $until::TIMESTAMPTZ
 ),
 by_name_only AS (
   SELECT time, category, operation, result, principal_id, principal_name, principal_type, auth_type, caller_ip,
          resource_type, resource_name, target, bytes_out, correlation_id, event_id
-  FROM events
+  FROM events_between($since, $until)
   WHERE lower(principal_name) = lower($principal)
     AND lower(principal_id) IS DISTINCT FROM lower($principal)
-    AND time >= $since::TIMESTAMPTZ
-    AND time <  $until::TIMESTAMPTZ
 )
 SELECT * FROM by_id
 UNION ALL

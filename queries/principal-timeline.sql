@@ -82,6 +82,8 @@ involved AS MATERIALIZED (
       ELSE 'activity'
     END AS family
   FROM rows_of
+  -- Not events_between in rows_of: over a Parquet export DuckDB then built its hash joins on the
+  -- window's events instead of on the few ids and names (a week: 2.3 -> 5.7 s).
   WHERE time >= $since::TIMESTAMPTZ
     AND time <  $until::TIMESTAMPTZ
 ),

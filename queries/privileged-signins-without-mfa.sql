@@ -43,14 +43,12 @@ evidence AS (
 ),
 signins AS (
   SELECT *
-  FROM events
+  FROM events_between($since, $until)
   WHERE category IN ('SignInLogs', 'NonInteractiveUserSignInLogs')
     AND principal_type = 'user'
     AND result = 'success'
     AND NOT coalesce(mfa, false)
     AND (NOT $interactive_only::BOOLEAN OR coalesce(is_interactive, category = 'SignInLogs'))
-    AND time >= $since::TIMESTAMPTZ
-    AND time <  $until::TIMESTAMPTZ
 )
 SELECT
   s.time,

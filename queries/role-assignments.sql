@@ -34,11 +34,9 @@ known_names AS (
 ),
 completed AS (
   SELECT *
-  FROM events
+  FROM events_between($since, $until)
   WHERE lower(operation) = 'microsoft.authorization/roleassignments/write'
     AND result <> 'start'
-    AND time >= $since::TIMESTAMPTZ
-    AND time <  $until::TIMESTAMPTZ
   QUALIFY row_number() OVER (PARTITION BY coalesce(correlation_id, event_id) ORDER BY time DESC, event_id) = 1
 )
 SELECT

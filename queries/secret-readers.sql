@@ -20,14 +20,12 @@ SELECT
   string_agg(DISTINCT operation, ', ' ORDER BY operation) AS operations,
   min(time)                                         AS first_read,
   max(time)                                         AS last_read
-FROM events
+FROM events_between($since, $until)
 WHERE category = 'AuditEvent'
   AND lower(target) = lower($secret)
   AND ($vault = '*' OR lower(resource_name) = lower($vault))
   AND operation IN ('SecretGet', 'SecretBackup', 'KeyGet', 'KeyBackup', 'CertificateGet', 'CertificateBackup',
                     'KeyDecrypt', 'KeyUnwrap', 'KeySign')
-  AND time >= $since::TIMESTAMPTZ
-  AND time <  $until::TIMESTAMPTZ
 -- principal_name is not grouped: the same object id sometimes arrives with and without a UPN.
 GROUP BY resource_name, target, principal_id, caller_ip
 ORDER BY first_read, principal_id NULLS LAST, caller_ip NULLS LAST

@@ -18,10 +18,8 @@ SELECT
   max(sas_expiry)                                              AS latest_sas_expiry,
   min(time)                                                    AS first_seen,
   max(time)                                                    AS last_seen
-FROM events
+FROM events_between($since, $until)
 WHERE category IN ('StorageRead', 'StorageWrite', 'StorageDelete')
   AND auth_type IN ('accountkey', 'sas', 'anonymous')
-  AND time >= $since::TIMESTAMPTZ
-  AND time <  $until::TIMESTAMPTZ
 GROUP BY ALL
 ORDER BY account, auth_type, caller_ip NULLS LAST

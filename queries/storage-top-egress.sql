@@ -10,10 +10,8 @@ WITH storage AS (
     coalesce(principal_name, principal_id,
              '(' || coalesce(auth_type, 'unknown') || ' from ' || coalesce(caller_ip, 'unknown IP') || ')') AS caller,
     *
-  FROM events
+  FROM events_between($since, $until)
   WHERE category IN ('StorageRead', 'StorageWrite', 'StorageDelete')
-    AND time >= $since::TIMESTAMPTZ
-    AND time <  $until::TIMESTAMPTZ
 ),
 per_caller AS (
   SELECT

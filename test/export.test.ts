@@ -2,7 +2,7 @@
  * `auditlake export` and `auditlake query --parquet`: the export reads back with the same
  * answers as the live database, for every saved query over events, and a rerun overwrites.
  */
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,5 +99,61 @@ describe('auditlake export', () => {
     const backwards = runCli(['export', '--db', db, '--to', join(tmp.dir, 'x'), '--since', '2025-11-15T00:00:00Z', '--until', '2025-11-14T00:00:00Z']);
     expect(backwards.code).toBe(2);
     expect(backwards.stderr).toMatch(/--until .* must be after --since/);
+  });
+});
+
+describe('events_between(since, until)', () => {
+  // Three scenario days, so windows cross UTC midnight.
+  const daysDb = join(tmp.dir, 'days.duckdb');
+  const daysOut = join(tmp.dir, 'days-export');
+  const DAYS = ['day-1', 'day-2', 'day-3'].map((d) => `fixtures/scenarios/days/${d}.ndjson`);
+  const json = async (args: string[]): Promise<unknown[]> => {
+    const r = await runCliAsync([...args, '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as unknown[];
+  };
+  const windowParams = (since: string, until: string) => ['--param', `since=${since}`, '--param', `until=${until}`];
+
+  beforeAll(async () => {
+    await replayAsync(daysDb, DAYS);
+    const exported = await runCliAsync(['export', '--db', daysDb, '--to', daysOut]);
+    expect(exported.code, exported.stderr).toBe(0);
+  });
+
+  it.each([
+    ['across UTC midnight, ending on one', '2025-11-03T22:30:00Z', '2025-11-05T00:00:00Z'],
+    ['with bounds in other UTC offsets', '2025-11-04T03:30:00+05:00', '2025-11-04T23:59:59.999-02:00'],
+    ['over all of history', '1970-01-01T00:00:00Z', '2999-01-01T00:00:00Z'],
+  ])('gives the events with since <= time < until, %s, over the live database and the export', async (_, since, until) => {
+    const ids = 'SELECT event_id FROM events_between($since, $until) ORDER BY event_id';
+    const [expected, live, exported, all] = await Promise.all([
+      json(['query', '--db', daysDb, 'SELECT event_id FROM events WHERE time >= $since::TIMESTAMPTZ AND time < $until::TIMESTAMPTZ ORDER BY event_id', ...windowParams(since, until)]),
+      json(['query', '--db', daysDb, ids, ...windowParams(since, until)]),
+      json(['query', '--parquet', daysOut, ids, ...windowParams(since, until)]),
+      json(['query', '--db', daysDb, 'SELECT count(*) AS n FROM events']),
+    ]);
+    expect(expected.length).toBeGreaterThan(0);
+    if (!since.startsWith('1970')) expect(expected.length).toBeLessThan((all[0] as { n: number }).n);
+    expect(live).toEqual(expected);
+    expect(exported).toEqual(expected);
+  });
+
+  it('opens only the export\'s files of the window\'s days', async () => {
+    // The day after the window made unreadable: a statement that opened it would fail.
+    const damaged = join(tmp.dir, 'days-export-damaged');
+    const files = parquetFiles(daysOut);
+    for (const f of files) {
+      mkdirSync(dirname(join(damaged, f)), { recursive: true });
+      if (f.includes('/date=2025-11-05/')) writeFileSync(join(damaged, f), 'not parquet');
+      else copyFileSync(join(daysOut, f), join(damaged, f));
+    }
+    expect(files.filter((f) => f.includes('/date=2025-11-05/')).length).toBeGreaterThan(2);
+    const count = 'SELECT count(*) AS n FROM events_between($since, $until)';
+    const window = windowParams('2025-11-03T00:00:00Z', '2025-11-05T00:00:00Z');
+    const [live, exported] = await Promise.all([json(['query', '--db', daysDb, count, ...window]), json(['query', '--parquet', damaged, count, ...window])]);
+    expect(exported).toEqual(live);
+    const everything = await runCliAsync(['query', '--parquet', damaged, 'SELECT count(*) FROM events']);
+    expect(everything.code).not.toBe(0);
+    expect(everything.stderr).toMatch(/date=2025-11-05/);
   });
 });

@@ -8,7 +8,8 @@
  *    ATTACH, SET, PRAGMA, CALL, EXPLAIN, ... are refused here, before anything is bound.
  * 3. The AST is walked. Table references are an allowlist: a plain name of the store's tables
  *    and views (or of a CTE in scope), joins, subqueries, VALUES, PIVOT, DESCRIBE/SUMMARIZE of
- *    such a query and SHOW TABLES; table functions only from ALLOWED_TABLE_FUNCTIONS.
+ *    such a query and SHOW TABLES; table functions only from ALLOWED_TABLE_FUNCTIONS and the
+ *    store's own table macros (`events_between`, which reads `events`).
  *    A name that is not a plain identifier (`'/etc/passwd'`, `"logs.csv"`) is refused whatever
  *    the scope, because DuckDB reads such names as files (replacement scans). Scalar functions
  *    that reach outside the query (settings, environment, sequences, the log) are refused.
@@ -116,8 +117,8 @@ function checkTableRef(ref: Record<string, unknown>, ctes: ReadonlySet<string>, 
     case 'TABLE_FUNCTION': {
       const fn = ref.function as { function_name?: unknown } | undefined;
       const name = typeof fn?.function_name === 'string' ? fn.function_name : '?';
-      if (!ALLOWED_TABLE_FUNCTIONS.has(name.toLowerCase())) {
-        throw new SqlRefused(`table function ${name} is not allowed (allowed: ${[...ALLOWED_TABLE_FUNCTIONS].join(', ')})`);
+      if (!ALLOWED_TABLE_FUNCTIONS.has(name.toLowerCase()) && !relations.macros.has(name.toLowerCase())) {
+        throw new SqlRefused(`table function ${name} is not allowed (allowed: ${[...relations.macros, ...ALLOWED_TABLE_FUNCTIONS].join(', ')})`);
       }
       return;
     }

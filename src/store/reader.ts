@@ -55,6 +55,8 @@ export interface Relations {
   catalog: string;
   /** Table and view names, lower-case. */
   names: ReadonlySet<string>;
+  /** The store's table macros (migration 007's `events_between`), lower-case: they read only its tables. */
+  macros: ReadonlySet<string>;
 }
 
 export interface SqlReader {
@@ -160,12 +162,19 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
   async function relations(): Promise<Relations> {
     return lock.run(async () => {
       const r = await control.runAndReadAll(`
-        SELECT current_database(), list(DISTINCT lower(name)) FROM (
+        SELECT current_database(), list(DISTINCT lower(name)),
+          (SELECT list(DISTINCT lower(function_name)) FROM duckdb_functions()
+           WHERE database_name = current_database() AND schema_name = 'main' AND function_type = 'table_macro' AND NOT internal)
+        FROM (
           SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
           UNION ALL
           SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal)`);
       const row = r.getRowsJS()[0];
-      return { catalog: String(row?.[0] ?? ''), names: new Set((row?.[1] as string[] | null) ?? []) };
+      return {
+        catalog: String(row?.[0] ?? ''),
+        names: new Set((row?.[1] as string[] | null) ?? []),
+        macros: new Set((row?.[2] as string[] | null) ?? []),
+      };
     });
   }
 
