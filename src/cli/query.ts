@@ -33,9 +33,12 @@ function collectParam(value: string, acc: Record<string, string>): Record<string
 export function queryCommand(): Command {
   return new Command('query')
     .description('Run SQL over the events: ad hoc, from --file, or a saved query by NAME (queries/NAME.sql).\n'
-      + 'Parameters are bound as $name (never spliced). Tables: events, rejects, alerts, checkpoints.\n'
+      + 'Parameters are bound as $name (never spliced). Tables: events, rejects, alerts, checkpoints;\n'
+      + 'events_between(since, until) is the events with since <= time < until (over --parquet, only\n'
+      + 'the files of those days are opened).\n'
       + 'Examples:\n'
       + "  auditlake query \"SELECT category, count(*) FROM events GROUP BY ALL\"\n"
+      + "  auditlake query --parquet ./archive \"SELECT count(*) FROM events_between('2025-11-01', '2025-11-08')\"\n"
       + '  auditlake query principal-activity --param principal=alice@contoso.example\n'
       + '  auditlake query --list\n'
       + 'While `auditlake run` holds the database, statements go through its server (found in <db>.server.json).')

@@ -86,13 +86,16 @@ function insertFromStage(files: readonly StageFile[]): string {
  */
 const WAL_CHECKPOINT_THRESHOLD = '256MB';
 
+/** The session variable holding an export's file list (`Store.overParquet`). */
+const EXPORT_FILES = 'auditlake_export_files';
+
 /** The order `copyInto` writes a category's events in (its doc says why); the connection is in UTC. */
 const COMPACTED_ORDER = "date_trunc('week', time), coalesce(principal_id, lower(principal_name)), time, event_id";
 
 export class Store {
   private lastIngestedAt = 0;
   /** Set while an export's view reads the first file's columns only (see viewParquet). */
-  private parquetGlob: string | undefined;
+  private parquetFirstFileColumns = false;
   private constructor(
     readonly path: string,
     private readonly instance: DuckDBInstance,
@@ -148,10 +151,12 @@ export class Store {
     const glob = `${dir.replace(/\/+$/, '').replace(/'/g, "''")}/category=*/date=*/*.parquet`;
     const store = new Store(dir, instance, conn, true);
     try {
-      // Listing the files is enough to know the folder is an export (counting rows read them all: ~1 s on 1,200 files).
-      const listed = await conn.runAndReadAll(`SELECT count(*) FROM glob('${glob}')`);
+      // Listed once, here. Named by the glob, the files were listed again each time a statement
+      // mentioned `events` (36 ms over 1,197 files; from the list, 17 ms).
+      await conn.run(`SET VARIABLE ${EXPORT_FILES} = (SELECT list(file ORDER BY file) FROM glob('${glob}'))`);
+      const listed = await conn.runAndReadAll(`SELECT coalesce(len(getvariable('${EXPORT_FILES}')), 0)`);
       if (Number(listed.getRows()[0]?.[0]) === 0) throw new Error(`no files match ${glob}`);
-      await store.viewParquet(glob, false);
+      await store.viewParquet(false);
     } catch (err) {
       store.close();
       throw new AuditlakeError('not_found', `--parquet ${dir}: no auditlake export there (${errorMessage(err).split('\n')[0]})`, { cause: err });
@@ -166,10 +171,14 @@ export class Store {
    * after migration 005 fails on the first statement that meets one; `query` then reopens the
    * view with `union_by_name`, which reads every footer and fills what a file lacks with NULL.
    */
-  private async viewParquet(glob: string, unionByName: boolean): Promise<void> {
-    const parquet = `read_parquet('${glob}', hive_partitioning = true, union_by_name = ${unionByName})`;
+  private async viewParquet(unionByName: boolean): Promise<void> {
+    const files = `getvariable('${EXPORT_FILES}')`;
+    // The partition types given, not guessed from a sample of the paths each time.
+    const options = `hive_partitioning = true, hive_types = {'category': VARCHAR, 'date': DATE}, union_by_name = ${unionByName}`;
+    const parquet = `read_parquet(${files}, ${options})`;
     // An export written before migration 005 has no fact columns: they are read from `details` then.
-    const held = new Set((await this.conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${parquet})`)).getRows().map((r) => String(r[0])));
+    const described = `DESCRIBE SELECT * FROM ${unionByName ? parquet : `read_parquet(${files}[1], ${options})`}`;
+    const held = new Set((await this.conn.runAndReadAll(`SELECT column_name FROM (${described})`)).getRows().map((r) => String(r[0])));
     const facts = new Map(FACT_COLUMNS.map(([n, t]) => {
       if (!held.has(n)) return [n, factFromDetailsSql(n, t)];
       // union_by_name gives NULL where a file lacks the column: that file predates 005, and its facts are in `details`.
@@ -188,7 +197,7 @@ export class Store {
     await this.conn.run(`CREATE OR REPLACE MACRO events_between(since, until) AS TABLE SELECT ${columns} FROM ${parquet}
       WHERE date >= ${day('CAST(since AS TIMESTAMPTZ)')} AND date <= ${day('CAST(until AS TIMESTAMPTZ) - INTERVAL 1 MICROSECOND')}
         AND time >= CAST(since AS TIMESTAMPTZ) AND time < CAST(until AS TIMESTAMPTZ)`);
-    this.parquetGlob = unionByName ? undefined : glob;
+    this.parquetFirstFileColumns = !unionByName;
   }
 
   /**
@@ -378,8 +387,8 @@ export class Store {
   async query(sql: string, params: Record<string, string | number> = {}): Promise<QueryResult> {
     try {
       return await this.queryOnce(sql, params).catch(async (err: unknown) => {
-        if (!this.parquetGlob || !/schema mismatch in glob/i.test(errorMessage(err))) throw err;
-        await this.viewParquet(this.parquetGlob, true);
+        if (!this.parquetFirstFileColumns || !/schema mismatch in glob/i.test(errorMessage(err))) throw err;
+        await this.viewParquet(true);
         return this.queryOnce(sql, params);
       });
     } catch (err) {
