@@ -13,7 +13,7 @@ WITH attempts AS NOT MATERIALIZED (
   SELECT
     -- one key per principal: the object id, else the name when a record has no id
     coalesce(principal_id, lower(principal_name)) AS who,
-    resource_id, time, result, operation, target, principal_name, caller_ip, event_id
+    principal_id, resource_id, time, result, operation, target, principal_name, caller_ip, event_id
   FROM events_between($since, $until)
   WHERE coalesce(principal_id, principal_name) IS NOT NULL
     AND resource_id IS NOT NULL
@@ -22,9 +22,18 @@ WITH attempts AS NOT MATERIALIZED (
 failures  AS (SELECT * FROM attempts WHERE result = 'failure'),
 -- Only successes a failure can pair with (same principal and resource): the ASOF join sorts
 -- its right side, and most successes belong to principals that never failed there.
+-- Split on whether the success has an id, whose key is then the id itself: `principal_id IN`
+-- the failures' keys is a test on one column, which DuckDB makes inside the scan and which
+-- rules out the row groups of other principals (a compacted file keeps a principal's events
+-- together): over 10M events cold 1.9 -> 1.1 s, warm 0.52 -> 0.22 s; over Parquet, whose files
+-- mix principals, it costs a pass more (2.4 -> 3.2 s). Ids and keys match exactly as before.
 successes AS (
   SELECT * FROM attempts
-  WHERE result = 'success'
+  WHERE result = 'success' AND principal_id IN (SELECT who FROM failures)
+    AND (who, resource_id) IN (SELECT (who, resource_id) FROM failures)
+  UNION ALL
+  SELECT * FROM attempts
+  WHERE result = 'success' AND principal_id IS NULL
     AND (who, resource_id) IN (SELECT (who, resource_id) FROM failures)
 ),
 paired AS (
