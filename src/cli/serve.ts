@@ -72,6 +72,9 @@ async function serve(opts: ServeOptions): Promise<void> {
     if ((err as { code?: unknown }).code === 'EADDRINUSE') throw new AuditlakeError('bad_argument', `--port ${opts.port}: in use (give another, or --port 0 for a free one)`);
     throw err;
   });
+  // Read-only, the file is not upgraded: saved queries that read what a migration adds would fail.
+  const advice = await store.upgradeAdvice();
+  if (advice) process.stderr.write(`auditlake: warning: ${advice}; until then, saved queries that need it fail.\n`);
   process.stderr.write(`auditlake: serving ${db} (read-only). Console: ${server.url}/\n`
     + `  Sign in with the token in ${tokenFile}, or open ${server.url}/?token=$(cat ${shellQuote(tokenFile)})\n`
     + '  Ctrl-C stops.\n');

@@ -435,8 +435,14 @@ export class Store {
    */
   private async upgradeHint(err: unknown): Promise<string> {
     if (!this.readOnly || !/Referenced column .* not found|with name \w+ does not exist/i.test(errorMessage(err))) return '';
+    const advice = await this.upgradeAdvice();
+    return advice ? `\n${advice}` : '';
+  }
+
+  /** For a file opened read-only that lacks this version's migrations: how to upgrade it. */
+  async upgradeAdvice(): Promise<string | undefined> {
     const pending = await this.pendingMigrations().catch(() => []);
-    return pending.length === 0 ? '' : `\n${this.path} was written by an older auditlake and lacks migration ${pending.join(', ')}: `
+    return pending.length === 0 ? undefined : `${this.path} was written by an older auditlake and lacks migration ${pending.join(', ')}: `
       + 'open it once with this version writable (auditlake run, replay or compact --db) to upgrade it';
   }
 
