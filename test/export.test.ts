@@ -1,6 +1,7 @@
 /**
  * `auditlake export` and `auditlake query --parquet`: the export reads back with the same
  * answers as the live database, for every saved query over events, and a rerun overwrites.
+ * `events_between` gives the same window over both, and over an export opens only its days.
  */
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -167,9 +167,10 @@ export class Store {
   /**
    * `events` and `events_between` over the export's files. The columns are taken from the first
    * file only, so a statement opens just the files its filters on `category` and the window of
-   * `events_between` leave (reading every footer up front cost ~0.7 s on 1,200 files). A folder that mixes files written before and
-   * after migration 005 fails on the first statement that meets one; `query` then reopens the
-   * view with `union_by_name`, which reads every footer and fills what a file lacks with NULL.
+   * `events_between` leave (reading every footer up front cost ~0.7 s on 1,200 files). A folder
+   * that mixes files written before and after migration 005 fails on the first statement that
+   * meets one; `query` then reopens both with `union_by_name`, which reads every footer and
+   * fills what a file lacks with NULL.
    */
   private async viewParquet(unionByName: boolean): Promise<void> {
     const files = `getvariable('${EXPORT_FILES}')`;
