@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bindParams, findSavedQuery } from '../queries.js';
-import { Store } from './duckdb.js';
+import { bindParams, findSavedQuery } from '../src/queries.js';
+import { Store } from '../src/store/duckdb.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'auditlake-fts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
