@@ -165,7 +165,11 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
   const storeMacros = () => (macros ??= control.runAndReadAll(`
     SELECT list(DISTINCT lower(function_name)) FROM duckdb_functions()
     WHERE database_name = current_database() AND schema_name = 'main' AND function_type = 'table_macro' AND NOT internal`)
-    .then((r) => new Set((r.getRowsJS()[0]?.[0] as string[] | null) ?? [])));
+    .then((r) => new Set((r.getRowsJS()[0]?.[0] as string[] | null) ?? []))
+    .catch((err: unknown) => {
+      macros = undefined; // a failed listing is not kept: the next statement lists them again
+      throw err;
+    }));
 
   async function relations(): Promise<Relations> {
     return lock.run(async () => {
