@@ -13,7 +13,7 @@
 WITH changes AS MATERIALIZED (
   SELECT
     time, operation, result, principal_id, principal_name, caller_ip, resource_type, resource_name, resource_id,
-    correlation_id, scope, event_id,
+    correlation_id, scope, event_id, category,
     operation ILIKE 'microsoft.insights/diagnosticsettings/%' AS is_diagnostics,
     lower(operation) SIMILAR TO 'microsoft\.authorization/(policyassignments|policyexemptions|policydefinitions|policysetdefinitions)/.*' AS is_policy,
     public_network_access, network_default_action, minimum_tls_version, allow_blob_public_access, https_only,
@@ -29,13 +29,20 @@ WITH changes AS MATERIALIZED (
     FROM events_between($since, $until) WHERE settings_change
   )
 ),
--- Operations that completed, for the few Start records among the changes. Their correlation ids
--- come as one list unnested, which DuckDB expects to be small: it then builds the join on them
--- and probes events, rather than building on every event (its estimate for the changes).
-started AS MATERIALIZED (SELECT unnest(list(DISTINCT correlation_id)) AS correlation_id FROM changes WHERE result = 'start'),
+-- Operations that completed, for the few Start records among the changes. Their keys come as one
+-- list unnested, which DuckDB expects to be small: it then builds the join on them and probes
+-- events, rather than building on every event (its estimate for the changes).
+-- A completion is looked for in its Start's category: the Activity log records both in the same
+-- one. DuckDB turns that into a filter on the (sorted, or Hive-partitioned) category, so it reads
+-- correlation_id (the largest column) for that category's events only: cold over 10M events
+-- 1.1 → 0.27 s, over Parquet 2.7 → 1.5 s.
+started AS MATERIALIZED (
+  SELECT unnest(list(DISTINCT {'category': category, 'correlation_id': correlation_id}), recursive := true)
+  FROM changes WHERE result = 'start'
+),
 completed AS (
   SELECT DISTINCT c.correlation_id, lower(c.operation) AS operation
-  FROM events c JOIN started USING (correlation_id)
+  FROM events c JOIN started USING (category, correlation_id)
   WHERE c.result <> 'start'
 )
 SELECT
