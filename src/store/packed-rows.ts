@@ -3,11 +3,13 @@
  * and buffer, about 1.3 µs a value here: 100,000 rows of 15 columns took 2 s to become JS
  * values, longer than the query. So a SELECT with several text columns is run wrapped: DuckDB
  * packs each row's text columns into one JSON array, and JS parses one string per row instead
- * of reading each value (the same rows; 1.4–2.8× faster on 73k–101k-row answers). Other columns (times, numbers, lists)
- * are read as before. A statement that cannot be wrapped (not a SELECT, several statements)
- * runs as it is.
+ * of reading each value (the same rows; 1.4–2.8× faster on 73k–101k-row answers). Those
+ * strings are read a run at a time (text-values.ts). Other columns (times, numbers, lists) are
+ * read as before. A statement that cannot be wrapped (not a SELECT, several statements) runs
+ * as it is.
  */
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBPreparedStatement, DuckDBType, DuckDBValueConverter } from '@duckdb/node-api';
+import { textValues } from './text-values.js';
 
 export interface PackPlan {
   /** The statement, wrapped: the other columns by position, then the packed text as the last column. */
@@ -58,7 +60,7 @@ function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: { VARCHAR
 /** A chunk of the wrapped statement's result, as rows in the original column order. */
 export function unpackChunk<T>(chunk: DuckDBDataChunk, plan: PackPlan, converter: DuckDBValueConverter<T>): unknown[][] {
   const others = plan.otherColumns.map((_, k) => chunk.convertColumnValues(k, converter));
-  const texts = chunk.getColumnValues(plan.otherColumns.length) as (string | null)[];
+  const texts = textValues(chunk, plan.otherColumns.length);
   const rows = new Array<unknown[]>(chunk.rowCount);
   for (let r = 0; r < chunk.rowCount; r++) {
     const row = new Array<unknown>(plan.columnCount);

@@ -17,6 +17,7 @@ import type { QueryResult } from './duckdb.js';
 import { jsonRowsSql } from './json-rows.js';
 import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { STAGE_DIR } from './stage.js';
+import { textValues } from './text-values.js';
 
 /** Values a client may bind as `$name`. */
 export type SqlParams = Record<string, string | number | boolean | null>;
@@ -285,7 +286,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
         // end before the first chunk, so nearly every error still comes before the answer begins.
         const result = await statement.stream();
         sink.begin(describeColumns(prepared));
-        const truncated = await eachRows(result, limits.maxRows, (chunk) => chunk.getColumnValues(0) as string[], (texts) => sink.rows(texts));
+        const truncated = await eachRows(result, limits.maxRows, (chunk) => textValues(chunk, 0) as string[], (texts) => sink.rows(texts));
         return { truncated };
       } finally {
         statement.destroySync();
