@@ -2,10 +2,11 @@
  * bench/query: every saved query (queries/*.sql) over a database of N events (bench/database.ts)
  * and over its Parquet export, p50 and max of K runs after one warm-up.
  *
- * Three ways an analyst runs them, through the code the CLI runs:
+ * Three ways an analyst runs them, through the code the CLI runs, each run in a process of its
+ * own as each `auditlake query` is (bench/query-run.ts; loading Node, auditlake and DuckDB's
+ * library, ~0.4 s, and printing are not counted):
  *   - cold: `auditlake query NAME --db` with no server holding the file: `bindParams` (defaults,
- *     then --param), `openOrFindServer(db)` → `store.query`; each run opens, queries and closes,
- *     as each CLI invocation does (Node's own start, ~0.2 s, and printing are not counted);
+ *     then --param), `openOrFindServer(db)` → `store.query`; each run opens, queries and closes;
  *   - server: the same statement sent to `auditlake serve --db` (a separate process, the server
  *     `run` also starts), as `auditlake query` and the console do while a server holds the file:
  *     `queryServer` → HTTP → its reader, whose DuckDB keeps what earlier statements read;
@@ -13,17 +14,20 @@
  *
  *   npm run bench:query -- [events=10000000] [runs=5] [layout=compacted|appended]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { bindParams, listSavedQueries, type SavedQuery } from '../src/queries.js';
-import { openOrFindServer, queryServer, type ServerTarget } from '../src/server/client.js';
+import type { ServerTarget } from '../src/server/client.js';
 import { defaultTokenFile } from '../src/server/discovery.js';
 import { packageRoot } from '../src/paths.js';
 import { Store } from '../src/store/duckdb.js';
 import { buildBenchDatabase, compactedBenchDatabase } from './database.js';
 import { fmtInt, machineBusyS, mb, processCpu } from './measure.js';
+import type { QueryRun, RunTiming } from './query-run.js';
 import { writeResults } from './results.js';
 
 const events = Number(process.argv[2] ?? 10_000_000);
@@ -41,6 +45,10 @@ const SLOW_MS = 5000;
 /** `serve --max-rows` for the server runs: every saved query's whole answer (the default is 100,000). */
 const SERVER_MAX_ROWS = 10_000_000;
 const EXPORT_MEMORY = '4GB';
+const RUNNER = fileURLToPath(new URL('./query-run.js', import.meta.url));
+const runChild = promisify(execFile);
+/** CPU seconds the runs' processes used, loading included. */
+let runsCpuS = 0;
 /** Saved queries over tables an export does not hold. */
 const NOT_EXPORTED = new Set(['alerts-recent', 'rejects-summary']);
 
@@ -78,8 +86,8 @@ for (const pass of passes) {
     const window = Object.fromEntries(Object.entries(pass.window).filter(([k]) => saved.params.some((p) => p.name === k)));
     if (Object.keys(pass.window).length > 0 && Object.keys(window).length === 0) continue; // no time window to narrow
     const params = bindParams(saved.sql, { ...given[saved.name], ...window }, saved);
-    const m: Measured = { saved, name: saved.name, params, live: await repeat(() => liveStore(db.path), saved, params) };
-    if (!NOT_EXPORTED.has(saved.name)) m.parquet = await repeat(() => Store.overParquet(exported.dir), saved, params);
+    const m: Measured = { saved, name: saved.name, params, live: await repeat({ mode: 'db', target: db.path, sql: statementOf(saved), params }) };
+    if (!NOT_EXPORTED.has(saved.name)) m.parquet = await repeat({ mode: 'parquet', target: exported.dir, sql: statementOf(saved), params });
     pass.measured.push(m);
     log(`  ${saved.name}: live p50 ${p50(m.live).toFixed(0)} ms, max ${max(m.live).toFixed(0)} ms${m.parquet ? `; parquet p50 ${p50(m.parquet).toFixed(0)} ms, max ${max(m.parquet).toFixed(0)} ms` : ''}; ${m.live[0]!.rows} rows`);
   }
@@ -91,7 +99,7 @@ try {
   for (const pass of passes) {
     log(`Server pass: ${pass.label}`);
     for (const m of pass.measured) {
-      m.server = await repeatOnServer(served.target, m.saved, m.params);
+      m.server = await repeat({ mode: 'server', target: served.target.url, tokenFile: served.target.tokenFile, sql: statementOf(m.saved), params: m.params, maxRows: SERVER_MAX_ROWS });
       log(`  ${m.name}: server p50 ${p50(m.server).toFixed(0)} ms, max ${max(m.server).toFixed(0)} ms`);
     }
   }
@@ -100,43 +108,20 @@ try {
   served.child.kill('SIGTERM');
 }
 const wallS = (performance.now() - wallBefore) / 1000;
-// The server's CPU is part of what is measured, not other load.
-const othersShare = ((machineBusyS() - busyBefore) - ((processCpu(process.pid) ?? 0) - cpuBefore) - serverCpuS) / wallS;
+// The runs' and the server's CPU are part of what is measured, not other load.
+const othersShare = ((machineBusyS() - busyBefore) - ((processCpu(process.pid) ?? 0) - cpuBefore) - runsCpuS - serverCpuS) / wallS;
 writeResults('query', report({ wallS, othersShare, loadBefore, loadAfter: loadavg()[0]! }));
 
-/** `auditlake query --db` opens the file read-only when no `auditlake run` holds it. */
-async function liveStore(path: string): Promise<Store> {
-  const opened = await openOrFindServer(path, {});
-  if (!('store' in opened)) throw new Error(`${path} is held by a running auditlake: stop it before benchmarking`);
-  return opened.store;
+/** One run in a process of its own (bench/query-run.ts). */
+async function runOnce(run: QueryRun): Promise<Timing> {
+  const { stdout } = await runChild(process.execPath, [RUNNER, JSON.stringify(run)], { maxBuffer: 1 << 20 });
+  const timing = JSON.parse(stdout) as RunTiming;
+  runsCpuS += timing.cpuS;
+  return timing;
 }
 
-/** Cold and Parquet runs: each opens, queries and closes. */
-async function repeat(open: () => Promise<Store>, saved: SavedQuery, params: Record<string, string>): Promise<Timing[]> {
-  return warmThenTime(async () => {
-    const started = performance.now();
-    const store = await open();
-    const opened = performance.now();
-    let rows = 0;
-    try {
-      rows = (await store.query(statementOf(saved), params)).rows.length;
-    } finally {
-      store.close();
-    }
-    const done = performance.now();
-    return { openMs: opened - started, queryMs: done - opened, totalMs: done - started, rows };
-  });
-}
-
-/** Server runs: each a whole HTTP round trip with its rows. */
-async function repeatOnServer(target: ServerTarget, saved: SavedQuery, params: Record<string, string>): Promise<Timing[]> {
-  return warmThenTime(async () => {
-    const started = performance.now();
-    const result = await queryServer(target, statementOf(saved), params, { maxRows: SERVER_MAX_ROWS });
-    if (result.truncated) throw new Error(`${saved.name}: the server cut the result at ${SERVER_MAX_ROWS} rows`);
-    const ms = performance.now() - started;
-    return { openMs: 0, queryMs: ms, totalMs: ms, rows: result.rows.length };
-  });
+function repeat(run: QueryRun): Promise<Timing[]> {
+  return warmThenTime(() => runOnce(run));
 }
 
 /**
@@ -240,8 +225,9 @@ function report(load: { wallS: number; othersShare: number; loadBefore: number; 
     '',
     `Parameters: ${Object.entries(given).map(([q, p]) => `${q}: ${Object.entries(p).map(([k, v]) => `${k}=${v}`).join(', ')}`).join('; ')}; the rest at their defaults. `
       + `${runs} runs after one warm-up (a warm-up over ${SLOW_MS / 1000} s is the only run); milliseconds. `
-      + `Cold: each run opens the database as \`auditlake query --db\` does with no server holding it (the file read-only), runs the statement and closes; Node's start and printing not counted. `
-      + `Server: the statement sent to one \`auditlake serve --db\` process (what \`run\` also serves, and what \`auditlake query\` and the console use while a server holds the file), the whole HTTP round trip with every row (\`--max-rows ${fmtInt(SERVER_MAX_ROWS)}\`). `
+      + 'Each run is a process of its own, as each `auditlake query` is: its JS heap and compiled code start cold; loading Node, auditlake and DuckDB\'s library (~0.4 s, the same for every invocation) and printing are not counted (bench/query-run.ts). '
+      + `Cold: the run opens the database as \`auditlake query --db\` does with no server holding it (the file read-only), runs the statement and closes. `
+      + `Server: the run sends the statement to one \`auditlake serve --db\` process (what \`run\` also serves, and what \`auditlake query\` and the console use while a server holds the file), the whole HTTP round trip with every row (\`--max-rows ${fmtInt(SERVER_MAX_ROWS)}\`). `
       + `Parquet: \`query --parquet DIR\`, opened per run. Bold: over the ${TARGET_MS} ms target.`,
   ];
   for (const pass of passes) {
