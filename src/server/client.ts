@@ -92,19 +92,26 @@ export async function queryServer(
 
 /**
  * What makes a row's JSON values the values a local query gives, so every format prints the
- * same: times become Dates again and integers too large for a JSON number BigInts.
+ * same: times become Dates again and integers too large for a JSON number BigInts. The row,
+ * just parsed and no one else's, is changed in place rather than copied: collecting garbage is
+ * the client's largest cost on a 100k-row answer.
  */
 function reviver(columns: QueryResult['columns']): (row: unknown[]) => unknown[] {
-  const kinds = columns.map((c) => (/^(TIMESTAMP|DATE$)/.test(c.type) ? 'time' : /^U?(BIGINT|HUGEINT)$/.test(c.type) ? 'int' : undefined));
-  if (kinds.every((k) => k === undefined)) return (row) => row;
-  return (row) => row.map((v, i) => {
-    if (typeof v !== 'string') return v;
-    if (kinds[i] === 'time') {
+  const times = columns.flatMap((c, i) => (/^(TIMESTAMP|DATE$)/.test(c.type) ? [i] : []));
+  const ints = columns.flatMap((c, i) => (/^U?(BIGINT|HUGEINT)$/.test(c.type) ? [i] : []));
+  return (row) => {
+    for (const i of times) {
+      const v = row[i];
+      if (typeof v !== 'string') continue;
       const d = new Date(v);
-      return Number.isNaN(d.getTime()) ? v : d;
+      if (!Number.isNaN(d.getTime())) row[i] = d;
     }
-    return kinds[i] === 'int' && /^-?\d+$/.test(v) ? BigInt(v) : v;
-  });
+    for (const i of ints) {
+      const v = row[i];
+      if (typeof v === 'string' && /^-?\d+$/.test(v)) row[i] = BigInt(v);
+    }
+    return row;
+  };
 }
 
 export interface ServerChoice {
