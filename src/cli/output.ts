@@ -30,7 +30,7 @@ export function renderText(result: QueryResult, format: TextFormat): string {
     case 'csv':
       return [names, ...result.rows.map((r) => r.map(cellText))].map((cells) => `${cells.map(csvCell).join(',')}\r\n`).join('');
     case 'table':
-      return renderTable(names, result.rows.map((r) => r.map(cellText)));
+      return renderTable(names, result.rows);
   }
 }
 
@@ -57,16 +57,26 @@ function csvCell(s: string): string {
 }
 
 const MAX_CELL = 60;
+/** Whitespace a table cell shows as one space: a run of two or more, or any but a space. */
+const FOLDED_SPACE = /[^\S ]| {2}/;
 
-function renderTable(names: string[], rows: string[][]): string {
-  const clip = (s: string) => {
-    const one = s.replace(/\s+/g, ' ');
-    return one.length > MAX_CELL ? `${one.slice(0, MAX_CELL - 1)}…` : one;
-  };
-  const cells = rows.map((r) => r.map(clip));
-  const widths = names.map((n, i) => Math.max(n.length, ...cells.map((r) => r[i]!.length)));
+/** A value as one table cell: on one line, at most MAX_CELL characters. */
+function tableCell(v: unknown): string {
+  const text = cellText(v);
+  const one = FOLDED_SPACE.test(text) ? text.replace(/\s+/g, ' ') : text;
+  return one.length > MAX_CELL ? `${one.slice(0, MAX_CELL - 1)}…` : one;
+}
+
+function renderTable(names: string[], rows: unknown[][]): string {
+  const cells = rows.map((r) => r.map(tableCell));
+  // A loop, not Math.max(...column): spreading ~150k values overflows the stack.
+  const widths = names.map((n) => n.length);
+  for (const r of cells) {
+    for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i]!, r[i]!.length);
+  }
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [line(names), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
+  const out = [line(names), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const r of cells) out.push(line(r));
   out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
   return `${out.join('\n')}\n`;
 }

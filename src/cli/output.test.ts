@@ -1,0 +1,40 @@
+/** What `auditlake query` prints: a table an analyst can read, and CSV/NDJSON other tools can. */
+import { describe, expect, it } from 'vitest';
+import { renderText } from './output.js';
+import type { QueryResult } from '../store/duckdb.js';
+
+const result: QueryResult = {
+  columns: [{ name: 'time', type: 'TIMESTAMP WITH TIME ZONE' }, { name: 'n', type: 'BIGINT' }, { name: 'text', type: 'VARCHAR' }, { name: 'doc', type: 'JSON' }],
+  rows: [
+    [new Date('2025-11-14T10:00:00.250Z'), 9007199254740993n, 'tab\there,\nnew  line\u00a0nbsp', '{"a": [1, 2]}'],
+    [null, 7, 'x'.repeat(70), null],
+  ],
+};
+
+describe('renderText', () => {
+  it('table: one line per row, whitespace folded to one space, long cells clipped, NULL empty', () => {
+    expect(renderText(result, 'table').split('\n')).toEqual([
+      `time                      n                 text${' '.repeat(56)}  doc`,
+      `------------------------  ----------------  ${'-'.repeat(60)}  -------------`,
+      `2025-11-14T10:00:00.250Z  9007199254740993  tab here, new line nbsp${' '.repeat(37)}  {"a": [1, 2]}`,
+      `                          7                 ${'x'.repeat(59)}…`,
+      '(2 rows)',
+      '',
+    ]);
+  });
+
+  it('table: 200,000 rows, more than a spread of one column into Math.max survives', () => {
+    const many: QueryResult = { columns: [{ name: 'n', type: 'INTEGER' }], rows: Array.from({ length: 200_000 }, (_, i) => [i]) };
+    const lines = renderText(many, 'table').split('\n');
+    expect(lines[1]).toBe('------');
+    expect(lines[200_001]).toBe('199999');
+    expect(lines[200_002]).toBe('(200000 rows)');
+  });
+
+  it('csv quotes what needs it; ndjson nests JSON columns and keeps exact integers as text', () => {
+    expect(renderText(result, 'csv').split('\r\n')[1]).toBe('2025-11-14T10:00:00.250Z,9007199254740993,"tab\there,\nnew  line\u00a0nbsp","{""a"": [1, 2]}"');
+    expect(JSON.parse(renderText(result, 'ndjson').split('\n')[0]!)).toEqual({
+      time: '2025-11-14T10:00:00.250Z', n: '9007199254740993', text: 'tab\there,\nnew  line\u00a0nbsp', doc: { a: [1, 2] },
+    });
+  });
+});
