@@ -3,6 +3,7 @@
  * that the real `auditlake replay` loaded from fixtures/. Expected values come from reading the
  * fixture files (who did what, when, from where, how many bytes), not from the query's output.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
@@ -383,5 +384,18 @@ describe.concurrent('output formats on a saved query (role-assignments)', () => 
     expect(table.getChild('grantee_name')!.get(1)).toBe(BOB);
     // times are Arrow timestamps (epoch ms)
     expect(new Date(Number(table.getChild('time')!.get(1))).toISOString()).toBe('2025-11-14T09:12:03.640Z');
+  });
+
+  it('a reader that stops early (`| head`) ends the command quietly, exit 0', async () => {
+    // 20 MB of output, far more than a pipe holds: the CLI is still writing when the reader goes.
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/auditlake.js'), 'query', '--db', db, '--format', 'ndjson',
+      "SELECT i, repeat('x', 200) AS x FROM range(100000) r(i)"], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (b: Buffer) => resolve(b.toString())));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(first.startsWith('{"i":0,')).toBe(true);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });

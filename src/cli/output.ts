@@ -20,17 +20,41 @@ function cellText(v: unknown): string {
 }
 
 export function renderText(result: QueryResult, format: TextFormat): string {
+  return [...textPieces(result, format)].join('');
+}
+
+/** Rows per piece of output: large answers are written a piece at a time, never as one string. */
+const PIECE_ROWS = 1000;
+
+/**
+ * The text of `renderText`, in pieces of up to PIECE_ROWS rows. A 100k-row answer is 30–50 MB of
+ * text: built whole, then encoded whole for writing, it costs twice that in new memory.
+ */
+export function* textPieces(result: QueryResult, format: TextFormat): Generator<string> {
   const names = result.columns.map((c) => c.name);
   const json = result.columns.map((c) => c.type === 'JSON');
+  const { rows } = result;
   switch (format) {
     case 'json':
-      return `${JSON.stringify(result.rows.map((r) => rowObject(names, json, r)), null, 2)}\n`;
+      yield `${JSON.stringify(rows.map((r) => rowObject(names, json, r)), null, 2)}\n`;
+      return;
     case 'ndjson':
-      return result.rows.map((r) => `${JSON.stringify(rowObject(names, json, r))}\n`).join('');
+      yield* inPieces(rows, (r) => `${JSON.stringify(rowObject(names, json, r))}\n`);
+      return;
     case 'csv':
-      return [names, ...result.rows.map((r) => r.map(cellText))].map((cells) => `${cells.map(csvCell).join(',')}\r\n`).join('');
+      yield csvLine(names);
+      yield* inPieces(rows, (r) => csvLine(r.map(cellText)));
+      return;
     case 'table':
-      return renderTable(names, result.rows);
+      yield* tablePieces(names, rows);
+  }
+}
+
+function* inPieces<T>(items: readonly T[], line: (item: T) => string): Generator<string> {
+  for (let start = 0; start < items.length; start += PIECE_ROWS) {
+    let piece = '';
+    for (const item of items.slice(start, start + PIECE_ROWS)) piece += line(item);
+    yield piece;
   }
 }
 
@@ -52,6 +76,10 @@ function parseOr(text: string): unknown {
   }
 }
 
+function csvLine(cells: string[]): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
 function csvCell(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -67,18 +95,17 @@ function tableCell(v: unknown): string {
   return one.length > MAX_CELL ? `${one.slice(0, MAX_CELL - 1)}…` : one;
 }
 
-function renderTable(names: string[], rows: unknown[][]): string {
+function* tablePieces(names: string[], rows: unknown[][]): Generator<string> {
   const cells = rows.map((r) => r.map(tableCell));
   // A loop, not Math.max(...column): spreading ~150k values overflows the stack.
   const widths = names.map((n) => n.length);
   for (const r of cells) {
     for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i]!, r[i]!.length);
   }
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [line(names), widths.map((w) => '-'.repeat(w)).join('  ')];
-  for (const r of cells) out.push(line(r));
-  out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
-  return `${out.join('\n')}\n`;
+  const line = (r: string[]) => `${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+  yield line(names) + line(widths.map((w) => '-'.repeat(w)));
+  yield* inPieces(cells, line);
+  yield `(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
 }
 
 /** Arrow IPC stream: numbers stay numbers, times become epoch-ms timestamps, the rest text. */
