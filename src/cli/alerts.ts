@@ -5,7 +5,7 @@ import { AuditlakeError } from '../errors.js';
 import { isHeldByAnotherProcess, openOrFindServer, queryServer } from '../server/client.js';
 import { dbOption, resolveDb } from './common.js';
 import { parseSince } from './duration.js';
-import { renderText, type TextFormat } from './output.js';
+import { textPieces, writeOut, type TextFormat } from './output.js';
 import { loadConfig } from '../config.js';
 import { sinkNames } from '../sinks/index.js';
 import { PENDING_SQL } from '../store/outbox.js';
@@ -56,12 +56,12 @@ export function alertsCommand(): Command {
       if ('server' in opened) {
         const result = await queryServer(opened.server, sql, params);
         if (result.truncated) process.stderr.write(`auditlake: the server returned only the first ${result.rows.length} alerts (its row limit); narrow --since or --severity\n`);
-        process.stdout.write(renderText(result, opts.format));
+        writeOut(textPieces(result, opts.format));
         return;
       }
       const { store } = opened;
       try {
-        process.stdout.write(renderText(await store.query(sql, params), opts.format));
+        writeOut(textPieces(await store.query(sql, params), opts.format));
       } finally {
         store.close();
       }

@@ -1,7 +1,7 @@
 /** `auditlake detectors list|test`: the catalogue, and every detector proving itself on its own cases. */
 import { Command, Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
-import { renderText, type TextFormat } from './output.js';
+import { textPieces, writeOut, type TextFormat } from './output.js';
 
 async function catalogue() {
   const { detectors } = await import('../detectors/index.js');
@@ -21,7 +21,7 @@ export function detectorsCommand(): Command {
         d.id, d.severity, d.shape.kind, d.attack.map((t) => t.id).join(' '), d.needs.categories.join(' '), d.title,
         ...(opts.verbose ? [d.description, d.remediation, d.falsePositives.join(' | '), d.needs.setting] : []),
       ]);
-      process.stdout.write(renderText({ columns: columns.map((name) => ({ name, type: 'VARCHAR' })), rows }, opts.format));
+      writeOut(textPieces({ columns: columns.map((name) => ({ name, type: 'VARCHAR' })), rows }, opts.format));
     });
   cmd.command('test')
     .description('Run every detector\'s cases (events that must fire, events that must stay quiet); exit 1 if any fails.')

@@ -1,4 +1,5 @@
 /** Query results as table, CSV, JSON, NDJSON or Arrow IPC (Parquet is written by DuckDB itself). */
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import type { Vector } from 'apache-arrow';
 import type { QueryResult } from '../store/duckdb.js';
 
@@ -47,6 +48,25 @@ export function* textPieces(result: QueryResult, format: TextFormat): Generator<
       return;
     case 'table':
       yield* tablePieces(names, rows);
+  }
+}
+
+/** Output, a piece at a time, to the file `out` or else to stdout. */
+export function writeOut(pieces: Iterable<string | Uint8Array>, out?: string): void {
+  if (out === undefined) {
+    // `auditlake query … | head`: once the reader has gone, stop quietly, as a command in a pipe does.
+    process.stdout.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(0);
+    });
+    for (const piece of pieces) process.stdout.write(piece);
+    return;
+  }
+  const fd = openSync(out, 'w');
+  try {
+    for (const piece of pieces) writeFileSync(fd, piece); // an fd: written whole, at the file's position
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,5 +1,5 @@
 /** `auditlake query`: ad-hoc or saved SQL over the events, in the format an analyst needs. */
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
 import { bindParams, findSavedQuery, listSavedQueries, type SavedQuery } from '../queries.js';
@@ -7,7 +7,7 @@ import { openOrFindServer, queryServer, type ServerTarget } from '../server/clie
 import { Store, type QueryResult } from '../store/duckdb.js';
 import { writeParquet } from '../store/reader.js';
 import { dbOption, resolveDb } from './common.js';
-import { renderArrow, renderText, textPieces, type TextFormat } from './output.js';
+import { renderArrow, renderText, textPieces, writeOut, type TextFormat } from './output.js';
 
 const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet', 'arrow'] as const;
 type Format = (typeof FORMATS)[number];
@@ -121,20 +121,5 @@ async function runRemote(server: ServerTarget, body: string, params: Record<stri
 }
 
 async function emit(result: QueryResult, opts: QueryOptions): Promise<void> {
-  const pieces = opts.format === 'arrow' ? [await renderArrow(result)] : textPieces(result, opts.format as TextFormat);
-  if (!opts.out) {
-    // `auditlake query … | head`: once the reader has gone, stop quietly, as a command in a pipe does.
-    process.stdout.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
-      process.exit(0);
-    });
-    for (const piece of pieces) process.stdout.write(piece);
-    return;
-  }
-  const fd = openSync(opts.out, 'w');
-  try {
-    for (const piece of pieces) writeFileSync(fd, piece); // an fd: written whole, at the file's position
-  } finally {
-    closeSync(fd);
-  }
+  writeOut(opts.format === 'arrow' ? [await renderArrow(result)] : textPieces(result, opts.format as TextFormat), opts.out);
 }
