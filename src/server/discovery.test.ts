@@ -55,6 +55,14 @@ describe('server discovery', () => {
     expect(readServerInfo(db)).toBeUndefined();
     writeServerInfo(db, { url: 'http://127.0.0.1:1', pid: deadPid(), tokenFile: 't' });
     expect(readServerInfo(db)).toBeUndefined();
+    const good = { url: 'http://127.0.0.1:1', pid: process.pid, tokenFile: 't' };
+    for (const bad of [null, [], 'x', { ...good, url: 'not a url' }, { ...good, pid: String(process.pid) }, { ...good, pid: -1 },
+      { ...good, pid: 1.5 }, { ...good, tokenFile: '' }, { ...good, tokenFile: 7 }]) {
+      writeFileSync(serverInfoPath(db), JSON.stringify(bad));
+      expect(readServerInfo(db), JSON.stringify(bad)).toBeUndefined();
+    }
+    writeFileSync(serverInfoPath(db), JSON.stringify({ ...good, extra: true }));
+    expect(readServerInfo(db)).toEqual(good);
   });
 
   it('removes its own info or a dead process\'s, never a live other process\'s', () => {
