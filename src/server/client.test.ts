@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { queryServer } from './client.js';
+import { Store } from '../store/duckdb.js';
+import { openOrFindServer, queryServer } from './client.js';
+import { writeServerInfo } from './discovery.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'auditlake-client-'));
 let server: Server | undefined;
@@ -73,5 +75,26 @@ describe('queryServer', () => {
       setTimeout(() => res.destroy(), 20);
     });
     await expect(queryServer(target, 'SELECT 1')).rejects.toThrow(/server at http:\/\/127\.0\.0\.1:\d+ cut its answer short \(.+\); the server's log says why/);
+  });
+});
+
+describe('openOrFindServer', () => {
+  it("goes to the live server of the database's info file without opening the file", async () => {
+    const target = await serve((req, res) => res.writeHead(req.url === '/healthz' ? 200 : 404).end('{"status":"ok"}'));
+    const db = join(dir, 'served.duckdb'); // never created: the server is asked first
+    writeServerInfo(db, { url: target.url, pid: process.pid, tokenFile: target.tokenFile });
+    expect(await openOrFindServer(db, {})).toEqual({ server: { url: target.url, tokenFile: target.tokenFile } });
+  });
+
+  it('opens the file itself when the info names a live pid but nothing answers there', async () => {
+    const db = join(dir, 'stale.duckdb');
+    (await Store.open(db)).close();
+    const closed = await serve((_req, res) => res.end());
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    writeServerInfo(db, { url: closed.url, pid: process.pid, tokenFile: closed.tokenFile });
+    const opened = await openOrFindServer(db, {});
+    expect('store' in opened).toBe(true);
+    if ('store' in opened) opened.store.close();
   });
 });

@@ -114,6 +114,9 @@ function reviver(columns: QueryResult['columns']): (row: unknown[]) => unknown[]
   };
 }
 
+/** A live server on this host answers its health check in milliseconds. */
+const HEALTH_TIMEOUT_MS = 2000;
+
 export interface ServerChoice {
   /** --server URL: always go through this server. */
   server?: string;
@@ -129,6 +132,17 @@ export function serverTarget(db: string, choice: ServerChoice): ServerTarget | u
   return { url: info.url, tokenFile: choice.tokenFile ?? info.tokenFile };
 }
 
+/** The server answers its health check (an info file whose pid was reused by another process does not). */
+async function answers(target: ServerTarget): Promise<boolean> {
+  try {
+    const res = await fetch(`${target.url.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
 /** Store.open failed because another process holds the file's lock. */
 export function isHeldByAnotherProcess(err: unknown): boolean {
   return err instanceof AuditlakeError && err.code === 'store_failed' && /lock/i.test(err.message);
@@ -140,6 +154,10 @@ export function isHeldByAnotherProcess(err: unknown): boolean {
  */
 export async function openOrFindServer(db: string, choice: ServerChoice): Promise<{ store: Store } | { server: ServerTarget }> {
   if (choice.server) return { server: serverTarget(db, choice)! };
+  // A live holder's server, when it answers, before the file: opening it would load DuckDB's
+  // library (~0.2 s) only to find the file locked.
+  const live = serverTarget(db, choice);
+  if (live && (await answers(live))) return { server: live };
   try {
     return { store: await Store.open(db, { readOnly: true }) };
   } catch (err) {
