@@ -149,8 +149,8 @@ export function isHeldByAnotherProcess(err: unknown): boolean {
 }
 
 /**
- * The database opened read-only, or — with --server, or when another process holds it and
- * serves it — where to send statements instead.
+ * Where to send statements: --server; else the live server of the process that serves the
+ * database (`run`, `serve`); else the database itself, opened read-only.
  */
 export async function openOrFindServer(db: string, choice: ServerChoice): Promise<{ store: Store } | { server: ServerTarget }> {
   if (choice.server) return { server: serverTarget(db, choice)! };
