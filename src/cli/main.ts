@@ -46,6 +46,11 @@ function firstSentence(text: string): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `auditlake … | head`: once the reader has gone, stop quietly, as a command in a pipe does.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
   try {
     await (await program(argv)).parseAsync(argv, { from: 'user' });
   } catch (err) {

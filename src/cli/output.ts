@@ -54,11 +54,6 @@ export function* textPieces(result: QueryResult, format: TextFormat): Generator<
 /** Output, a piece at a time, to the file `out` or else to stdout. */
 export function writeOut(pieces: Iterable<string | Uint8Array>, out?: string): void {
   if (out === undefined) {
-    // `auditlake query … | head`: once the reader has gone, stop quietly, as a command in a pipe does.
-    process.stdout.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
-      process.exit(0);
-    });
     for (const piece of pieces) process.stdout.write(piece);
     return;
   }
