@@ -41,7 +41,7 @@ export function queryCommand(): Command {
       + "  auditlake query --parquet ./archive \"SELECT count(*) FROM events_between('2025-11-01', '2025-11-08')\"\n"
       + '  auditlake query principal-activity --param principal=alice@contoso.example\n'
       + '  auditlake query --list\n'
-      + 'While `auditlake run` or `serve` serves the database, statements go through its server (found in <db>.server.json).')
+      + 'While `auditlake run` holds the database, statements go through its server (found in <db>.server.json).')
     .argument('[sql-or-name]', 'SQL text or the name of a saved query')
     .addOption(dbOption())
     .option('--parquet <dir>', 'query an `auditlake export` folder (its events) instead of a database')

@@ -79,11 +79,21 @@ describe('queryServer', () => {
 });
 
 describe('openOrFindServer', () => {
-  it("goes to the live server of the database's info file without opening the file", async () => {
+  it("goes to the live server of a writer's info file without opening the file", async () => {
     const target = await serve((req, res) => res.writeHead(req.url === '/healthz' ? 200 : 404).end('{"status":"ok"}'));
     const db = join(dir, 'served.duckdb'); // never created: the server is asked first
     writeServerInfo(db, { url: target.url, pid: process.pid, tokenFile: target.tokenFile });
     expect(await openOrFindServer(db, {})).toEqual({ server: { url: target.url, tokenFile: target.tokenFile } });
+  });
+
+  it("opens the file itself beside a read-only holder's server (serve), which would cut answers to its row limit", async () => {
+    const target = await serve((_req, res) => res.writeHead(200).end('{"status":"ok"}'));
+    const db = join(dir, 'beside.duckdb');
+    (await Store.open(db)).close();
+    writeServerInfo(db, { url: target.url, pid: process.pid, tokenFile: target.tokenFile, readOnly: true });
+    const opened = await openOrFindServer(db, {});
+    expect('store' in opened).toBe(true);
+    if ('store' in opened) opened.store.close();
   });
 
   it('opens the file itself when the info names a live pid but nothing answers there', async () => {

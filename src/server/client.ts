@@ -125,8 +125,7 @@ export interface ServerChoice {
 }
 
 /** An explicit --server, or the live server of the process holding `db`, or undefined. */
-export function serverTarget(db: string, choice: ServerChoice): ServerTarget | undefined {
-  const info = readServerInfo(db);
+export function serverTarget(db: string, choice: ServerChoice, info = readServerInfo(db)): ServerTarget | undefined {
   if (choice.server) return { url: choice.server, tokenFile: choice.tokenFile ?? info?.tokenFile ?? defaultTokenFile(db) };
   if (!info) return undefined;
   return { url: info.url, tokenFile: choice.tokenFile ?? info.tokenFile };
@@ -149,21 +148,22 @@ export function isHeldByAnotherProcess(err: unknown): boolean {
 }
 
 /**
- * Where to send statements: --server; else the live server of the process that serves the
- * database (`run`, `serve`); else the database itself, opened read-only.
+ * Where to send statements: --server; else the database itself, opened read-only; else, when a
+ * process writing it holds its lock, that process's server.
  */
 export async function openOrFindServer(db: string, choice: ServerChoice): Promise<{ store: Store } | { server: ServerTarget }> {
   if (choice.server) return { server: serverTarget(db, choice)! };
-  // A live holder's server, when it answers, before the file: opening it would load DuckDB's
-  // library (~0.2 s) only to find the file locked.
-  const live = serverTarget(db, choice);
-  if (live && (await answers(live))) return { server: live };
+  const info = readServerInfo(db);
+  const live = serverTarget(db, choice, info);
+  // A writer's server (`run`), when it answers, is asked before the file: the file is locked, and
+  // trying it would load DuckDB's library (~0.2 s) only to find that. Not a read-only holder's
+  // (`serve`): the file opens beside it, and answers in full rather than to its row limit.
+  if (live && !info?.readOnly && (await answers(live))) return { server: live };
   try {
     return { store: await Store.open(db, { readOnly: true }) };
   } catch (err) {
     if (!isHeldByAnotherProcess(err)) throw err;
-    const server = serverTarget(db, choice);
-    if (server) return { server };
+    if (live) return { server: live };
     throw new AuditlakeError('store_failed',
       `${errorMessage(err)}\n  and no live auditlake server was found in ${serverInfoPath(db)}: give --server URL --token-file FILE`, { cause: err });
   }

@@ -63,6 +63,8 @@ describe('server discovery', () => {
     }
     writeFileSync(serverInfoPath(db), JSON.stringify({ ...good, extra: true }));
     expect(readServerInfo(db)).toEqual(good);
+    writeFileSync(serverInfoPath(db), JSON.stringify({ ...good, readOnly: true }));
+    expect(readServerInfo(db)).toEqual({ ...good, readOnly: true });
   });
 
   it('removes its own info or a dead process\'s, never a live other process\'s', () => {

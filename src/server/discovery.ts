@@ -16,6 +16,8 @@ export interface ServerInfo {
   pid: number;
   /** Absolute path of the token file. */
   tokenFile: string;
+  /** The holder opened the database read-only (`serve`), so other readers can open it too. */
+  readOnly?: boolean;
 }
 
 /**
@@ -24,11 +26,11 @@ export interface ServerInfo {
  */
 function asServerInfo(value: unknown): ServerInfo | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { url, pid, tokenFile } = value as Record<string, unknown>;
+  const { url, pid, tokenFile, readOnly } = value as Record<string, unknown>;
   if (typeof url !== 'string' || !URL.canParse(url)) return undefined;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return undefined;
   if (typeof tokenFile !== 'string' || tokenFile === '') return undefined;
-  return { url, pid, tokenFile };
+  return readOnly === true ? { url, pid, tokenFile, readOnly } : { url, pid, tokenFile };
 }
 
 export const serverInfoPath = (db: string): string => `${db}.server.json`;
@@ -36,7 +38,7 @@ export const defaultTokenFile = (db: string): string => `${db}.token`;
 
 /** Writes `<db>.server.json` atomically (a reader never sees half a file). */
 export function writeServerInfo(db: string, info: ServerInfo): void {
-  const body: ServerInfo = { url: info.url, pid: info.pid, tokenFile: resolve(info.tokenFile) };
+  const body: ServerInfo = { url: info.url, pid: info.pid, tokenFile: resolve(info.tokenFile), ...(info.readOnly ? { readOnly: true } : {}) };
   writeAtomic(serverInfoPath(db), `${JSON.stringify(body, null, 2)}\n`, 0o644);
 }
 

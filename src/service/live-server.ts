@@ -39,7 +39,7 @@ export async function startLiveServer(options: {
     reader.close();
     throw err;
   });
-  writeServerInfo(db, { url: server.url, pid: process.pid, tokenFile });
+  writeServerInfo(db, { url: server.url, pid: process.pid, tokenFile, readOnly: store.readOnly });
   // The console URL without the token: these lines go to log pipelines. The operator signs in
   // with the token file's content (pasted into the page, or as ?token= once).
   log.info({ url: server.url, console: `${server.url}/`, tokenFile }, 'Server listening; the console is at its root (sign in with the token in the token file).');
