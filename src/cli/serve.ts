@@ -1,8 +1,9 @@
 /**
  * `auditlake serve --db PATH`: the investigation console and read-only SQL over a database
  * nobody is writing — a copy taken from a server, or an incident replayed on a laptop. The
- * database is opened read-only, the server is the one `run` starts (same token file, same
- * `<db>.server.json`, so `auditlake query --db` reaches it too), and SIGINT/SIGTERM stop it.
+ * database is opened read-only (so `auditlake query --db` opens it beside this process), the
+ * server is the one `run` starts (same token file, same `<db>.server.json`, marked read-only),
+ * and SIGINT/SIGTERM stop it.
  *
  * The token itself is never printed: the console URL is, with the token file's path. Signing in
  * is pasting the token into the page, or opening `URL?token=$(cat FILE)` — one command for the
