@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referencedParams } from '../src/queries.js';
+import { ACTIVITY_CATEGORIES } from '../src/schema/activity.js';
 import { repoRoot, runCli, runCliAsync } from './support/cli.js';
 import { FIXTURE_DIRS, queryJsonAsync, replayAsync, tempDir, writeFile, type ReplaySummary, type Row } from './support/db.js';
 
@@ -315,6 +316,20 @@ describe.concurrent('saved queries', () => {
     }
     const listed = (await runCliAsync(['query', '--list'])).stdout;
     for (const n of names) expect(listed).toContain(`${n}\n`);
+  });
+
+  it("a query that looks in the Activity log's categories names every one the normalizer gives", () => {
+    let lists = 0;
+    for (const f of readdirSync(join(repoRoot, 'queries')).filter((n) => n.endsWith('.sql'))) {
+      const text = readFileSync(join(repoRoot, 'queries', f), 'utf8');
+      for (const [, list] of text.matchAll(/category IN \(([^)]*)\)/g)) {
+        const named = [...list!.matchAll(/'([^']*)'/g)].map((m) => m[1]);
+        if (!named.some((c) => (ACTIVITY_CATEGORIES as readonly string[]).includes(c!))) continue;
+        lists++;
+        expect(named, `${f}: category IN (${list})`).toEqual(expect.arrayContaining([...ACTIVITY_CATEGORIES]));
+      }
+    }
+    expect(lists).toBeGreaterThanOrEqual(6);
   });
 });
 
