@@ -7,19 +7,17 @@
 -- event in the database — so replayed history is judged against its own end, not today.
 -- Callers are keyed by object id, or by name when a record has no id; records with neither
 -- (e.g. Event Grid notifications) are not callers.
--- `vault_events` is inlined into both uses: the reference reads only the times, and the callers
--- are grouped as they are scanned. Materialized, a busy vault's 1.5M events were first copied
--- (over 10M events, cold: 1.1 -> 0.56 s).
-WITH vault_events AS NOT MATERIALIZED (
+-- One pass over the vault's events: they are grouped by caller as they are scanned (materialized,
+-- a busy vault's 1.5M events were first copied: over 10M events, cold 1.1 -> 0.56 s), and the
+-- reference is the newest of the groups, records with no caller included. Before, the events
+-- were scanned twice, once for the reference: over Parquet, fresh process, 0.88 -> 0.68 s.
+WITH vault_events AS (
   SELECT *, coalesce(principal_id, lower(principal_name)) AS caller
   FROM events
   WHERE resource_type = 'microsoft.keyvault/vaults'
     AND (lower(resource_name) = lower($vault) OR resource_id = lower($vault))
 ),
-reference AS (
-  SELECT coalesce(try_cast($as_of AS TIMESTAMPTZ), max(time)) AS as_of FROM vault_events
-),
-callers AS (
+by_caller AS MATERIALIZED (
   SELECT
     caller,
     any_value(principal_id)                                  AS principal_id,
@@ -32,9 +30,12 @@ callers AS (
     count(*)                                                 AS events,
     count(DISTINCT caller_ip)                                AS distinct_ips
   FROM vault_events
-  WHERE caller IS NOT NULL
   GROUP BY caller
-)
+),
+reference AS (
+  SELECT coalesce(try_cast($as_of AS TIMESTAMPTZ), max(last_seen)) AS as_of FROM by_caller
+),
+callers AS (SELECT * FROM by_caller WHERE caller IS NOT NULL)
 SELECT
   c.principal_id,
   c.principal_name,
