@@ -27,25 +27,33 @@ failures  AS (SELECT * FROM attempts WHERE result = 'failure'),
 -- rules out the row groups of other principals (a compacted file keeps a principal's events
 -- together): over 10M events cold 1.9 -> 1.1 s, warm 0.52 -> 0.22 s; over Parquet, whose files
 -- mix principals, it costs a pass more (2.4 -> 3.2 s). Ids and keys match exactly as before.
+-- Only the columns the pairing needs are read here: a busy principal that failed once brings
+-- millions of successes into the scan before the pair test. The paired successes' other
+-- columns are looked up afterwards, by time and id (cold, 10M events: 0.95 -> 0.78 s).
 successes AS (
-  SELECT * FROM attempts
+  SELECT who, resource_id, time, event_id FROM attempts
   WHERE result = 'success' AND principal_id IN (SELECT who FROM failures)
     AND (who, resource_id) IN (SELECT (who, resource_id) FROM failures)
   UNION ALL
-  SELECT * FROM attempts
+  SELECT who, resource_id, time, event_id FROM attempts
   WHERE result = 'success' AND principal_id IS NULL
     AND (who, resource_id) IN (SELECT (who, resource_id) FROM failures)
 ),
-paired AS (
+paired AS MATERIALIZED (
   SELECT
     f.who, f.resource_id, f.time AS failed_at, f.operation AS failed_operation, f.target AS failed_target,
     f.principal_name AS failed_name, f.caller_ip AS failed_ip,
-    s.event_id AS success_event_id, s.time AS succeeded_at, s.operation AS success_operation,
-    s.target AS success_target, s.principal_name AS success_name, s.caller_ip AS success_ip
+    s.event_id AS success_event_id, s.time AS succeeded_at
   FROM failures f
   ASOF JOIN successes s
     ON s.who = f.who AND s.resource_id = f.resource_id AND s.time >= f.time
   WHERE s.time <= f.time + to_minutes($window_minutes::INTEGER)
+),
+success_rows AS (
+  SELECT event_id AS success_event_id, operation AS success_operation, target AS success_target,
+         principal_name AS success_name, caller_ip AS success_ip
+  FROM events_between($since, $until)
+  WHERE time IN (SELECT succeeded_at FROM paired) AND event_id IN (SELECT success_event_id FROM paired)
 )
 SELECT
   who                                                         AS principal,
@@ -60,6 +68,6 @@ SELECT
   success_target,
   success_ip,
   date_diff('second', min(failed_at), succeeded_at)    AS seconds_to_success
-FROM paired
+FROM paired JOIN success_rows USING (success_event_id)
 GROUP BY who, resource_id, success_event_id, succeeded_at, success_operation, success_target, success_ip
 ORDER BY first_failure, principal, resource_id
