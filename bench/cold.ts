@@ -13,12 +13,11 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { buildBenchDatabase } from './database.js';
-import { fmtInt, mb } from './measure.js';
+import { fmtInt, mb, touchFreshMemoryMs } from './measure.js';
 import { writeResults } from './results.js';
 
 const events = Number(process.argv[2] ?? 10_000_000);
 const TOUCH_BYTES = 256 << 20;
-const PAGE = 4096;
 const SCAN = 'SELECT max(event_id) FROM events';
 
 if (process.argv[2] === '--scan') {
@@ -34,7 +33,7 @@ if (process.argv[2] === '--scan') {
 }
 
 const db = await buildBenchDatabase(events);
-const touchMs = [0, 1, 2].map(() => touchFresh(TOUCH_BYTES));
+const touchMs = [0, 1, 2].map(() => touchFreshMemoryMs(TOUCH_BYTES));
 const readMs = [0, 1, 2].map(() => readFile(db.path, TOUCH_BYTES));
 const scans = [0, 1, 2].map(() => JSON.parse(execFileSync(process.execPath, [process.argv[1]!, '--scan', db.path], { encoding: 'utf8' })) as { first: number; again: number });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -55,14 +54,6 @@ writeResults('cold', [
   `First touch of memory costs ${(touch / read).toFixed(0)}× reading the same bytes from the page cache, and the cold scan ${(first / again).toFixed(1)}× the cached one: `
     + 'a process that opens the file per query pays the first cost for every block it reads, a running server (`auditlake serve`, or `run`) once.',
 ]);
-
-/** Writes one byte per page of a new buffer: each write faults a page in. */
-function touchFresh(bytes: number): number {
-  const t = performance.now();
-  const buf = Buffer.allocUnsafeSlow(bytes);
-  for (let i = 0; i < bytes; i += PAGE) buf[i] = 1;
-  return performance.now() - t;
-}
 
 /** Reads the file's first `bytes` a block at a time into one buffer (already faulted in). */
 function readFile(path: string, bytes: number): number {

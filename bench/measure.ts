@@ -115,3 +115,14 @@ export function machineBusyS(): number {
   const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_S;
 }
+
+/**
+ * Milliseconds to touch `bytes` of new memory, one byte per 4 KB page (each write faults a page
+ * in): what a fresh process pays per MB it fills, the main cost of a cold query on this VM.
+ */
+export function touchFreshMemoryMs(bytes: number): number {
+  const t = performance.now();
+  const buf = Buffer.allocUnsafeSlow(bytes);
+  for (let i = 0; i < bytes; i += 4096) buf[i] = 1;
+  return performance.now() - t;
+}

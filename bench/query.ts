@@ -1,6 +1,7 @@
 /**
  * bench/query: every saved query (queries/*.sql) over a database of N events (bench/database.ts)
- * and over its Parquet export, p50 and max of K runs after one warm-up.
+ * and over its Parquet export, p50 and max of K runs after one warm-up, taken in turn (round by
+ * round over every query and way of running it).
  *
  * Three ways an analyst runs them, through the code the CLI runs, each run in a process of its
  * own as each `auditlake query` is (bench/query-run.ts; loading Node, auditlake and DuckDB's
@@ -26,7 +27,7 @@ import { defaultTokenFile } from '../src/server/discovery.js';
 import { packageRoot } from '../src/paths.js';
 import { Store } from '../src/store/duckdb.js';
 import { buildBenchDatabase, compactedBenchDatabase } from './database.js';
-import { fmtInt, machineBusyS, mb, processCpu } from './measure.js';
+import { fmtInt, machineBusyS, mb, processCpu, touchFreshMemoryMs } from './measure.js';
 import type { QueryRun, RunTiming } from './query-run.js';
 import { writeResults } from './results.js';
 
@@ -76,20 +77,30 @@ const passes: Pass[] = [
   { label: 'all history (the defaults)', window: {}, measured: [] },
   { label: `last 7 days (since=${lastWeek})`, window: { since: lastWeek }, measured: [] },
 ];
+// This VM's speed drifts by 20-30 % over hours: fresh memory's cost, before and after the runs,
+// puts a run's figures on a scale the next run can be compared by.
+const TOUCH_BYTES = 256 << 20;
+const touchBefore = touchFreshMemoryMs(TOUCH_BYTES);
 const loadBefore = loadavg()[0]!;
 const busyBefore = machineBusyS();
 const cpuBefore = processCpu(process.pid) ?? 0;
 const wallBefore = performance.now();
 for (const pass of passes) {
   log(`Pass: ${pass.label}`);
+  const runsOf: Array<{ m: Measured; mode: 'live' | 'parquet'; run: QueryRun }> = [];
   for (const saved of listSavedQueries()) {
     const window = Object.fromEntries(Object.entries(pass.window).filter(([k]) => saved.params.some((p) => p.name === k)));
     if (Object.keys(pass.window).length > 0 && Object.keys(window).length === 0) continue; // no time window to narrow
     const params = bindParams(saved.sql, { ...given[saved.name], ...window }, saved);
-    const m: Measured = { saved, name: saved.name, params, live: await repeat({ mode: 'db', target: db.path, sql: statementOf(saved), params }) };
-    if (!NOT_EXPORTED.has(saved.name)) m.parquet = await repeat({ mode: 'parquet', target: exported.dir, sql: statementOf(saved), params });
+    const m: Measured = { saved, name: saved.name, params, live: [] };
     pass.measured.push(m);
-    log(`  ${saved.name}: live p50 ${p50(m.live).toFixed(0)} ms, max ${max(m.live).toFixed(0)} ms${m.parquet ? `; parquet p50 ${p50(m.parquet).toFixed(0)} ms, max ${max(m.parquet).toFixed(0)} ms` : ''}; ${m.live[0]!.rows} rows`);
+    runsOf.push({ m, mode: 'live', run: { mode: 'db', target: db.path, sql: statementOf(saved), params } });
+    if (!NOT_EXPORTED.has(saved.name)) runsOf.push({ m, mode: 'parquet', run: { mode: 'parquet', target: exported.dir, sql: statementOf(saved), params } });
+  }
+  const timings = await roundRobin(runsOf.map(({ run }) => () => runOnce(run)));
+  runsOf.forEach(({ m, mode }, i) => { m[mode] = timings[i]!; });
+  for (const m of pass.measured) {
+    log(`  ${m.name}: live p50 ${p50(m.live).toFixed(0)} ms, max ${max(m.live).toFixed(0)} ms${m.parquet ? `; parquet p50 ${p50(m.parquet).toFixed(0)} ms, max ${max(m.parquet).toFixed(0)} ms` : ''}; ${m.live[0]!.rows} rows`);
   }
 }
 // Then through a server, started once, as it runs beside an investigation.
@@ -98,10 +109,12 @@ let serverCpuS = 0;
 try {
   for (const pass of passes) {
     log(`Server pass: ${pass.label}`);
-    for (const m of pass.measured) {
-      m.server = await repeat({ mode: 'server', target: served.target.url, tokenFile: served.target.tokenFile, sql: statementOf(m.saved), params: m.params, maxRows: SERVER_MAX_ROWS });
+    const run = (m: Measured): QueryRun => ({ mode: 'server', target: served.target.url, tokenFile: served.target.tokenFile, sql: statementOf(m.saved), params: m.params, maxRows: SERVER_MAX_ROWS });
+    const timings = await roundRobin(pass.measured.map((m) => () => runOnce(run(m))));
+    pass.measured.forEach((m, i) => {
+      m.server = timings[i]!;
       log(`  ${m.name}: server p50 ${p50(m.server).toFixed(0)} ms, max ${max(m.server).toFixed(0)} ms`);
-    }
+    });
   }
 } finally {
   serverCpuS = processCpu(served.child.pid!) ?? 0;
@@ -110,7 +123,7 @@ try {
 const wallS = (performance.now() - wallBefore) / 1000;
 // The runs' and the server's CPU are part of what is measured, not other load.
 const othersShare = ((machineBusyS() - busyBefore) - ((processCpu(process.pid) ?? 0) - cpuBefore) - runsCpuS - serverCpuS) / wallS;
-writeResults('query', report({ wallS, othersShare, loadBefore, loadAfter: loadavg()[0]! }));
+writeResults('query', report({ wallS, othersShare, loadBefore, loadAfter: loadavg()[0]!, touchBefore, touchAfter: touchFreshMemoryMs(TOUCH_BYTES) }));
 
 /** One run in a process of its own (bench/query-run.ts). */
 async function runOnce(run: QueryRun): Promise<Timing> {
@@ -120,20 +133,20 @@ async function runOnce(run: QueryRun): Promise<Timing> {
   return timing;
 }
 
-function repeat(run: QueryRun): Promise<Timing[]> {
-  return warmThenTime(() => runOnce(run));
-}
-
 /**
- * One warm-up, then `runs` timed runs. A query whose warm-up takes over SLOW_MS is measured by
- * that one run: its verdict is clear, and the machine is shared.
+ * Each run's warm-up, then `runs` rounds that time every run once, in turn: this VM's speed
+ * drifts over minutes, and in turn the drift falls on every query alike rather than on the few
+ * timed while it lasted. A run whose warm-up takes over SLOW_MS is measured by that one run:
+ * its verdict is clear, and the machine is shared.
  */
-async function warmThenTime(once: () => Promise<Timing>): Promise<Timing[]> {
-  const warmUp = await once();
-  if (warmUp.totalMs > SLOW_MS) return [warmUp];
-  const out: Timing[] = [];
-  for (let i = 0; i < runs; i++) out.push(await once());
-  return out;
+async function roundRobin(all: Array<() => Promise<Timing>>): Promise<Timing[][]> {
+  const warmUps: Timing[] = [];
+  for (const once of all) warmUps.push(await once());
+  const timings = warmUps.map((w) => (w.totalMs > SLOW_MS ? [w] : []));
+  for (let round = 0; round < runs; round++) {
+    for (const [i, once] of all.entries()) if (warmUps[i]!.totalMs <= SLOW_MS) timings[i]!.push(await once());
+  }
+  return timings;
 }
 
 /** The CLI strips a trailing semicolon before running the statement. */
@@ -215,7 +228,7 @@ async function pickParams(path: string): Promise<Record<string, Record<string, s
   }
 }
 
-function report(load: { wallS: number; othersShare: number; loadBefore: number; loadAfter: number }): string[] {
+function report(load: { wallS: number; othersShare: number; loadBefore: number; loadAfter: number; touchBefore: number; touchAfter: number }): string[] {
   const ms = (t: number) => (t >= 10_000 ? fmtInt(t) : t.toFixed(0));
   const mark = (t: number) => (t >= TARGET_MS ? `**${ms(t)}**` : ms(t));
   const lines = [
@@ -224,7 +237,7 @@ function report(load: { wallS: number; othersShare: number; loadBefore: number; 
       + `DuckDB file ${mb(db.bytes).toFixed(0)} MB; its Parquet export (\`Store.exportParquet\`, a day at a time, memory limit ${EXPORT_MEMORY}: at the default 512 MB it ran out of memory) ${mb(exported.bytes).toFixed(0)} MB in ${fmtInt(exported.files)} files${exported.seconds ? `, written in ${exported.seconds.toFixed(0)} s` : ''}.`,
     '',
     `Parameters: ${Object.entries(given).map(([q, p]) => `${q}: ${Object.entries(p).map(([k, v]) => `${k}=${v}`).join(', ')}`).join('; ')}; the rest at their defaults. `
-      + `${runs} runs after one warm-up (a warm-up over ${SLOW_MS / 1000} s is the only run); milliseconds. `
+      + `${runs} runs after one warm-up (a warm-up over ${SLOW_MS / 1000} s is the only run), taken in turn: each round runs every query once, cold and over Parquet, then, in a second part, through the server, so the VM's drift over minutes falls on all alike; milliseconds. `
       + 'Each run is a process of its own, as each `auditlake query` is: its JS heap and compiled code start cold; loading Node, auditlake and DuckDB\'s library (~0.4 s, the same for every invocation) and printing are not counted (bench/query-run.ts). '
       + `Cold: the run opens the database as \`auditlake query --db\` does with no server holding it (the file read-only), runs the statement and closes. `
       + `Server: the run sends the statement to one \`auditlake serve --db\` process (what \`run\` also serves, and what \`auditlake query\` and the console use while a server holds the file), the whole HTTP round trip with every row (\`--max-rows ${fmtInt(SERVER_MAX_ROWS)}\`). `
@@ -251,7 +264,8 @@ function report(load: { wallS: number; othersShare: number; loadBefore: number; 
   lines.push('',
     `Opening (included above, median): the DuckDB file ${opens((m) => m.live).toFixed(0)} ms, the Parquet export ${opens((m) => m.parquet).toFixed(0)} ms (\`overParquet\` lists the files and reads the first one's columns).`,
     ...passes.map((p) => `Target (issue 6: every saved query under ${TARGET_MS} ms, p50 and max), ${p.label.replace(/ \(since=.*\)/, '')}: cold ${verdict(over(p, (m) => m.live))}; server ${verdict(over(p, (m) => m.server))}; Parquet ${verdict(over(p, (m) => m.parquet))}.`),
-    `Machine load while measuring: ${fmtInt(load.wallS)} s of runs; other processes used ${(100 * load.othersShare).toFixed(0)} % of one core on average (1-minute load average ${load.loadBefore.toFixed(1)} before, ${load.loadAfter.toFixed(1)} after, on 2 cores).`);
+    `Machine load while measuring: ${fmtInt(load.wallS)} s of runs; other processes used ${(100 * load.othersShare).toFixed(0)} % of one core on average (1-minute load average ${load.loadBefore.toFixed(1)} before, ${load.loadAfter.toFixed(1)} after, on 2 cores). `
+      + `Fresh memory in this run (bench/cold's measure, a scale for comparing runs): ${mb(TOUCH_BYTES).toFixed(0)} MB touched in ${load.touchBefore.toFixed(0)} ms before the runs, ${load.touchAfter.toFixed(0)} ms after.`);
   return lines;
 }
 
