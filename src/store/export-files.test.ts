@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,11 +27,15 @@ describe('exportFiles', () => {
       'category=AuditEvent/other/part-0.parquet',
       'backup/date=2025-11-14/part-0.parquet',
     ]) touch(f);
+    // A day's folder moved elsewhere and linked back is still the export's
+    touch('elsewhere/part-0.parquet');
+    symlinkSync(join(root, 'elsewhere'), join(root, 'category=StorageRead/date=2025-11-16'));
     const expected = [
       'category=AuditEvent/date=2025-11-14/part-0.parquet',
       'category=AuditEvent/date=2025-11-14/part-1.parquet',
       'category=AuditEvent/date=2025-11-15/part-0.parquet',
       'category=StorageRead/date=2025-11-15/part-0.parquet',
+      'category=StorageRead/date=2025-11-16/part-0.parquet',
     ].map((f) => `${root}/${f}`);
     expect(exportFiles(root)).toEqual(expected);
     expect(exportFiles(`${root}//`)).toEqual(expected);
