@@ -47,15 +47,16 @@ other_ids AS MATERIALIZED (SELECT unnest(list(DISTINCT principal_id)) AS id FROM
 -- done to them: an Entra change's target, or a role assignment's grantee (a branch for each, so
 -- each test on category or operation is made inside the scan, and only the rows it keeps have
 -- their target read). Role assignments are looked for in the Activity log's categories only
--- (all it gives them, both shapes: src/schema/activity.ts; test/queries.test.ts holds the lists
--- to it), which rules out the other categories' row groups, and their files in an export.
+-- (each one the normalizer gives it, in both shapes, and `activity` for a record that names
+-- none: src/schema/activity.ts; test/queries.test.ts holds the lists to it), which rules out
+-- the other categories' row groups, and their files in an export.
 targets AS MATERIALIZED (
   SELECT DISTINCT target
   FROM (
     SELECT e.target FROM events_between($since, $until) e WHERE e.category = 'AuditLogs'
     UNION ALL
     SELECT e.target FROM events_between($since, $until) e
-    WHERE e.category IN ('Administrative', 'Policy', 'Security', 'ServiceHealth', 'Alert', 'Recommendation', 'Autoscale', 'ResourceHealth', 'Write', 'Delete', 'Action')
+    WHERE e.category IN ('Administrative', 'Policy', 'Security', 'ServiceHealth', 'Alert', 'Recommendation', 'Autoscale', 'ResourceHealth', 'Write', 'Delete', 'Action', 'activity')
       AND e.operation ILIKE 'microsoft.authorization/roleassignments/%'
   ) e, identity i
   WHERE list_contains(i.keys, lower(e.target))
@@ -70,7 +71,7 @@ rows_of AS (
   UNION ALL
   SELECT e.*, 'subject' FROM events_between($since, $until) e
   WHERE e.target IN (SELECT target FROM targets)
-    AND e.category IN ('AuditLogs', 'Administrative', 'Policy', 'Security', 'ServiceHealth', 'Alert', 'Recommendation', 'Autoscale', 'ResourceHealth', 'Write', 'Delete', 'Action')
+    AND e.category IN ('AuditLogs', 'Administrative', 'Policy', 'Security', 'ServiceHealth', 'Alert', 'Recommendation', 'Autoscale', 'ResourceHealth', 'Write', 'Delete', 'Action', 'activity')
     AND (e.category = 'AuditLogs' OR e.operation ILIKE 'microsoft.authorization/roleassignments/%')
     AND (e.principal_id IS NULL OR e.principal_id NOT IN (SELECT id FROM ids))
     AND (e.principal_name IS NULL OR e.principal_name NOT IN (SELECT name FROM names))

@@ -17,12 +17,13 @@ WITH privileged_roles(guid, name) AS (
 ),
 evidence AS (
   -- RBAC: the grantee (target) of a completed privileged role assignment. This branch and the
-  -- last read only the Activity log's categories (all it gives them, both shapes: src/schema/
-  -- activity.ts; test/queries.test.ts holds the lists to it). A test on category rules out the
-  -- other categories' row groups, and their files in an export (over Parquet 0.57–0.76 -> 0.41 s).
+  -- last read only the Activity log's categories: each one the normalizer gives it, in both
+  -- shapes, and `activity` for a record that names none (src/schema/activity.ts;
+  -- test/queries.test.ts holds the lists to it). A test on category rules out the other
+  -- categories' row groups, and their files in an export (over Parquet 0.57–0.76 -> 0.41 s).
   SELECT lower(e.target) AS who, e.time, 'RBAC ' || p.name AS privilege
   FROM events e JOIN privileged_roles p ON p.guid = e.role_definition_id
-  WHERE e.category IN ('Administrative', 'Policy', 'Security', 'ServiceHealth', 'Alert', 'Recommendation', 'Autoscale', 'ResourceHealth', 'Write', 'Delete', 'Action')
+  WHERE e.category IN ('Administrative', 'Policy', 'Security', 'ServiceHealth', 'Alert', 'Recommendation', 'Autoscale', 'ResourceHealth', 'Write', 'Delete', 'Action', 'activity')
     AND lower(e.operation) = 'microsoft.authorization/roleassignments/write' AND e.result = 'success'
   UNION ALL
   -- Entra: the member added to a directory role (target is the UPN, target_id the id).
@@ -41,7 +42,7 @@ evidence AS (
   FROM (
     SELECT unnest([principal_id, principal_name]) AS who, time, 'acted as ' || caller_role AS privilege
     FROM events
-    WHERE category IN ('Administrative', 'Policy', 'Security', 'ServiceHealth', 'Alert', 'Recommendation', 'Autoscale', 'ResourceHealth', 'Write', 'Delete', 'Action')
+    WHERE category IN ('Administrative', 'Policy', 'Security', 'ServiceHealth', 'Alert', 'Recommendation', 'Autoscale', 'ResourceHealth', 'Write', 'Delete', 'Action', 'activity')
       AND caller_role IN (SELECT name FROM privileged_roles)
   )
   WHERE who IS NOT NULL

@@ -1,8 +1,9 @@
 /**
  * queries/governance-changes.sql leaves out a Start record whose operation completed, and looks
  * for the completion in the Start's own category (where the Activity log records it, in either
- * of its shapes): over the live database and over its Parquet export alike. Settings changes
- * are found in both shapes' categories and in Key Vault's own log. (The query over the
+ * of its shapes): over the live database and over its Parquet export alike. Changes are
+ * found in both shapes' categories, in a record that named none, and (settings) in Key Vault's
+ * own log. (The query over the
  * replayed fixtures is in test/queries.test.ts; they hold no completed Start.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +32,7 @@ const RECORDS: [number, string, string, string, string, string | null][] = [
   [20, 'Write', VAULT.toUpperCase(), 'start', 'c4', 'TLS1_2'], // the older storage shape's category ...
   [21, 'Write', VAULT, 'success', 'c4', 'TLS1_2'], // ... holds its completion too
   [30, 'AuditEvent', 'VaultPatch', 'success', 'c5', 'TLS1_2'], // Key Vault's own log of a settings change: kept
+  [40, 'activity', POLICY, 'success', 'c6', null], // an Activity record that named no category: kept
 ];
 
 async function governanceChanges(store: Store): Promise<unknown[][]> {
@@ -57,6 +59,7 @@ describe('governance-changes', () => {
       ['10:11', STORAGE, 'success'],
       ['10:21', VAULT, 'success'],
       ['10:30', 'VaultPatch', 'success'],
+      ['10:40', POLICY, 'success'],
     ];
     try {
       expect(await governanceChanges(store)).toEqual(expected);

@@ -217,11 +217,23 @@ describe('activity: REST / portal-export shape', () => {
     expect(r.category).toBeUndefined();
     expect(familyOf(r).name).toBe('activity');
     const f = fieldsOf(r);
+    expect(f.category).toBe('activity'); // the family's name: saved queries look for it too
     expect(f.operation).toBe('Microsoft.Storage/storageAccounts/listKeys/action');
     expect(f.principal_id).toBe(MALLORY);
     expect(f.caller_ip).toBe('198.51.100.23');
     expect(f.status_code).toBe('OK');
     expect(f.resource_id).toBe(ACCOUNT);
+  });
+
+  it('spells a category as the Activity log documents it, whatever case the record used', () => {
+    const withCategory = (category: unknown): Rec => {
+      const r = structuredClone(rest[0]!);
+      delete (r.properties as Rec).eventCategory;
+      return { ...r, category };
+    };
+    expect(fieldsOf(withCategory({ value: 'administrative', localizedValue: 'administrative' })).category).toBe('Administrative');
+    expect(fieldsOf(withCategory('WRITE')).category).toBe('Write');
+    expect(fieldsOf(withCategory({ value: 'SomethingNew', localizedValue: 'Something new' })).category).toBe('SomethingNew');
   });
 
   it('falls back to `caller` for the name and the claims\' ipaddr for the address', () => {

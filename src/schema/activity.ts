@@ -21,6 +21,15 @@ export const ACTIVITY_CATEGORIES = [
   'Write', 'Delete', 'Action',
 ] as const;
 
+/**
+ * A category as the Activity log documents it, whatever case the record used (routing ignores
+ * case), so queries can name the categories exactly; other names stay as given.
+ */
+function canonicalCategory(name: string): string {
+  const lower = name.toLowerCase();
+  return ACTIVITY_CATEGORIES.find((c) => c.toLowerCase() === lower) ?? name;
+}
+
 /** A string, or the `.value` of a REST `{value, localizedValue}` object. */
 function text(v: unknown): string | null {
   const o = obj(v);
@@ -77,7 +86,7 @@ export const activityFamily = defineFamily<ActivityRecord>({
     const callerRole = str(pick(evidence, 'role'));
     return {
       time: r.time,
-      category: str(pick(props, 'eventCategory')) ?? text(r.category) ?? category,
+      category: canonicalCategory(str(pick(props, 'eventCategory')) ?? text(r.category) ?? category),
       operation,
       result: normalizeResult(text(r.resultType) ?? text(r.status)),
       status_code: str(pick(props, 'statusCode')) ?? text(r.resultSignature) ?? text(r.subStatus),
