@@ -4,12 +4,14 @@
  * file) they send the statement and its bound parameters to that process's server, found
  * through `<db>.server.json` or given with --server / --token-file.
  */
+import type { IncomingMessage } from 'node:http';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from '../store/duckdb.js';
 import { Store } from '../store/duckdb.js';
 import { defaultTokenFile, readServerInfo, readTokenFile, serverInfoPath } from './discovery.js';
 import { retryAfterMs } from '../retry-after.js';
 import { readSqlAnswer } from './answer-lines.js';
+import { httpRequest } from './http-request.js';
 
 export interface ServerTarget {
   url: string;
@@ -40,12 +42,12 @@ export async function queryServer(
   const token = readTokenFile(target.tokenFile);
   const endpoint = `${target.url.replace(/\/+$/, '')}/sql`;
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
-  let res: Response;
+  let res: IncomingMessage;
   let answer: RemoteResult | { whole: string };
   // A busy server (its statements-at-once limit) answers 429 with Retry-After: wait and ask again, up to a minute.
   for (let waited = 0; ; ) {
     try {
-      res = await fetch(endpoint, {
+      res = await httpRequest(endpoint, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
         body: JSON.stringify({ sql, params, ...(options.maxRows ? { maxRows: options.maxRows } : {}) }),
@@ -56,24 +58,24 @@ export async function queryServer(
       throw new AuditlakeError('store_failed', `cannot reach the auditlake server at ${target.url}: ${errorMessage(cause ?? err)}`, { cause: err });
     }
     try {
-      answer = res.body ? await readSqlAnswer(res.body, reviver) : { whole: '' };
+      answer = await readSqlAnswer(res, reviver);
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;
       throw new AuditlakeError('query_failed', `the auditlake server at ${target.url} cut its answer short (${errorMessage(cause ?? err)}); the server's log says why`, { cause: err });
     }
-    const waitMs = res.status === 429 ? (retryAfterMs(res.headers.get('retry-after')) ?? 1000) : undefined;
+    const waitMs = res.statusCode === 429 ? (retryAfterMs(firstHeader(res, 'retry-after')) ?? 1000) : undefined;
     if (waitMs === undefined || waited + waitMs > 60_000 || Date.now() + waitMs > deadline) break;
     await new Promise((r) => setTimeout(r, waitMs));
     waited += waitMs;
   }
   if (!('whole' in answer)) return answer;
   const text = answer.whole;
-  if (!res.ok) {
+  if (!succeeded(res)) {
     let body: ErrorBody = {};
     try {
       body = JSON.parse(text) as ErrorBody;
     } catch { /* not JSON: the status says it */ }
-    const why = body.error ?? `HTTP ${res.status} ${text.slice(0, 200)}`;
+    const why = body.error ?? `HTTP ${res.statusCode} ${text.slice(0, 200)}`;
     switch (body.code ?? '') {
       case 'unauthorized':
         throw new AuditlakeError('bad_argument', `the server at ${target.url} refused the token in ${target.tokenFile} (is it this server's token file?)`);
@@ -114,6 +116,14 @@ function reviver(columns: QueryResult['columns']): (row: unknown[]) => unknown[]
   };
 }
 
+const succeeded = (res: IncomingMessage): boolean => res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+
+/** A header's value, the first when it came more than once. */
+function firstHeader(res: IncomingMessage, name: string): string | null {
+  const v = res.headers[name];
+  return (Array.isArray(v) ? v[0] : v) ?? null;
+}
+
 /** A live server on this host answers its health check in milliseconds. */
 const HEALTH_TIMEOUT_MS = 2000;
 
@@ -134,9 +144,9 @@ export function serverTarget(db: string, choice: ServerChoice, info = readServer
 /** The server answers its health check (an info file whose pid was reused by another process does not). */
 async function answers(target: ServerTarget): Promise<boolean> {
   try {
-    const res = await fetch(`${target.url.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    await res.body?.cancel();
-    return res.ok;
+    const res = await httpRequest(`${target.url.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    res.resume();
+    return succeeded(res);
   } catch {
     return false;
   }
