@@ -11,7 +11,7 @@ import { Store } from '../store/duckdb.js';
 import { defaultTokenFile, readServerInfo, readTokenFile, serverInfoPath } from './discovery.js';
 import { retryAfterMs } from '../retry-after.js';
 import { readSqlAnswer } from './answer-lines.js';
-import { httpRequest } from './http-request.js';
+import { httpRequest } from '../http-request.js';
 
 export interface ServerTarget {
   url: string;

@@ -25,6 +25,7 @@ import https from 'node:https';
 import { z } from 'zod';
 import type { AlertRow } from '../detectors/alert.js';
 import { alertJson, atLeast, retryAfterMs, sinkCommon, SinkError, type Sink, type SinkContext } from './sink.js';
+import { httpRequest } from '../http-request.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const OWN_HEADERS = ['content-type', 'content-length', 'host', 'idempotency-key', 'x-auditlake-signature', 'x-auditlake-timestamp'];
@@ -153,27 +154,14 @@ interface Response {
   text: string;
 }
 
-function post(url: URL, body: Buffer, headers: Record<string, string>, agent: http.Agent, signal: AbortSignal): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const settle = <T>(f: (v: T) => void) => (v: T): void => {
-      signal.removeEventListener('abort', onAbort);
-      f(v);
-    };
-    const request = (url.protocol === 'https:' ? https.request : http.request)(url, {
-      method: 'POST', agent, signal, headers: { ...headers, 'Content-Length': String(body.length) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      res.on('data', (c: Buffer) => {
-        if (kept < 1024) chunks.push(c);
-        kept += c.length;
-      });
-      res.on('end', settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') })));
-      res.on('error', settle(reject));
-    });
-    request.on('error', settle(reject));
-    request.end(body);
-  });
+/** POSTs `body` and reads the whole answer (see Response for what is kept). */
+async function post(url: URL, body: Buffer, headers: Record<string, string>, agent: http.Agent, signal: AbortSignal): Promise<Response> {
+  const res = await httpRequest(url, { method: 'POST', headers, body, agent, signal });
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  for await (const c of res as AsyncIterable<Buffer>) {
+    if (kept < 1024) chunks.push(c);
+    kept += c.length;
+  }
+  return { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
 }

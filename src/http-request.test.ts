@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCliAsync } from '../../test/support/cli.js';
-import { startHttpsPeer } from '../../test/support/https-peer.js';
+import { runCliAsync } from '../test/support/cli.js';
+import { startHttpsPeer } from '../test/support/https-peer.js';
 import { httpRequest } from './http-request.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'auditlake-http-'));
@@ -60,7 +60,7 @@ describe('httpRequest', () => {
   });
 
   it('refuses other URL schemes, and reports a refused connection', async () => {
-    await expect(httpRequest('ftp://127.0.0.1/x')).rejects.toThrow('ftp://127.0.0.1/x: only http and https URLs are served');
+    await expect(httpRequest('ftp://127.0.0.1/x')).rejects.toThrow('ftp: URLs are not served: only http and https');
     await expect(httpRequest('http://127.0.0.1:9/healthz')).rejects.toThrow(/ECONNREFUSED/);
   });
 
