@@ -172,10 +172,10 @@ async function startServe(path: string): Promise<{ child: ChildProcess; target: 
 
 /**
  * The export `auditlake export --to DIR` writes (all time), kept beside the database. Written a
- * day at a time through the same `Store.exportParquet`, with a 4 GB memory limit: the same files
- * as one call (whole UTC days, `category=…/date=…/part-0.parquet`), but at the store's default
- * 512 MB one call over all of history ran out of memory at 200k events, and one day of this
- * database (~167k events) did too.
+ * day at a time through the same `Store.exportParquet`, with a 4 GB memory limit (`auditlake
+ * export` takes a quarter of the machine by default): the same files as one call (whole UTC
+ * days, `category=…/date=…/part-0.parquet`); at the store's 512 MB one call over all of history
+ * ran out of memory at 200k events, and a day of this database (~167k events) took twice as long.
  */
 async function exportOnce(path: string): Promise<{ dir: string; files: number; bytes: number; seconds: number }> {
   const dir = path.replace(/\.duckdb$/, '-parquet');

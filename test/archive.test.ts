@@ -128,6 +128,10 @@ describe('auditlake compact', () => {
     const greedy = await runCliAsync(['compact', '--db', db, '--memory-limit', 'lots']);
     expect(greedy.code).toBe(2);
     expect(greedy.stderr).toContain('--memory-limit lots: expected a size like 4GB or 512MB');
+    const starved = await runCliAsync(['compact', '--db', db, '--memory-limit', '1KB']);
+    expect(starved.code).toBe(1);
+    expect(starved.stderr).toContain('DuckDB had 1KB of memory: give it more with --memory-limit');
+    expect(starved.stderr).not.toContain('another auditlake process holds it');
   });
 });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSavedQueries } from '../src/queries.js';
 import { FACT_COLUMNS, SETTINGS_CHANGE_COLUMN } from '../src/schema/facts.js';
 import { runCli, runCliAsync } from './support/cli.js';
-import { FIXTURE_DIRS, replayAsync, tempDir } from './support/db.js';
+import { FIXTURE_DIRS, queryJsonAsync, replayAsync, tempDir } from './support/db.js';
 
 const tmp = tempDir('auditlake-export-');
 afterAll(() => tmp.cleanup());
@@ -100,6 +100,28 @@ describe('auditlake export', () => {
     const backwards = runCli(['export', '--db', db, '--to', join(tmp.dir, 'x'), '--since', '2025-11-15T00:00:00Z', '--until', '2025-11-14T00:00:00Z']);
     expect(backwards.code).toBe(2);
     expect(backwards.stderr).toMatch(/--until .* must be after --since/);
+  });
+
+  it('runs under --memory-limit, and says in its own terms when that is too little', async () => {
+    const exportsRecorded = async () => Number((await queryJsonAsync(db, 'SELECT count(*) AS n FROM exports'))[0]!.n);
+    const before = await exportsRecorded();
+    const bad = runCli(['export', '--db', db, '--to', join(tmp.dir, 'x'), '--memory-limit', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--memory-limit lots: expected a size like 4GB or 512MB');
+    // Too little to write a day, then too little to open the file: DuckDB's advice (SQL
+    // settings) is replaced by the option's, and running out of memory is no lock conflict.
+    for (const limit of ['1MB', '1KB']) {
+      const starved = await runCliAsync(['export', '--db', db, '--to', join(tmp.dir, `starved-${limit}`), '--memory-limit', limit]);
+      expect(starved.code, starved.stderr).toBe(1);
+      expect(starved.stderr).toContain('Out of Memory Error');
+      expect(starved.stderr).toContain(`DuckDB had ${limit} of memory: give it more with --memory-limit`);
+      expect(starved.stderr).not.toContain('SET memory_limit');
+      expect(starved.stderr).not.toContain('another auditlake process holds it');
+    }
+    expect(await exportsRecorded(), 'a failed export records nothing').toBe(before);
+    const roomy = await runCliAsync(['export', '--db', db, '--to', join(tmp.dir, 'roomy'), '--memory-limit', '256MB']);
+    expect(roomy.code, roomy.stderr).toBe(0);
+    expect(roomy.stdout).toMatch(/Exported 59 events/);
   });
 });
 

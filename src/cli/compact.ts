@@ -5,7 +5,6 @@
  * comes back to the file system (DuckDB reuses freed space but never shrinks a file in place).
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { totalmem } from 'node:os';
 import { Command } from 'commander';
 import { configuredDestination } from '../archive/destination.js';
 import { archiveOnce, type ArchivePolicy } from '../archive/job.js';
@@ -14,24 +13,13 @@ import { AuditlakeError } from '../errors.js';
 import { Store } from '../store/duckdb.js';
 import { dbOption, fmt, resolveDb } from './common.js';
 import { parseDuration } from './duration.js';
+import { defaultMemoryLimit, memoryLimitOption, underMemoryLimit } from './memory-limit.js';
 
 interface CompactOptions { db?: string; config?: string; retain?: string; rewrite: boolean; memoryLimit?: string }
 
 const DAY_MS = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-/**
- * The rewrite sorts one category at a time with its `raw` text: at the store's usual 512 MB,
- * 10M events ran out of memory within seconds; 4 GB sorted them in 331 s (bench/RESULTS.md).
- * Compact runs alone, so it may take a quarter of the machine (at least 1 GB).
- */
-function memorySize(value: string): string {
-  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value.trim())) {
-    throw new AuditlakeError('bad_argument', `--memory-limit ${value}: expected a size like 4GB or 512MB`);
-  }
-  return value.trim();
-}
-const defaultMemoryLimit = () => `${Math.max(1, Math.floor(totalmem() / 4 / 2 ** 30))}GB`;
 
 export function compactCommand(): Command {
   return new Command('compact')
@@ -44,7 +32,7 @@ export function compactCommand(): Command {
     .option('--config <file>', 'auditlake.yaml: export, retention, azure.credential')
     .option('--retain <duration>', 'keep events this recent (90d, 12w); older ones are deleted (whole UTC days)')
     .option('--no-rewrite', 'skip rewriting the file (space is still reused by new rows)')
-    .option('--memory-limit <size>', "DuckDB's memory cap while compacting, e.g. 4GB: sorting a category holds its rows (default: a quarter of this machine's memory)", memorySize)
+    .addOption(memoryLimitOption('compacting: sorting a category holds its rows'))
     .action(async (opts: CompactOptions) => {
       const config = loadConfig(opts.config);
       const db = resolveDb(opts.db, config.db);
@@ -55,25 +43,28 @@ export function compactCommand(): Command {
         retainDays,
       };
       const before = statSync(db).size;
-      const store = await Store.open(db, { memoryLimit: opts.memoryLimit ?? defaultMemoryLimit() });
+      const memoryLimit = opts.memoryLimit ?? defaultMemoryLimit();
       const rewritten = `${db}.compact-${process.pid}`;
-      try {
-        const { exported, retention } = await archiveOnce(store, policy);
-        if (exported) process.stdout.write(`Exported ${fmt(exported.rows)} events (days ${day(exported.sinceMs)} to ${day(exported.untilMs - 1)}) to ${policy.destination!.name}.\n`);
-        else if (policy.destination) process.stdout.write(`Nothing new to export to ${policy.destination.name}.\n`);
-        if (retention) {
-          process.stdout.write(`Deleted ${fmt(retention.deleted)} events before ${day(retention.horizonMs)}.\n`);
-          if (retention.keptUnexported > 0) process.stdout.write(`Kept ${fmt(retention.keptUnexported)} older events that no export to ${policy.destination!.name} holds yet.\n`);
-        } else {
-          process.stdout.write('No retention configured (--retain or retention.days): nothing deleted.\n');
+      await underMemoryLimit(memoryLimit, async () => {
+        const store = await Store.open(db, { memoryLimit });
+        try {
+          const { exported, retention } = await archiveOnce(store, policy);
+          if (exported) process.stdout.write(`Exported ${fmt(exported.rows)} events (days ${day(exported.sinceMs)} to ${day(exported.untilMs - 1)}) to ${policy.destination!.name}.\n`);
+          else if (policy.destination) process.stdout.write(`Nothing new to export to ${policy.destination.name}.\n`);
+          if (retention) {
+            process.stdout.write(`Deleted ${fmt(retention.deleted)} events before ${day(retention.horizonMs)}.\n`);
+            if (retention.keptUnexported > 0) process.stdout.write(`Kept ${fmt(retention.keptUnexported)} older events that no export to ${policy.destination!.name} holds yet.\n`);
+          } else {
+            process.stdout.write('No retention configured (--retain or retention.days): nothing deleted.\n');
+          }
+          if (opts.rewrite) await store.copyInto(rewritten);
+        } catch (err) {
+          rmSync(rewritten, { force: true });
+          throw err;
+        } finally {
+          store.close();
         }
-        if (opts.rewrite) await store.copyInto(rewritten);
-      } catch (err) {
-        rmSync(rewritten, { force: true });
-        throw err;
-      } finally {
-        store.close();
-      }
+      });
       if (opts.rewrite) {
         // Closed cleanly above, so the old file has no WAL left to replay; the rename is atomic.
         renameSync(rewritten, db);

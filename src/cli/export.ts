@@ -8,8 +8,9 @@ import { AuditlakeError } from '../errors.js';
 import { Store } from '../store/duckdb.js';
 import { dbOption, fmt, resolveDb } from './common.js';
 import { parseSince } from './duration.js';
+import { defaultMemoryLimit, memoryLimitOption, underMemoryLimit } from './memory-limit.js';
 
-interface ExportOptions { db?: string; config?: string; to: string; since: string; until?: string }
+interface ExportOptions { db?: string; config?: string; to: string; since: string; until?: string; memoryLimit?: string }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -27,6 +28,7 @@ export function exportCommand(): Command {
     .option('--config <file>', 'auditlake.yaml: azure.credential and export.connectionString for az://')
     .option('--since <when>', 'events from this day: a duration (7d) or an ISO-8601 time', '1970-01-01T00:00:00Z')
     .option('--until <when>', 'events before the end of this day (default: no end)')
+    .addOption(memoryLimitOption('exporting: a day\'s events are written at a time'))
     .action(async (opts: ExportOptions) => {
       const config = loadConfig(opts.config);
       const db = resolveDb(opts.db, config.db);
@@ -35,14 +37,17 @@ export function exportCommand(): Command {
       const until = opts.until ? parseSince(opts.until) : Date.UTC(9999, 0, 1);
       if (until <= since) throw new AuditlakeError('bad_argument', `--until ${opts.until}: must be after --since ${opts.since}`);
       const destination = configuredDestination(opts.to, config);
-      // Writable: the export is recorded, for retention.
-      const store = await Store.open(db);
-      try {
-        const r = await exportDays(store, destination, since, until);
-        const days = r.rows > 0 && r.untilMs < Date.UTC(9999, 0, 1) ? ` (days ${day(r.sinceMs)} to ${day(r.untilMs - 1)})` : '';
-        process.stdout.write(`Exported ${fmt(r.rows)} events${days} to ${destination.name}.\n`);
-      } finally {
-        store.close();
-      }
+      const memoryLimit = opts.memoryLimit ?? defaultMemoryLimit();
+      const r = await underMemoryLimit(memoryLimit, async () => {
+        // Writable: the export is recorded, for retention.
+        const store = await Store.open(db, { memoryLimit });
+        try {
+          return await exportDays(store, destination, since, until);
+        } finally {
+          store.close();
+        }
+      });
+      const days = r.rows > 0 && r.untilMs < Date.UTC(9999, 0, 1) ? ` (days ${day(r.sinceMs)} to ${day(r.untilMs - 1)})` : '';
+      process.stdout.write(`Exported ${fmt(r.rows)} events${days} to ${destination.name}.\n`);
     });
 }

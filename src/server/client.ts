@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from '../store/duckdb.js';
-import { Store } from '../store/duckdb.js';
+import { isLockConflict, Store } from '../store/duckdb.js';
 import { defaultTokenFile, readServerInfo, readTokenFile, serverInfoPath } from './discovery.js';
 import { retryAfterMs } from '../retry-after.js';
 import { readSqlAnswer } from './answer-lines.js';
@@ -154,7 +154,7 @@ async function answers(target: ServerTarget): Promise<boolean> {
 
 /** Store.open failed because another process holds the file's lock. */
 export function isHeldByAnotherProcess(err: unknown): boolean {
-  return err instanceof AuditlakeError && err.code === 'store_failed' && /lock/i.test(err.message);
+  return err instanceof AuditlakeError && err.code === 'store_failed' && isLockConflict(err.message);
 }
 
 /**

@@ -93,6 +93,13 @@ const EXPORT_FILES = 'auditlake_export_files';
 /** The order `copyInto` writes a category's events in (its doc says why); the connection is in UTC. */
 const COMPACTED_ORDER = "date_trunc('week', time), coalesce(principal_id, lower(principal_name)), time, event_id";
 
+/**
+ * DuckDB's refusal to open a file another process holds ("Could not set lock on file …:
+ * Conflicting lock is held in …"). Matched on those words, not on "lock" alone: an
+ * out-of-memory error that fails "to pin block" is no sign of another process.
+ */
+export const isLockConflict = (message: string): boolean => /could not set lock on file|conflicting lock/i.test(message);
+
 export class Store {
   private lastIngestedAt = 0;
   /** Set while an export's view reads the first file's columns only (see viewParquet). */
@@ -121,7 +128,7 @@ export class Store {
       instance = await DuckDBInstance.create(path, config);
     } catch (err) {
       const msg = errorMessage(err);
-      const hint = /lock/i.test(msg) ? ' (another auditlake process holds it; query through its server instead)' : '';
+      const hint = isLockConflict(msg) ? ' (another auditlake process holds it; query through its server instead)' : '';
       throw new AuditlakeError('store_failed', `cannot open database ${path}${hint}: ${msg}`, { cause: err });
     }
     const conn = await instance.connect();
