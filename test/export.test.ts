@@ -97,6 +97,11 @@ describe('auditlake export', () => {
     const none = runCli(['query', '--parquet', join(tmp.dir, 'nothing'), 'SELECT 1']);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/--parquet .*nothing: no auditlake export there/);
+    for (const other of [['--db', db], ['--server', 'http://127.0.0.1:9']]) {
+      const both = runCli(['query', '--parquet', out, ...other, 'SELECT 1']);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain(`queries an export folder: give it without ${other[0]}`);
+    }
     const backwards = runCli(['export', '--db', db, '--to', join(tmp.dir, 'x'), '--since', '2025-11-15T00:00:00Z', '--until', '2025-11-14T00:00:00Z']);
     expect(backwards.code).toBe(2);
     expect(backwards.stderr).toMatch(/--until .* must be after --since/);

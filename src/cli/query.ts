@@ -87,7 +87,12 @@ async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryO
   if (opts.format === 'parquet' && !opts.out) throw new AuditlakeError('bad_argument', '--format parquet needs --out FILE');
   if (opts.format === 'arrow' && !opts.out && process.stdout.isTTY) throw new AuditlakeError('bad_argument', '--format arrow is binary: give --out FILE or pipe it');
   const body = sql.replace(/;\s*$/, '');
-  if (opts.parquet) return runLocal(await Store.overParquet(opts.parquet), body, params, opts);
+  if (opts.parquet) {
+    // Said rather than one of them silently ignored: the answer would come from the other source.
+    const other = opts.db ? '--db' : opts.server ? '--server' : undefined;
+    if (other) throw new AuditlakeError('bad_argument', `--parquet ${opts.parquet} queries an export folder: give it without ${other}`);
+    return runLocal(await Store.overParquet(opts.parquet), body, params, opts);
+  }
   const db = resolveDb(opts.db);
   if (!opts.server && !existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
   const opened = await openOrFindServer(db, opts);
