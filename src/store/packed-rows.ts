@@ -4,11 +4,12 @@
  * values, longer than the query. So a SELECT with several text columns is run wrapped: DuckDB
  * packs each row's text columns into one JSON array, and JS parses one string per row instead
  * of reading each value (the same rows; 1.4–2.8× faster on 73k–101k-row answers). Those
- * strings are read a run at a time (text-values.ts). Other columns (times, numbers, lists) are
- * read as before. A statement that cannot be wrapped (not a SELECT, several statements) runs
+ * strings are read a run at a time (text-values.ts). Other columns are read from their bytes when
+ * fixed-width (times, integers, doubles, booleans: fixed-values.ts), else as node-api converts them. A statement that cannot be wrapped (not a SELECT, several statements) runs
  * as it is.
  */
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBPreparedStatement, DuckDBType, DuckDBValueConverter } from '@duckdb/node-api';
+import { fixedValues, type FixedTypeIds } from './fixed-values.js';
 import { textValues } from './text-values.js';
 
 export interface PackPlan {
@@ -17,7 +18,13 @@ export interface PackPlan {
   columnCount: number;
   textColumns: number[];
   otherColumns: number[];
+  /** The other columns' type ids, and which ids are which: fixed-width ones are read directly. */
+  otherTypes: number[];
+  typeIds: FixedTypeIds;
 }
+
+/** node-api's DuckDBTypeId, or the part of it packing reads. */
+export type TypeIds = FixedTypeIds & { VARCHAR: number; INVALID: number };
 
 export interface Column { name: string; type: string }
 
@@ -37,7 +44,7 @@ export const typeName = (t: DuckDBType): string => t.alias ?? t.toString();
  * How to pack `sql`'s result, or undefined when packing would not help, or when a column's type
  * is known only once parameters are bound (`SELECT $p`): the split must not turn it into text.
  */
-function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: { VARCHAR: number; INVALID: number }): PackPlan | undefined {
+function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: TypeIds): PackPlan | undefined {
   const textColumns: number[] = [];
   const otherColumns: number[] = [];
   for (let i = 0; i < prepared.columnCount; i++) {
@@ -54,12 +61,14 @@ function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: { VARCHAR
     columnCount: prepared.columnCount,
     textColumns,
     otherColumns,
+    otherTypes: otherColumns.map((i) => prepared.columnTypeId(i)),
+    typeIds: ids,
   };
 }
 
 /** A chunk of the wrapped statement's result, as rows in the original column order. */
 export function unpackChunk<T>(chunk: DuckDBDataChunk, plan: PackPlan, converter: DuckDBValueConverter<T>): unknown[][] {
-  const others = plan.otherColumns.map((_, k) => chunk.convertColumnValues(k, converter));
+  const others = plan.otherColumns.map((_, k) => fixedValues(chunk, k, plan.otherTypes[k]!, plan.typeIds) ?? chunk.convertColumnValues(k, converter));
   const texts = textValues(chunk, plan.otherColumns.length);
   const rows = new Array<unknown[]>(chunk.rowCount);
   for (let r = 0; r < chunk.rowCount; r++) {
@@ -79,7 +88,7 @@ export interface Packed { statement: DuckDBPreparedStatement; plan: PackPlan }
  * undefined when it does not pack or DuckDB will not prepare the wrapper: then run it as it is.
  */
 export async function preparePacked(
-  conn: DuckDBConnection, sql: string, prepared: DuckDBPreparedStatement, params: Record<string, unknown>, ids: { VARCHAR: number; INVALID: number },
+  conn: DuckDBConnection, sql: string, prepared: DuckDBPreparedStatement, params: Record<string, unknown>, ids: TypeIds,
 ): Promise<Packed | undefined> {
   const plan = packPlan(sql, prepared, ids);
   if (!plan) return undefined;

@@ -10,24 +10,12 @@
  * range DuckDB's to read, so nothing outside them is touched; where the bytes do not follow on,
  * a run simply ends, so the layout affects only the speed, never the values.
  */
-import { createRequire } from 'node:module';
 import type { DuckDBDataChunk } from '@duckdb/node-api';
-
-type Bindings = typeof import('@duckdb/node-bindings');
+import { bindings } from './duckdb-bindings.js';
 
 /** A string entry: 4 bytes of length, then 12 bytes inline or 4 of prefix and an 8-byte pointer. */
 const ENTRY = 16;
 const INLINE = 12;
-
-let loaded: Bindings | undefined;
-/**
- * node-api's own copy of the bindings: the chunk is one of its objects, which another copy would
- * refuse. It is loaded already whenever a chunk exists, so this only looks it up.
- */
-function bindings(): Bindings {
-  loaded ??= createRequire(createRequire(import.meta.url).resolve('@duckdb/node-api'))('@duckdb/node-bindings') as Bindings;
-  return loaded;
-}
 
 /**
  * Column `column` of `chunk`, which must be VARCHAR, as strings (null for SQL NULL); `copies`,
