@@ -2,9 +2,10 @@
  * Fixed-width columns read from their bytes must be the values node-api's converter gives, for
  * every edge a type has, over several chunks; what a JS Date cannot hold is left to node-api.
  */
-import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedValues } from './fixed-values.js';
+import { resultChunks } from '../../test/support/result-chunks.js';
 
 let conn: DuckDBConnection;
 beforeAll(async () => {
@@ -13,12 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => conn.closeSync());
 
-async function chunksOf(sql: string): Promise<DuckDBDataChunk[]> {
-  const result = await conn.run(sql);
-  const chunks: DuckDBDataChunk[] = [];
-  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) chunks.push(chunk);
-  return chunks;
-}
+const chunksOf = (sql: string) => resultChunks(conn, sql);
 
 /** Each column of `sql`'s result read both ways; returns how many values were compared. */
 async function compare(sql: string): Promise<number> {

@@ -3,9 +3,10 @@
  * chunk's long strings lie one after another (computed text) or apart (text read from a table),
  * and copy a run of abutting strings out of DuckDB in one call.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textValues } from './text-values.js';
+import { resultChunks } from '../../test/support/result-chunks.js';
 
 let conn: DuckDBConnection;
 
@@ -20,12 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => conn.closeSync());
 
-async function chunksOf(sql: string): Promise<DuckDBDataChunk[]> {
-  const result = await conn.run(sql);
-  const chunks: DuckDBDataChunk[] = [];
-  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) chunks.push(chunk);
-  return chunks;
-}
+const chunksOf = (sql: string) => resultChunks(conn, sql);
 
 /** Each chunk read both ways: ours, then node-api's (which caches, so it goes second). */
 async function bothWays(sql: string, column = 0): Promise<{ ours: (string | null)[]; theirs: unknown[] }> {
