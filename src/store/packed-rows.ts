@@ -5,10 +5,10 @@
  * packs each row's text columns into one JSON array, and JS parses one string per row instead
  * of reading each value (the same rows; 1.4–2.8× faster on 73k–101k-row answers). Those
  * strings are read a run at a time (text-values.ts). Other columns are read from their bytes when
- * fixed-width (times, integers, doubles, booleans: fixed-values.ts), else as node-api converts them. A statement that cannot be wrapped (not a SELECT, several statements) runs
- * as it is.
+ * fixed-width (times, integers, doubles, booleans: fixed-values.ts), else as node-api converts
+ * them. A statement that cannot be wrapped (not a SELECT, several statements) runs as it is.
  */
-import type { DuckDBConnection, DuckDBDataChunk, DuckDBPreparedStatement, DuckDBType, DuckDBValueConverter } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBPreparedStatement, DuckDBType, JSDuckDBValueConverter } from '@duckdb/node-api';
 import { fixedValues, type FixedTypeIds } from './fixed-values.js';
 import { textValues } from './text-values.js';
 
@@ -66,8 +66,12 @@ function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: TypeIds):
   };
 }
 
-/** A chunk of the wrapped statement's result, as rows in the original column order. */
-export function unpackChunk<T>(chunk: DuckDBDataChunk, plan: PackPlan, converter: DuckDBValueConverter<T>): unknown[][] {
+/**
+ * A chunk of the wrapped statement's result, as rows in the original column order. `converter`
+ * is node-api's JS converter (passed in: node-api loads lazily), whose values the fixed-width
+ * columns are read to, and which converts the other columns.
+ */
+export function unpackChunk(chunk: DuckDBDataChunk, plan: PackPlan, converter: typeof JSDuckDBValueConverter): unknown[][] {
   const others = plan.otherColumns.map((_, k) => fixedValues(chunk, k, plan.otherTypes[k]!, plan.typeIds) ?? chunk.convertColumnValues(k, converter));
   const texts = textValues(chunk, plan.otherColumns.length);
   const rows = new Array<unknown[]>(chunk.rowCount);
