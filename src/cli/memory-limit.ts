@@ -10,8 +10,16 @@ import { totalmem } from 'node:os';
 import { Option } from 'commander';
 import { AuditlakeError, errorMessage } from '../errors.js';
 
-/** A quarter of this machine's memory, at least 1 GB: these commands run alone. */
-export const defaultMemoryLimit = (machineBytes = totalmem()) => `${Math.max(1, Math.floor(machineBytes / 4 / 2 ** 30))}GB`;
+/**
+ * The memory this process may use: the machine's, or its container's limit (cgroup) when lower.
+ * `totalmem()` alone is the host's: in a 4 GB container on a 64 GB host, a quarter of it would
+ * get the command killed. Node gives 0 when no limit is known.
+ */
+export const availableMemory = (machine = totalmem(), constrained = process.constrainedMemory()) =>
+  constrained > 0 ? Math.min(machine, constrained) : machine;
+
+/** A quarter of the memory available, at least 1 GB: these commands run alone. */
+export const defaultMemoryLimit = (bytes = availableMemory()) => `${Math.max(1, Math.floor(bytes / 4 / 2 ** 30))}GB`;
 
 function memorySize(value: string): string {
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value.trim())) {
@@ -22,7 +30,7 @@ function memorySize(value: string): string {
 
 /** The option, with `what` saying what the memory holds while the command runs. */
 export const memoryLimitOption = (what: string) =>
-  new Option('--memory-limit <size>', `DuckDB's memory cap while ${what}, e.g. 4GB (default: a quarter of this machine's memory)`).argParser(memorySize);
+  new Option('--memory-limit <size>', `DuckDB's memory cap while ${what}, e.g. 4GB (default: a quarter of this machine's memory, or of its container's limit)`).argParser(memorySize);
 
 /**
  * Runs `work` under a memory cap of `limit`; DuckDB's out-of-memory error comes out in this
