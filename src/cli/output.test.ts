@@ -31,6 +31,17 @@ describe('renderText', () => {
     expect(lines[200_002]).toBe('(200000 rows)');
   });
 
+  it('json: the document JSON.stringify lays out, byte for byte, though written a piece at a time', () => {
+    const objects = (r: QueryResult) => r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => {
+      const v = row[i];
+      return [c.name, c.type === 'JSON' && typeof v === 'string' ? JSON.parse(v) : v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v];
+    })));
+    const many: QueryResult = { columns: result.columns, rows: Array.from({ length: 2500 }, (_, i) => result.rows[i % 2]!) };
+    for (const r of [result, many, { columns: result.columns, rows: [] }]) {
+      expect(renderText(r, 'json')).toBe(`${JSON.stringify(objects(r), null, 2)}\n`);
+    }
+  });
+
   it('csv quotes what needs it; ndjson nests JSON columns and keeps exact integers as text', () => {
     expect(renderText(result, 'csv').split('\r\n')[1]).toBe('2025-11-14T10:00:00.250Z,9007199254740993,"tab\there,\nnew  line\u00a0nbsp","{""a"": [1, 2]}"');
     expect(JSON.parse(renderText(result, 'ndjson').split('\n')[0]!)).toEqual({

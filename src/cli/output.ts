@@ -37,7 +37,7 @@ export function* textPieces(result: QueryResult, format: TextFormat): Generator<
   const { rows } = result;
   switch (format) {
     case 'json':
-      yield `${JSON.stringify(rows.map((r) => rowObject(names, json, r)), null, 2)}\n`;
+      yield* jsonPieces(rows.map((r) => rowObject(names, json, r)));
       return;
     case 'ndjson':
       yield* inPieces(rows, (r) => `${JSON.stringify(rowObject(names, json, r))}\n`);
@@ -65,10 +65,22 @@ export function writeOut(pieces: Iterable<string | Uint8Array>, out?: string): v
   }
 }
 
-function* inPieces<T>(items: readonly T[], line: (item: T) => string): Generator<string> {
+/**
+ * `JSON.stringify(objects, null, 2)` and a newline, a piece at a time: each element is that
+ * call's text for it, indented one level deeper (JSON text holds no raw newline inside a string,
+ * so every newline is layout).
+ */
+function* jsonPieces(objects: Record<string, unknown>[]): Generator<string> {
+  if (objects.length === 0) return yield '[]\n';
+  yield '[\n';
+  yield* inPieces(objects, (o, i) => `${i === 0 ? '' : ',\n'}  ${JSON.stringify(o, null, 2).replace(/\n/g, '\n  ')}`);
+  yield '\n]\n';
+}
+
+function* inPieces<T>(items: readonly T[], line: (item: T, index: number) => string): Generator<string> {
   for (let start = 0; start < items.length; start += PIECE_ROWS) {
     let piece = '';
-    for (const item of items.slice(start, start + PIECE_ROWS)) piece += line(item);
+    for (let i = start; i < Math.min(start + PIECE_ROWS, items.length); i++) piece += line(items[i]!, i);
     yield piece;
   }
 }
