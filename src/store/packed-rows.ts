@@ -13,10 +13,11 @@ import { fixedValues, type FixedTypeIds } from './fixed-values.js';
 import { textValues } from './text-values.js';
 
 export interface PackPlan {
-  /** The statement, wrapped: the other columns by position, then the packed text as the last column. */
+  /**
+   * The statement, wrapped: the other columns by position, then the packed text as the last
+   * column, a JSON array with every column in its place, the other columns' as null.
+   */
   sql: string;
-  columnCount: number;
-  textColumns: number[];
   otherColumns: number[];
   /** The other columns' type ids, and which ids are which: fixed-width ones are read directly. */
   otherTypes: number[];
@@ -45,21 +46,25 @@ export const typeName = (t: DuckDBType): string => t.alias ?? t.toString();
  * is known only once parameters are bound (`SELECT $p`): the split must not turn it into text.
  */
 function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: TypeIds): PackPlan | undefined {
-  const textColumns: number[] = [];
+  const places: string[] = [];
   const otherColumns: number[] = [];
   for (let i = 0; i < prepared.columnCount; i++) {
     const id = prepared.columnTypeId(i);
     if (id === ids.INVALID) return undefined;
-    (id === ids.VARCHAR ? textColumns : otherColumns).push(i);
+    if (id === ids.VARCHAR) {
+      places.push(`#${i + 1}::VARCHAR`);
+    } else {
+      places.push('NULL');
+      otherColumns.push(i);
+    }
   }
-  if (textColumns.length < MIN_TEXT_COLUMNS) return undefined;
+  if (places.length - otherColumns.length < MIN_TEXT_COLUMNS) return undefined;
   // Positional references (#n): names may repeat or need quoting. The newline ends a trailing comment.
   const body = sql.replace(/;\s*$/, '');
-  const packed = `to_json([${textColumns.map((i) => `#${i + 1}::VARCHAR`).join(', ')}])::VARCHAR`;
+  // The parsed array is the row: only the other columns' values are put in (one array a row).
+  const packed = `to_json([${places.join(', ')}])::VARCHAR`;
   return {
     sql: `SELECT ${[...otherColumns.map((i) => `#${i + 1}`), packed].join(', ')} FROM (\n${body}\n)`,
-    columnCount: prepared.columnCount,
-    textColumns,
     otherColumns,
     otherTypes: otherColumns.map((i) => prepared.columnTypeId(i)),
     typeIds: ids,
@@ -76,10 +81,8 @@ export function unpackChunk(chunk: DuckDBDataChunk, plan: PackPlan, converter: t
   const texts = textValues(chunk, plan.otherColumns.length);
   const rows = new Array<unknown[]>(chunk.rowCount);
   for (let r = 0; r < chunk.rowCount; r++) {
-    const row = new Array<unknown>(plan.columnCount);
+    const row = JSON.parse(texts[r]!) as unknown[];
     for (let k = 0; k < plan.otherColumns.length; k++) row[plan.otherColumns[k]!] = others[k]![r];
-    const text = JSON.parse(texts[r]!) as (string | null)[];
-    for (let k = 0; k < plan.textColumns.length; k++) row[plan.textColumns[k]!] = text[k];
     rows[r] = row;
   }
   return rows;
