@@ -37,7 +37,7 @@ export function* textPieces(result: QueryResult, format: TextFormat): Generator<
   const { rows } = result;
   switch (format) {
     case 'json':
-      yield* jsonPieces(rows.map((r) => rowObject(names, json, r)));
+      yield* jsonPieces(rows, (r) => rowObject(names, json, r));
       return;
     case 'ndjson':
       yield* inPieces(rows, (r) => `${JSON.stringify(rowObject(names, json, r))}\n`);
@@ -66,14 +66,17 @@ export function writeOut(pieces: Iterable<string | Uint8Array>, out?: string): v
 }
 
 /**
- * `JSON.stringify(objects, null, 2)` and a newline, a piece at a time: each element is that
- * call's text for it, indented one level deeper (JSON text holds no raw newline inside a string,
- * so every newline is layout).
+ * `JSON.stringify(rows.map(toObject), null, 2)` and a newline, a piece at a time: each element is
+ * that call's text for it, indented one level deeper (JSON text holds no raw newline inside a
+ * string, so every newline is layout).
  */
-function* jsonPieces(objects: Record<string, unknown>[]): Generator<string> {
-  if (objects.length === 0) return yield '[]\n';
+function* jsonPieces(rows: unknown[][], toObject: (row: unknown[]) => Record<string, unknown>): Generator<string> {
+  if (rows.length === 0) {
+    yield '[]\n';
+    return;
+  }
   yield '[\n';
-  yield* inPieces(objects, (o, i) => `${i === 0 ? '' : ',\n'}  ${JSON.stringify(o, null, 2).replace(/\n/g, '\n  ')}`);
+  yield* inPieces(rows, (r, i) => `${i === 0 ? '' : ',\n'}  ${JSON.stringify(toObject(r), null, 2).replace(/\n/g, '\n  ')}`);
   yield '\n]\n';
 }
 
