@@ -3,11 +3,12 @@
  * Parquet blobs under the az:// prefix, `compact` deleting only what an export holds and
  * giving the space back, and `run` exporting and applying retention on its own.
  */
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliAsync } from './support/cli.js';
+import { repoRoot, runCliAsync } from './support/cli.js';
 import { startAzurite, type AzuriteInstance } from './support/azurite.js';
 import { queryJsonAsync, replayAsync, tempDir } from './support/db.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
@@ -46,6 +47,22 @@ async function blobNames(prefix: string): Promise<string[]> {
   for await (const b of container.listBlobsFlat({ prefix })) names.push(b.name);
   return names.sort();
 }
+
+describe('auditlake export on a terminal', () => {
+  it('shows its progress day by day, and keeps the line off a pipe', async () => {
+    const db = copySeed('progress');
+    // `script` runs the command on a pseudo-terminal, as a person at a shell would.
+    const command = [process.execPath, join(repoRoot, 'bin/auditlake.js'), 'export', '--db', db, '--to', join(tmp.dir, 'on-a-tty')]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    expect(tty.status, tty.stderr).toBe(0);
+    for (let day = 1; day < 4; day++) expect(tty.stdout).toMatch(new RegExp(`day ${day} of 4 \\(\\d{4}-\\d{2}-\\d{2}\\)  [\\d,]+ events  ETA \\d+s`));
+    expect(tty.stdout).toMatch(new RegExp(`day 4 of 4 \\(\\d{4}-\\d{2}-\\d{2}\\)  ${total.toLocaleString('en-US')} events\\r\\x1b\\[KExported ${total.toLocaleString('en-US')} events`));
+    const piped = await runCliAsync(['export', '--db', db, '--to', join(tmp.dir, 'piped')]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).toBe('');
+  });
+});
 
 describe('auditlake export --to az://', () => {
   it('uploads the Parquet days under the prefix, and an upload that fails records nothing', async () => {

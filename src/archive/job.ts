@@ -6,7 +6,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExportResult, RetentionResult } from '../store/archive.js';
+import type { ExportProgress, ExportResult, RetentionResult } from '../store/archive.js';
 import { startOfDay } from '../store/archive.js';
 import type { Store } from '../store/duckdb.js';
 import { stagingDirFor, type Destination } from './destination.js';
@@ -24,7 +24,8 @@ export interface ArchiveOutcome {
 }
 
 /** Exports the whole days around [sinceMs, untilMs) to the destination, through the staging folder, and records it. */
-export async function exportDays(store: Store, destination: Destination, sinceMs: number, untilMs: number): Promise<ExportResult> {
+export async function exportDays(store: Store, destination: Destination, sinceMs: number, untilMs: number,
+  onDay?: (progress: ExportProgress) => void): Promise<ExportResult> {
   const staging = stagingDirFor(store.path);
   // DuckDB may write only below the staging folder (see reader.ts), not to the folder itself.
   const staged = join(staging, 'days');
@@ -32,7 +33,7 @@ export async function exportDays(store: Store, destination: Destination, sinceMs
   mkdirSync(staging, { recursive: true });
   const archive = await store.archive();
   try {
-    return await archive.exportDays(staged, destination.name, sinceMs, untilMs, () => destination.publish(staged));
+    return await archive.exportDays(staged, destination.name, sinceMs, untilMs, { publish: () => destination.publish(staged), onDay });
   } finally {
     archive.close();
     rmSync(staging, { recursive: true, force: true });

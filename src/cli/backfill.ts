@@ -17,7 +17,7 @@ import { backfill, type BackfillProgress } from '../sources/loganalytics/source.
 import { isTableName, TABLE_NAMES, type TableName } from '../sources/loganalytics/tables.js';
 import { Store } from '../store/duckdb.js';
 import { printAlertsBrief } from './alerts-brief.js';
-import { dbOption, defaultWorkers, fmt, formatDuration, positiveInt, resolveDb } from './common.js';
+import { dbOption, defaultWorkers, fmt, formatDuration, formatEta, positiveInt, resolveDb } from './common.js';
 import { parseDuration, parseSince } from './duration.js';
 import { deliverAlerts, summaryJson } from './replay.js';
 
@@ -149,9 +149,3 @@ function progressBar(p: BackfillProgress, started: number) {
   };
 }
 
-function formatEta(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-}

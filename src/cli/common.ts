@@ -29,3 +29,11 @@ export const fmt = (n: number) => n.toLocaleString('en-US');
 export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** Time left, as a progress line shows it: 42s, 4m 12s, 1h 5m. */
+export function formatEta(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}

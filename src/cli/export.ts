@@ -5,8 +5,9 @@ import { configuredDestination } from '../archive/destination.js';
 import { exportDays } from '../archive/job.js';
 import { loadConfig } from '../config.js';
 import { AuditlakeError } from '../errors.js';
+import type { ExportProgress } from '../store/archive.js';
 import { Store } from '../store/duckdb.js';
-import { dbOption, fmt, resolveDb } from './common.js';
+import { dbOption, fmt, formatEta, resolveDb } from './common.js';
 import { parseSince } from './duration.js';
 import { defaultMemoryLimit, memoryLimitOption, underMemoryLimit } from './memory-limit.js';
 
@@ -38,16 +39,27 @@ export function exportCommand(): Command {
       if (until <= since) throw new AuditlakeError('bad_argument', `--until ${opts.until}: must be after --since ${opts.since}`);
       const destination = configuredDestination(opts.to, config);
       const memoryLimit = opts.memoryLimit ?? defaultMemoryLimit();
+      const progress = process.stderr.isTTY ? progressLine(performance.now()) : undefined;
       const r = await underMemoryLimit(memoryLimit, async () => {
         // Writable: the export is recorded, for retention.
         const store = await Store.open(db, { memoryLimit });
         try {
-          return await exportDays(store, destination, since, until);
+          return await exportDays(store, destination, since, until, progress);
         } finally {
+          if (progress) process.stderr.write('\r\x1b[K');
           store.close();
         }
       });
       const days = r.rows > 0 && r.untilMs < Date.UTC(9999, 0, 1) ? ` (days ${day(r.sinceMs)} to ${day(r.untilMs - 1)})` : '';
       process.stdout.write(`Exported ${fmt(r.rows)} events${days} to ${destination.name}.\n`);
     });
+}
+
+/** `day 12 of 60 (2025-11-14)  1,234,567 events  ETA 3m 10s`, on a terminal, after each day written. */
+function progressLine(started: number) {
+  return (p: ExportProgress) => {
+    const elapsed = performance.now() - started;
+    const eta = p.daysDone < p.days ? `  ETA ${formatEta((elapsed / p.daysDone) * (p.days - p.daysDone))}` : '';
+    process.stderr.write(`\r\x1b[Kday ${fmt(p.daysDone)} of ${fmt(p.days)} (${day(p.dayMs)})  ${fmt(p.rows)} events${eta}`);
+  };
 }

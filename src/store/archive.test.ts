@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayAsync, tempDir } from '../../test/support/db.js';
 import { SCENARIO_DAYS } from '../../test/support/service.js';
+import type { ExportProgress } from './archive.js';
 import { Store } from './duckdb.js';
 
 const DAY = 86_400_000;
@@ -90,8 +91,13 @@ describe('Archive', () => {
     const dir = join(tmp.dir, 'whole-days');
     const archive = await store.archive();
     // From the middle of the second day to the middle of the third: both whole days come out.
-    const r = await archive.exportDays(dir, dir, dayMs(days[1]!) + 13 * 3_600_000, dayMs(days[2]!) + 3_600_000);
+    const progress: ExportProgress[] = [];
+    const r = await archive.exportDays(dir, dir, dayMs(days[1]!) + 13 * 3_600_000, dayMs(days[2]!) + 3_600_000, { onDay: (p) => progress.push(p) });
     expect(r).toEqual({ sinceMs: dayMs(days[1]!), untilMs: dayMs(days[2]!) + DAY, rows: live[days[1]!]! + live[days[2]!]! });
+    expect(progress).toEqual([
+      { dayMs: dayMs(days[1]!), daysDone: 1, days: 2, rows: live[days[1]!] },
+      { dayMs: dayMs(days[2]!), daysDone: 2, days: 2, rows: r.rows },
+    ]);
     expect(await perDay(store, parquet(dir))).toEqual({ [days[1]!]: live[days[1]!], [days[2]!]: live[days[2]!] });
     const before = files(dir);
     await archive.exportDays(dir, dir, dayMs(days[1]!), dayMs(days[2]!) + DAY);

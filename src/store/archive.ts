@@ -29,6 +29,22 @@ export interface ExportResult {
   rows: number;
 }
 
+/** How far an export has come, after each day it wrote. */
+export interface ExportProgress {
+  /** The day just written (UTC midnight, ms). */
+  dayMs: number;
+  daysDone: number;
+  days: number;
+  /** Rows written so far. */
+  rows: number;
+}
+
+export interface ExportOptions {
+  /** Runs inside the export's snapshot once the files are written (see exportDays). */
+  publish?: () => Promise<void>;
+  onDay?: (progress: ExportProgress) => void;
+}
+
 export interface RetentionResult {
   horizonMs: number;
   deleted: number;
@@ -56,7 +72,7 @@ export class Archive {
    * it throws, nothing is recorded and a later export writes the same files again.
    */
   async exportDays(dir: string, destination: string, sinceMs: number, untilMs: number,
-    publish?: () => Promise<void>): Promise<ExportResult> {
+    { publish, onDay }: ExportOptions = {}): Promise<ExportResult> {
     const since = startOfDay(sinceMs);
     const until = endOfDay(untilMs);
     const c = this.conn;
@@ -65,8 +81,10 @@ export class Archive {
       const params = { since, until, destination };
       const prunedBefore = await this.number(c, 'SELECT coalesce(epoch_ms(max(horizon)), 0) FROM retention_runs');
       let rows = 0;
-      for (const day of await this.daysWithEvents(Math.max(since, prunedBefore), until)) {
+      const days = await this.daysWithEvents(Math.max(since, prunedBefore), until);
+      for (const [i, day] of days.entries()) {
         rows += await this.copy(dir, `SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events WHERE ${IN_RANGE}`, 'part-{i}', { since: day, until: day + DAY_MS });
+        onDay?.({ dayMs: day, daysDone: i + 1, days: days.length, rows });
       }
       if (since < prunedBefore) {
         const late = { ...params, until: Math.min(until, prunedBefore) };
