@@ -5,7 +5,8 @@
 //
 //   node test/support/hold-db.mjs DB [--timeout-ms N] [--max-rows N] [--no-server-info] [--every-ms N]
 //
-// Prints one JSON line `{"url": ..., "tokenFile": ..., "pid": ...}` on stdout once it serves.
+// Prints one JSON line `{"url": ..., "tokenFile": ..., "pid": ...}` on stdout once it serves and
+// has committed its first batch.
 import { randomBytes } from 'node:crypto';
 import { Store } from '../../dist/src/store/duckdb.js';
 import { stagePath, writeStageFile } from '../../dist/src/store/stage.js';
@@ -35,6 +36,10 @@ if (writeInfo) writeServerInfo(db, { url: server.url, pid: process.pid, tokenFil
 
 let batches = 0;
 let stopping = false;
+// Announced once the first batch is committed: a test that starts querying then sees the
+// holder's writes (under a loaded CI machine the first commit took longer than the query).
+let firstCommitted;
+const committed = new Promise((resolve) => { firstCommitted = resolve; });
 const committing = (async () => {
   while (!stopping) {
     const now = Date.now();
@@ -48,10 +53,12 @@ const committing = (async () => {
     );
     metrics.recordCommit({ records: 1, stored: r.inserted, duplicates: r.duplicates, rejected: r.rejected, latencyMs: Date.now() - now });
     for (const a of r.alerts) metrics.alertRaised(a.severity);
+    firstCommitted();
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 })();
 
+await Promise.race([committed, committing]);
 process.stdout.write(`${JSON.stringify({ url: server.url, tokenFile, pid: process.pid })}\n`);
 
 const stop = async () => {
