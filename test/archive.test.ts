@@ -57,7 +57,9 @@ describe('auditlake export on a terminal', () => {
     const tty = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
     expect(tty.status, tty.stderr).toBe(0);
     for (let day = 1; day < 4; day++) expect(tty.stdout).toMatch(new RegExp(`day ${day} of 4 \\(\\d{4}-\\d{2}-\\d{2}\\)  [\\d,]+ events  ETA \\d+s`));
-    expect(tty.stdout).toMatch(new RegExp(`day 4 of 4 \\(\\d{4}-\\d{2}-\\d{2}\\)  ${total.toLocaleString('en-US')} events\\r\\x1b\\[KExported ${total.toLocaleString('en-US')} events`));
+    const out = join(tmp.dir, 'on-a-tty');
+    expect(tty.stdout).toContain(`  ${total.toLocaleString('en-US')} events  publishing to ${out}\r\x1b[KExported ${total.toLocaleString('en-US')} events`);
+    expect(tty.stdout).toMatch(/day 4 of 4 \(\d{4}-\d{2}-\d{2}\)  /);
     const piped = await runCliAsync(['export', '--db', db, '--to', join(tmp.dir, 'piped')]);
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stderr).toBe('');

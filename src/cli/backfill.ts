@@ -17,7 +17,7 @@ import { backfill, type BackfillProgress } from '../sources/loganalytics/source.
 import { isTableName, TABLE_NAMES, type TableName } from '../sources/loganalytics/tables.js';
 import { Store } from '../store/duckdb.js';
 import { printAlertsBrief } from './alerts-brief.js';
-import { dbOption, defaultWorkers, fmt, formatDuration, formatEta, positiveInt, resolveDb } from './common.js';
+import { dbOption, defaultWorkers, fmt, formatDuration, formatEta, positiveInt, resolveDb, utcDay } from './common.js';
 import { parseDuration, parseSince } from './duration.js';
 import { deliverAlerts, summaryJson } from './replay.js';
 
@@ -145,7 +145,7 @@ function progressBar(p: BackfillProgress, started: number) {
     const elapsed = now - started;
     const eta = share > 0 && share < 1 ? formatEta((elapsed * (1 - share)) / share) : '—';
     process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  `
-      + `${new Date(p.sliceStartMs).toISOString().slice(0, 10)}  ${fmt(p.rows)} rows  ETA ${eta}`);
+      + `${utcDay(p.sliceStartMs)}  ${fmt(p.rows)} rows  ETA ${eta}`);
   };
 }
 

@@ -26,6 +26,9 @@ export function positiveInt(name: string) {
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** The UTC day of an instant, as YYYY-MM-DD. */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -11,14 +11,13 @@ import { archiveOnce, type ArchivePolicy } from '../archive/job.js';
 import { loadConfig } from '../config.js';
 import { AuditlakeError } from '../errors.js';
 import { Store } from '../store/duckdb.js';
-import { dbOption, fmt, resolveDb } from './common.js';
+import { dbOption, fmt, resolveDb, utcDay as day } from './common.js';
 import { parseDuration } from './duration.js';
 import { defaultMemoryLimit, memoryLimitOption, underMemoryLimit } from './memory-limit.js';
 
 interface CompactOptions { db?: string; config?: string; retain?: string; rewrite: boolean; memoryLimit?: string }
 
 const DAY_MS = 86_400_000;
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export function compactCommand(): Command {

@@ -7,13 +7,11 @@ import { loadConfig } from '../config.js';
 import { AuditlakeError } from '../errors.js';
 import type { ExportProgress } from '../store/archive.js';
 import { Store } from '../store/duckdb.js';
-import { dbOption, fmt, formatEta, resolveDb } from './common.js';
+import { dbOption, fmt, formatEta, resolveDb, utcDay as day } from './common.js';
 import { parseSince } from './duration.js';
 import { defaultMemoryLimit, memoryLimitOption, underMemoryLimit } from './memory-limit.js';
 
 interface ExportOptions { db?: string; config?: string; to: string; since: string; until?: string; memoryLimit?: string }
-
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export function exportCommand(): Command {
   return new Command('export')
@@ -39,7 +37,7 @@ export function exportCommand(): Command {
       if (until <= since) throw new AuditlakeError('bad_argument', `--until ${opts.until}: must be after --since ${opts.since}`);
       const destination = configuredDestination(opts.to, config);
       const memoryLimit = opts.memoryLimit ?? defaultMemoryLimit();
-      const progress = process.stderr.isTTY ? progressLine(performance.now()) : undefined;
+      const progress = process.stderr.isTTY ? progressLine(performance.now(), destination.name) : undefined;
       const r = await underMemoryLimit(memoryLimit, async () => {
         // Writable: the export is recorded, for retention.
         const store = await Store.open(db, { memoryLimit });
@@ -55,11 +53,14 @@ export function exportCommand(): Command {
     });
 }
 
-/** `day 12 of 60 (2025-11-14)  1,234,567 events  ETA 3m 10s`, on a terminal, after each day written. */
-function progressLine(started: number) {
+/**
+ * `day 12 of 60 (2025-11-14)  1,234,567 events  ETA 3m 10s`, on a terminal, after each day
+ * written; after the last, where the files go next (an upload to az:// can take a while).
+ */
+function progressLine(started: number, destination: string) {
   return (p: ExportProgress) => {
     const elapsed = performance.now() - started;
-    const eta = p.daysDone < p.days ? `  ETA ${formatEta((elapsed / p.daysDone) * (p.days - p.daysDone))}` : '';
-    process.stderr.write(`\r\x1b[Kday ${fmt(p.daysDone)} of ${fmt(p.days)} (${day(p.dayMs)})  ${fmt(p.rows)} events${eta}`);
+    const next = p.daysDone < p.days ? `ETA ${formatEta((elapsed / p.daysDone) * (p.days - p.daysDone))}` : `publishing to ${destination}`;
+    process.stderr.write(`\r\x1b[Kday ${fmt(p.daysDone)} of ${fmt(p.days)} (${day(p.dayMs)})  ${fmt(p.rows)} events  ${next}`);
   };
 }
