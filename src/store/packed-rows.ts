@@ -48,6 +48,7 @@ export const typeName = (t: DuckDBType): string => t.alias ?? t.toString();
 function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: TypeIds): PackPlan | undefined {
   const places: string[] = [];
   const otherColumns: number[] = [];
+  const otherTypes: number[] = [];
   for (let i = 0; i < prepared.columnCount; i++) {
     const id = prepared.columnTypeId(i);
     if (id === ids.INVALID) return undefined;
@@ -56,6 +57,7 @@ function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: TypeIds):
     } else {
       places.push('NULL');
       otherColumns.push(i);
+      otherTypes.push(id);
     }
   }
   if (places.length - otherColumns.length < MIN_TEXT_COLUMNS) return undefined;
@@ -66,7 +68,7 @@ function packPlan(sql: string, prepared: DuckDBPreparedStatement, ids: TypeIds):
   return {
     sql: `SELECT ${[...otherColumns.map((i) => `#${i + 1}`), packed].join(', ')} FROM (\n${body}\n)`,
     otherColumns,
-    otherTypes: otherColumns.map((i) => prepared.columnTypeId(i)),
+    otherTypes,
     typeIds: ids,
   };
 }
