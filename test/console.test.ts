@@ -8,9 +8,8 @@
  * each view go to docs/screenshots/. Without the token nothing answers; with it, nothing the
  * console sends can write. And `auditlake run` serves the same console.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { detectors } from '../src/detectors/index.js';
 import { repoRoot, runCliAsync } from './support/cli.js';
 import { replayAsync, tempDir, type Row } from './support/db.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
+import { startServe, type Served } from './support/serve.js';
 import { startRun, writeConfig } from './support/service.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,11 +28,9 @@ const KWAME_ATTACKS = { from: '2025-11-10T02:39:12Z', to: '2025-11-10T03:26:46Z'
 const DAY_8 = { from: '2025-11-10T00:00:00.000Z', to: '2025-11-11T00:00:00.000Z' };
 const VAULT = '/subscriptions/b7d3f1a9-6c2e-4d8b-9f05-1a3c5e7b9d24/resourcegroups/rg-research-apps/providers/microsoft.keyvault/vaults/kv-research-apps';
 
-interface Served { child: ChildProcess; url: string; token: string; exited: Promise<number | null> }
-
 const tmp = tempDir('auditlake-console-');
 const db = join(tmp.dir, 'scenario.duckdb');
-let served: Served;
+let served: Served & { token: string };
 let browser: Browser;
 let page: Page;
 let alerts: Row[];
@@ -45,23 +43,13 @@ async function sql(text: string): Promise<Row[]> {
   return r.getRowObjectsJS() as Row[];
 }
 
-/** `auditlake serve` as a subprocess; resolves once it prints the console URL. */
-async function serve(path: string): Promise<Served> {
-  const child = spawn(process.execPath, [resolve(repoRoot, 'bin/auditlake.js'), 'serve', '--db', path, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((res, rej) => {
-    child.stderr!.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      const m = /Console: (http:\/\/\S+?)\/\s/.exec(stderr);
-      if (m) res(m[1]!);
-    });
-    void exited.then((code) => rej(new Error(`serve exited ${code}:\n${stderr}`)));
-  });
-  expect(stderr).toContain(`${path}.token`);
+/** `auditlake serve --db` as a subprocess, with its token. */
+async function serve(path: string): Promise<Served & { token: string }> {
+  const served = await startServe(['--db', path, '--port', '0']);
+  expect(served.stderr()).toContain(`${path}.token`);
   const token = readFileSync(`${path}.token`, 'utf8').trim();
-  expect(stderr).not.toContain(token); // the token file is named; the token itself is never printed
-  return { child, url, token, exited };
+  expect(served.stderr()).not.toContain(token); // the token file is named; the token itself is never printed
+  return { ...served, token };
 }
 
 /** Signs the page in the way an operator's link does, and checks the token left the address bar. */

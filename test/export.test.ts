@@ -3,7 +3,7 @@
  * answers as the live database, for every saved query over events, and a rerun overwrites.
  * `events_between` gives the same window over both, and over an export opens only its days.
  */
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { listSavedQueries } from '../src/queries.js';
 import { FACT_COLUMNS, SETTINGS_CHANGE_COLUMN } from '../src/schema/facts.js';
 import { runCli, runCliAsync } from './support/cli.js';
 import { FIXTURE_DIRS, queryJsonAsync, replayAsync, tempDir } from './support/db.js';
+import { startServe, type Served } from './support/serve.js';
 
 const tmp = tempDir('auditlake-export-');
 afterAll(() => tmp.cleanup());
@@ -29,6 +30,29 @@ const PARAMS: Record<string, Record<string, string>> = {
 const NOT_EXPORTED = new Set(['alerts-recent', 'rejects-summary']);
 
 const parquetFiles = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')).sort();
+
+/**
+ * The export without the fact columns (nor 006's settings_change, derived from them), file by
+ * file, as auditlake wrote it before migration 005; and a folder mixing the two (a partial
+ * re-export), starting with a new file. Written once, from the first test's export.
+ */
+let beforeFacts: Promise<{ old: string; mixed: string }> | undefined;
+function exportsBeforeFacts(): Promise<{ old: string; mixed: string }> {
+  return (beforeFacts ??= (async () => {
+    const old = join(tmp.dir, 'export-before-facts');
+    const mixed = join(tmp.dir, 'export-mixed');
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    for (const [i, f] of parquetFiles(out).entries()) {
+      for (const dir of [old, mixed]) mkdirSync(dirname(join(dir, f)), { recursive: true });
+      const withoutFacts = `COPY (SELECT * EXCLUDE (${[...FACT_COLUMNS.map(([n]) => n), SETTINGS_CHANGE_COLUMN].join(', ')}) FROM read_parquet('${join(out, f)}'))`;
+      await duck.run(`${withoutFacts} TO '${join(old, f)}' (FORMAT parquet)`);
+      if (i % 2 === 1) await duck.run(`${withoutFacts} TO '${join(mixed, f)}' (FORMAT parquet)`);
+      else copyFileSync(join(out, f), join(mixed, f));
+    }
+    duck.closeSync();
+    return { old, mixed };
+  })());
+}
 
 beforeAll(async () => {
   await replayAsync(db, FIXTURE_DIRS);
@@ -64,19 +88,7 @@ describe('auditlake export', () => {
   });
 
   it('reads an export written before the fact columns existed, alone or among newer files, from its details', async () => {
-    // The same export without the fact columns (nor 006's settings_change, derived from them),
-    // file by file, as auditlake wrote it before migration 005; and a folder mixing the two (a partial re-export), starting with a new file.
-    const old = join(tmp.dir, 'export-before-facts');
-    const mixed = join(tmp.dir, 'export-mixed');
-    const duck = await (await DuckDBInstance.create(':memory:')).connect();
-    for (const [i, f] of parquetFiles(out).entries()) {
-      for (const dir of [old, mixed]) mkdirSync(dirname(join(dir, f)), { recursive: true });
-      const withoutFacts = `COPY (SELECT * EXCLUDE (${[...FACT_COLUMNS.map(([n]) => n), SETTINGS_CHANGE_COLUMN].join(', ')}) FROM read_parquet('${join(out, f)}'))`;
-      await duck.run(`${withoutFacts} TO '${join(old, f)}' (FORMAT parquet)`);
-      if (i % 2 === 1) await duck.run(`${withoutFacts} TO '${join(mixed, f)}' (FORMAT parquet)`);
-      else copyFileSync(join(out, f), join(mixed, f));
-    }
-    duck.closeSync();
+    const { old, mixed } = await exportsBeforeFacts();
     const readingFacts = saved.filter((q) => FACT_COLUMNS.some(([n]) => new RegExp(`\\b${n}\\b`).test(q.sql)));
     expect(readingFacts.length).toBeGreaterThan(5);
     for (const q of readingFacts) {
@@ -183,5 +195,84 @@ describe('events_between(since, until)', () => {
     const everything = await runCliAsync(['query', '--parquet', damaged, 'SELECT count(*) FROM events']);
     expect(everything.code).not.toBe(0);
     expect(everything.stderr).toMatch(/date=2025-11-05/);
+  });
+});
+
+describe('auditlake serve --parquet', () => {
+  const tokenFile = `${out}.token`;
+  let served: Served;
+  let token: string;
+  const paramsOf = (name: string) => Object.entries(PARAMS[name] ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
+
+  beforeAll(async () => {
+    if (!existsSync(out)) expect((await runCliAsync(['export', '--db', db, '--to', out])).code).toBe(0);
+    served = await startServe(['--parquet', out, '--port', '0']);
+    token = readFileSync(tokenFile, 'utf8').trim();
+  });
+  afterAll(async () => {
+    if (served?.child.exitCode !== null) return;
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
+  it('answers every saved query as query --parquet does, through query --server', async () => {
+    for (const q of listSavedQueries().filter((s) => !NOT_EXPORTED.has(s.name))) {
+      const [direct, remote] = await Promise.all([
+        runCliAsync(['query', '--parquet', out, q.name, ...paramsOf(q.name), '--format', 'json']),
+        runCliAsync(['query', '--server', served.url, '--token-file', tokenFile, q.name, ...paramsOf(q.name), '--format', 'json']),
+      ]);
+      expect(direct.code, direct.stderr).toBe(0);
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(JSON.parse(remote.stdout), q.name).toEqual(JSON.parse(direct.stdout));
+    }
+  });
+
+  it('keeps its token in <dir>.token, never prints it, and leaves no info file', () => {
+    expect(served.stderr()).toContain(`serving ${out} (read-only)`);
+    expect(served.stderr()).toContain(tokenFile);
+    expect(served.stderr()).not.toContain(token);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    expect(existsSync(`${out}.server.json`)).toBe(false);
+  });
+
+  it('says an export holds no alerts, and finds a principal in its events', async () => {
+    const get = (path: string) => fetch(`${served.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    const alerts = await get('/api/alerts');
+    expect(alerts.status).toBe(404);
+    expect(await alerts.json()).toEqual({ code: 'not_found', error: expect.stringMatching(/no alerts here: this server reads an export folder/) });
+    const principal = await get(`/api/principal?p=${encodeURIComponent(PARAMS['principal-activity']!.principal!)}`);
+    expect(principal.status).toBe(200);
+    const view = await principal.json() as { principal: { names: string[] }; timeline: { rows: unknown[]; total: number } };
+    expect(view.principal.names).toContain(PARAMS['principal-activity']!.principal);
+    expect(view.timeline.total).toBeGreaterThan(0);
+    expect(view.timeline.rows.length).toBeGreaterThan(0);
+  });
+
+  it('reads a folder that mixes files from before the fact columns', async () => {
+    const { mixed } = await exportsBeforeFacts();
+    const mixedToken = join(tmp.dir, 'mixed.token');
+    const both = await startServe(['--parquet', mixed, '--port', '0', '--token-file', mixedToken]);
+    try {
+      for (const q of listSavedQueries().filter((s) => !NOT_EXPORTED.has(s.name) && FACT_COLUMNS.some(([n]) => new RegExp(`\\b${n}\\b`).test(s.sql)))) {
+        const [current, remote] = await Promise.all([
+          runCliAsync(['query', '--parquet', out, q.name, ...paramsOf(q.name), '--format', 'json']),
+          runCliAsync(['query', '--server', both.url, '--token-file', mixedToken, q.name, ...paramsOf(q.name), '--format', 'json']),
+        ]);
+        expect(remote.code, remote.stderr).toBe(0);
+        expect(JSON.parse(remote.stdout), q.name).toEqual(JSON.parse(current.stdout));
+      }
+    } finally {
+      both.child.kill('SIGTERM');
+      await both.exited;
+    }
+  });
+
+  it('refuses --db beside --parquet, and a folder with no export', () => {
+    const twice = runCli(['serve', '--parquet', out, '--db', db, '--port', '0']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain(`--parquet ${out} serves an export folder: give it without --db`);
+    const none = runCli(['serve', '--parquet', join(tmp.dir, 'nothing'), '--port', '0']);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/--parquet .*nothing: no auditlake export there/);
   });
 });

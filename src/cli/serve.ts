@@ -5,6 +5,11 @@
  * server is the one `run` starts (same token file, same `<db>.server.json`, marked read-only),
  * and SIGINT/SIGTERM stop it.
  *
+ * `auditlake serve --parquet DIR` serves an `auditlake export` folder the same way: months of
+ * history past the database's retention, investigated with the console or `query --server`,
+ * with the files' footers and bytes kept between statements. It writes no info file: nothing
+ * needs to find it, since `query --parquet` reads the folder itself.
+ *
  * The token itself is never printed: the console URL is, with the token file's path. Signing in
  * is pasting the token into the page, or opening `URL?token=$(cat FILE)` — one command for the
  * operator, and no secret in scrollback, screen shares or terminal logs.
@@ -22,6 +27,7 @@ import { dbOption, positiveInt, resolveDb } from './common.js';
 
 interface ServeOptions {
   db?: string;
+  parquet?: string;
   host: string;
   port: number;
   tokenFile?: string;
@@ -34,11 +40,13 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('Serve the investigation console and read-only SQL for a database, opened read-only (a copy, or a replayed incident).\n'
       + 'Prints the console URL; sign in with the token in the token file (default <db>.token, created with mode 0600).\n'
-      + 'Example:\n'
+      + 'Examples:\n'
       + '  auditlake replay --db incident.duckdb ./logs && auditlake serve --db incident.duckdb\n'
       + '  xdg-open "http://127.0.0.1:8781/?token=$(cat incident.duckdb.token)"\n'
+      + '  auditlake serve --parquet ./archive    # then: auditlake query --server http://127.0.0.1:8781 --token-file archive.token ...\n'
       + 'While `auditlake run` holds a database, its own server serves the console: no serve needed.')
     .addOption(dbOption())
+    .option('--parquet <dir>', 'serve an `auditlake export` folder (its events) instead of a database; token file default <dir>.token')
     .option('--host <host>', 'address to listen on (beyond loopback, only the token protects it)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', positiveInt('--port'), 8781)
     .option('--token-file <file>', 'the bearer token file (default <db>.token; created with mode 0600 when absent)')
@@ -49,21 +57,14 @@ export function serveCommand(): Command {
 }
 
 async function serve(opts: ServeOptions): Promise<void> {
-  const db = resolveDb(opts.db);
-  if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there (create one with auditlake replay)`);
-  const live = readServerInfo(db);
-  if (live) {
-    throw new AuditlakeError('bad_argument', `process ${live.pid} serves ${db} already: its console is at ${live.url}/ (token in ${live.tokenFile})`);
-  }
+  const source = opts.parquet ? await openExport(opts.parquet, opts.db) : await openDatabase(opts.db);
+  const { store, name } = source;
   const log = createLogger(opts.logLevel, process.stderr);
-  const store = await Store.open(db, { readOnly: true }).catch((err: unknown) => {
-    throw new AuditlakeError('store_failed', `${errorMessage(err)}\n  (a process writing it serves its own console: see ${serverInfoPath(db)})`, { cause: err });
-  });
-  const tokenFile = resolve(opts.tokenFile ?? defaultTokenFile(db));
-  // The same server `run` starts, with its token file and `<db>.server.json`.
+  const tokenFile = resolve(opts.tokenFile ?? defaultTokenFile(name.replace(/\/+$/, '')));
+  // The same server `run` starts, with its token file and, for a database, `<db>.server.json`.
   const server = await startLiveServer({
     config: { enabled: true, host: opts.host, port: opts.port, tokenFile, queryTimeoutSeconds: opts.queryTimeout, maxRows: opts.maxRows },
-    db,
+    db: source.db,
     store,
     metrics: new Metrics(),
     isReady: () => true,
@@ -76,7 +77,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   // Read-only, the file is not upgraded: saved queries that read what a migration adds would fail.
   const advice = await store.upgradeAdvice();
   if (advice) process.stderr.write(`auditlake: warning: ${advice}; until then, saved queries that need it fail.\n`);
-  process.stderr.write(`auditlake: serving ${db} (read-only). Console: ${server.url}/\n`
+  process.stderr.write(`auditlake: serving ${name} (read-only). Console: ${server.url}/\n`
     + `  Sign in with the token in ${tokenFile}, or open ${server.url}/?token=$(cat ${shellQuote(tokenFile)})\n`
     + '  Ctrl-C stops.\n');
 
@@ -92,6 +93,27 @@ async function serve(opts: ServeOptions): Promise<void> {
   await server.close();
   store.close();
   process.stderr.write('auditlake: stopped.\n');
+}
+
+/** The database, read-only, unless another `serve` has it already. */
+async function openDatabase(given: string | undefined): Promise<{ store: Store; name: string; db: string }> {
+  const db = resolveDb(given);
+  if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there (create one with auditlake replay)`);
+  const live = readServerInfo(db);
+  if (live) {
+    throw new AuditlakeError('bad_argument', `process ${live.pid} serves ${db} already: its console is at ${live.url}/ (token in ${live.tokenFile})`);
+  }
+  const store = await Store.open(db, { readOnly: true }).catch((err: unknown) => {
+    throw new AuditlakeError('store_failed', `${errorMessage(err)}\n  (a process writing it serves its own console: see ${serverInfoPath(db)})`, { cause: err });
+  });
+  return { store, name: db, db };
+}
+
+/** The export folder's events. */
+async function openExport(dir: string, db: string | undefined): Promise<{ store: Store; name: string; db?: undefined }> {
+  // Said rather than one of them silently ignored: the console would show the other source.
+  if (db) throw new AuditlakeError('bad_argument', `--parquet ${dir} serves an export folder: give it without --db`);
+  return { store: await Store.overParquet(dir, { longLived: true }), name: dir };
 }
 
 function shellQuote(path: string): string {

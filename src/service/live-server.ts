@@ -16,14 +16,16 @@ export interface LiveServer {
 
 export async function startLiveServer(options: {
   config: Config['server'];
-  db: string;
+  /** The database served, found through `<db>.server.json`; none for an export folder (its token file is given). */
+  db?: string;
   store: Store;
   metrics: Metrics;
   isReady: () => boolean;
   log: Logger;
 }): Promise<LiveServer> {
   const { config, db, store, metrics, isReady, log } = options;
-  const tokenFile = config.tokenFile ?? defaultTokenFile(db);
+  const tokenFile = config.tokenFile ?? (db ? defaultTokenFile(db) : undefined);
+  if (!tokenFile) throw new Error('startLiveServer: a token file is needed when no database is served');
   const token = ensureTokenFile(tokenFile);
   const reader = await store.reader();
   const server = await startServer({
@@ -39,14 +41,14 @@ export async function startLiveServer(options: {
     reader.close();
     throw err;
   });
-  writeServerInfo(db, { url: server.url, pid: process.pid, tokenFile, readOnly: store.readOnly });
+  if (db) writeServerInfo(db, { url: server.url, pid: process.pid, tokenFile, readOnly: store.readOnly });
   // The console URL without the token: these lines go to log pipelines. The operator signs in
   // with the token file's content (pasted into the page, or as ?token= once).
   log.info({ url: server.url, console: `${server.url}/`, tokenFile }, 'Server listening; the console is at its root (sign in with the token in the token file).');
   return {
     url: server.url,
     close: async () => {
-      removeServerInfo(db);
+      if (db) removeServerInfo(db);
       await server.close();
       reader.close();
     },

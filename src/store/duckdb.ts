@@ -5,7 +5,7 @@
  * position together — so a crash anywhere loses nothing and duplicates nothing.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
@@ -104,6 +104,8 @@ export class Store {
   private lastIngestedAt = 0;
   /** Set while an export's view reads the first file's columns only (see viewParquet). */
   private parquetFirstFileColumns = false;
+  /** Over an export (`overParquet`): what a new connection needs before it can read `events`. */
+  private parquetSession?: (conn: DuckDBConnection) => Promise<void>;
   private constructor(
     readonly path: string,
     private readonly instance: DuckDBInstance,
@@ -145,8 +147,12 @@ export class Store {
   /**
    * A read-only view of an `auditlake export` folder: `events` over its Hive-partitioned
    * Parquet files, in the live table's column order, so the same SQL runs on both.
+   *
+   * `longLived` (`serve --parquet`): statements keep coming, so DuckDB keeps the files' footers
+   * and bytes between them, and every footer is read once up front to learn whether the folder
+   * mixes files from before migration 005 (then the view unites them by name from the start).
    */
-  static async overParquet(dir: string): Promise<Store> {
+  static async overParquet(dir: string, { longLived = false } = {}): Promise<Store> {
     const notThere = (why: string, cause?: unknown) => new AuditlakeError('not_found', `--parquet ${dir}: no auditlake export there (${why})`, { cause });
     let files: string[];
     try {
@@ -160,18 +166,24 @@ export class Store {
     const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
     const conn = await instance.connect();
     await conn.run("SET TimeZone = 'UTC'");
-    // Neither the files' footers nor their bytes are cached: filling either cache cost more than
-    // it saved, since a statement makes few passes over the files (bench/RESULTS.md notes).
-    await conn.run('SET parquet_metadata_cache = false');
-    await conn.run('SET enable_external_file_cache = false');
+    // For one statement neither the files' footers nor their bytes are cached: filling either
+    // cache cost more than it saved, since a statement makes few passes over the files
+    // (bench/RESULTS.md notes). A server's statements pass over them again and again.
+    await conn.run(`SET GLOBAL parquet_metadata_cache = ${longLived}`);
+    await conn.run(`SET GLOBAL enable_external_file_cache = ${longLived}`);
     const store = new Store(dir, instance, conn, true);
-    try {
-      // Listed once, here, into a variable the view reads. Named by a glob, the files were listed
-      // again each time a statement mentioned `events` (36 ms over 1,197 files; from the list, 17 ms).
-      const set = await conn.prepare(`SET VARIABLE ${EXPORT_FILES} = $files`);
+    // Listed once, here, into a session variable the view reads. Named by a glob, the files were
+    // listed again each time a statement mentioned `events` (36 ms over 1,197 files; from the
+    // list, 17 ms). Each connection has its own variables: the reader's are given it too.
+    store.parquetSession = async (session) => {
+      const set = await session.prepare(`SET VARIABLE ${EXPORT_FILES} = $files`);
       set.bind({ files: listValue(files) }, { files: LIST(VARCHAR) });
       await set.run();
-      await store.viewParquet(false);
+      set.destroySync();
+    };
+    try {
+      await store.parquetSession(conn);
+      await store.viewParquet(longLived && (await store.mixesColumns()));
     } catch (err) {
       store.close();
       throw notThere(errorMessage(err).split('\n')[0]!, err);
@@ -214,6 +226,13 @@ export class Store {
       WHERE date >= ${day('CAST(since AS TIMESTAMPTZ)')} AND date <= ${day('CAST(until AS TIMESTAMPTZ) - INTERVAL 1 MICROSECOND')}
         AND time >= CAST(since AS TIMESTAMPTZ) AND time < CAST(until AS TIMESTAMPTZ)`);
     this.parquetFirstFileColumns = !unionByName;
+  }
+
+  /** Whether the export's files differ in their columns (every footer read: ~0.7 s on 1,200 files). */
+  private async mixesColumns(): Promise<boolean> {
+    const r = await this.conn.runAndReadAll(`SELECT count(DISTINCT columns) > 1 FROM (
+      SELECT file_name, list(name ORDER BY name) AS columns FROM parquet_schema(getvariable('${EXPORT_FILES}')) GROUP BY file_name)`);
+    return r.getRowsJS()[0]?.[0] === true;
   }
 
   /**
@@ -483,8 +502,11 @@ export class Store {
    * directory, which the batch loop keeps reading, and `exportDirs`.
    */
   async reader(options?: ReaderOptions): Promise<SqlReader> {
-    return openReader(this.instance, { alsoAllowed: this.exportDirs, ...options });
+    // Over an export, the reader's statements read its folder, and need its file list.
+    const overExport = this.parquetSession ? { alsoAllowed: [...this.exportDirs, resolve(this.path)], session: this.parquetSession } : { alsoAllowed: this.exportDirs };
+    return openReader(this.instance, { ...overExport, ...options });
   }
+
 
   /** Folders exports are staged in: still writable once the reader restricts DuckDB's file access. */
   exportDirs: string[] = [];

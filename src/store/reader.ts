@@ -85,8 +85,10 @@ export interface ReaderOptions {
    * it applies to every connection: exports can then write only below `alsoAllowed`.
    */
   restrictFileAccess?: boolean;
-  /** Directories DuckDB may still use when restricted: `run`'s export staging folder (src/archive/destination.ts). */
+  /** Directories DuckDB may still use when restricted: `run`'s export staging folder (src/archive/destination.ts), an export served. */
   alsoAllowed?: string[];
+  /** Run on each statement's connection before the statement: what the store's views need of a session (`Store.overParquet`). */
+  session?: (conn: DuckDBConnection) => Promise<void>;
 }
 
 /** The statement ran past its time limit and was interrupted. */
@@ -199,6 +201,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
     let prepared: DuckDBPreparedStatement | undefined;
     try {
       await conn.run("SET TimeZone = 'UTC'"); // a session setting: same times as `auditlake query` prints locally
+      await options.session?.(conn);
       await conn.run('BEGIN TRANSACTION READ ONLY');
       const extracted = await conn.extractStatements(sql);
       if (extracted.count !== 1) throw new NotASelect(`exactly one statement is allowed (got ${extracted.count})`);

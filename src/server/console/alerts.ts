@@ -42,7 +42,14 @@ const FACETS_SQL = `
   SELECT detector_id, count(*) AS alerts, min(first_event_time) AS first_event_time, max(last_event_time) AS last_event_time
   FROM alerts GROUP BY detector_id ORDER BY detector_id`;
 
+/** An export folder (`serve --parquet`) holds events only: said, rather than DuckDB's missing table. */
+async function requireAlerts(ctx: SqlContext): Promise<void> {
+  if ((await ctx.reader.relations()).names.has('alerts')) return;
+  throw new HttpError(404, 'not_found', 'no alerts here: this server reads an export folder (auditlake export), which holds events only; look up a principal or a resource, or run SQL');
+}
+
 export async function alertList(ctx: SqlContext, q: AlertsQuery): Promise<object> {
+  await requireAlerts(ctx);
   const params = {
     min_rank: q.severity ? SEVERITIES.indexOf(q.severity) : 0,
     detector: q.detector ?? '',
@@ -83,6 +90,7 @@ const RELATED_SQL = `
   ORDER BY last_event_time DESC LIMIT 50`;
 
 export async function alertDetail(ctx: SqlContext, id: string): Promise<object> {
+  await requireAlerts(ctx);
   const [row] = await nameUnnamed(ctx, rowObjects(await runViewSql(ctx, ALERT_SQL, { id }, 1)));
   if (!row) throw new HttpError(404, 'not_found', `no alert ${id}`);
   const evidence = parseEvidence(row.evidence);
