@@ -11,7 +11,9 @@
  *   - server: the same statement sent to `auditlake serve --db` (a separate process, the server
  *     `run` also starts), as `auditlake query` and the console do while a server holds the file:
  *     `queryServer` → HTTP → its reader, whose DuckDB keeps what earlier statements read;
- *   - Parquet: `query --parquet DIR` is `Store.overParquet(DIR)` → `store.query`, opened per run.
+ *   - Parquet: `query --parquet DIR` is `Store.overParquet(DIR)` → `store.query`, opened per run;
+ *   - Parquet server: the same statement sent to `auditlake serve --parquet DIR`, whose DuckDB
+ *     keeps the files' footers and bytes between statements.
  *
  *   npm run bench:query -- [events=10000000] [runs=5] [layout=compacted|appended]
  */
@@ -54,7 +56,7 @@ let runsCpuS = 0;
 const NOT_EXPORTED = new Set(['alerts-recent', 'rejects-summary']);
 
 interface Timing { openMs: number; queryMs: number; totalMs: number; rows: number }
-interface Measured { saved: SavedQuery; name: string; params: Record<string, string>; live: Timing[]; server?: Timing[]; parquet?: Timing[] }
+interface Measured { saved: SavedQuery; name: string; params: Record<string, string>; live: Timing[]; server?: Timing[]; parquet?: Timing[]; parquetServer?: Timing[] }
 interface Pass { label: string; window: Record<string, string>; measured: Measured[] }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -103,22 +105,26 @@ for (const pass of passes) {
     log(`  ${m.name}: live p50 ${p50(m.live).toFixed(0)} ms, max ${max(m.live).toFixed(0)} ms${m.parquet ? `; parquet p50 ${p50(m.parquet).toFixed(0)} ms, max ${max(m.parquet).toFixed(0)} ms` : ''}; ${m.live[0]!.rows} rows`);
   }
 }
-// Then through a server, started once, as it runs beside an investigation.
-const served = await startServe(db.path);
+// Then through a server, started once, as it runs beside an investigation: over the database,
+// then over the export.
 let serverCpuS = 0;
-try {
-  for (const pass of passes) {
-    log(`Server pass: ${pass.label}`);
-    const run = (m: Measured): QueryRun => ({ mode: 'server', target: served.target.url, tokenFile: served.target.tokenFile, sql: statementOf(m.saved), params: m.params, maxRows: SERVER_MAX_ROWS });
-    const timings = await roundRobin(pass.measured.map((m) => () => runOnce(run(m))));
-    pass.measured.forEach((m, i) => {
-      m.server = timings[i]!;
-      log(`  ${m.name}: server p50 ${p50(m.server).toFixed(0)} ms, max ${max(m.server).toFixed(0)} ms`);
-    });
+for (const [source, key] of [['--db', 'server'], ['--parquet', 'parquetServer']] as const) {
+  const served = await startServe(source, source === '--db' ? db.path : exported.dir);
+  try {
+    for (const pass of passes) {
+      log(`Server pass (${source}): ${pass.label}`);
+      const measured = pass.measured.filter((m) => source === '--db' || m.parquet);
+      const run = (m: Measured): QueryRun => ({ mode: 'server', target: served.target.url, tokenFile: served.target.tokenFile, sql: statementOf(m.saved), params: m.params, maxRows: SERVER_MAX_ROWS });
+      const timings = await roundRobin(measured.map((m) => () => runOnce(run(m))));
+      measured.forEach((m, i) => {
+        m[key] = timings[i]!;
+        log(`  ${m.name}: server p50 ${p50(m[key]).toFixed(0)} ms, max ${max(m[key]).toFixed(0)} ms`);
+      });
+    }
+  } finally {
+    serverCpuS += processCpu(served.child.pid!) ?? 0;
+    served.child.kill('SIGTERM');
   }
-} finally {
-  serverCpuS = processCpu(served.child.pid!) ?? 0;
-  served.child.kill('SIGTERM');
 }
 const wallS = (performance.now() - wallBefore) / 1000;
 // The runs' and the server's CPU are part of what is measured, not other load.
@@ -155,8 +161,8 @@ function statementOf(saved: SavedQuery): string {
 }
 
 /** `auditlake serve --db PATH` as a user starts it, with a row limit above every result here. */
-async function startServe(path: string): Promise<{ child: ChildProcess; target: ServerTarget }> {
-  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'auditlake.js'), 'serve', '--db', path, '--port', '0', '--max-rows', String(SERVER_MAX_ROWS)],
+async function startServe(source: '--db' | '--parquet', path: string): Promise<{ child: ChildProcess; target: ServerTarget }> {
+  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'auditlake.js'), 'serve', source, path, '--port', '0', '--max-rows', String(SERVER_MAX_ROWS)],
     { stdio: ['ignore', 'ignore', 'pipe'] });
   let said = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -237,23 +243,23 @@ function report(load: { wallS: number; othersShare: number; loadBefore: number; 
       + `DuckDB file ${mb(db.bytes).toFixed(0)} MB; its Parquet export (\`Store.exportParquet\`, a day at a time, memory limit ${EXPORT_MEMORY}: at the default 512 MB it ran out of memory) ${mb(exported.bytes).toFixed(0)} MB in ${fmtInt(exported.files)} files${exported.seconds ? `, written in ${exported.seconds.toFixed(0)} s` : ''}.`,
     '',
     `Parameters: ${Object.entries(given).map(([q, p]) => `${q}: ${Object.entries(p).map(([k, v]) => `${k}=${v}`).join(', ')}`).join('; ')}; the rest at their defaults. `
-      + `${runs} runs after one warm-up (a warm-up over ${SLOW_MS / 1000} s is the only run), taken in turn: each round runs every query once, cold and over Parquet, then, in a second part, through the server, so the VM's drift over minutes falls on all alike; milliseconds. `
+      + `${runs} runs after one warm-up (a warm-up over ${SLOW_MS / 1000} s is the only run), taken in turn: each round runs every query once, cold and over Parquet, then, in a second part, through each server, so the VM's drift over minutes falls on all alike; milliseconds. `
       + 'Each run is a process of its own, as each `auditlake query` is: its JS heap and compiled code start cold; loading Node, auditlake and DuckDB\'s library (~0.4 s, the same for every invocation) and printing are not counted (bench/query-run.ts). '
       + `Cold: the run opens the database as \`auditlake query --db\` does with no server holding it (the file read-only), runs the statement and closes. `
       + `Server: the run sends the statement to one \`auditlake serve --db\` process (what \`run\` also serves, and what \`auditlake query\` and the console use while a server holds the file), the whole HTTP round trip with every row (\`--max-rows ${fmtInt(SERVER_MAX_ROWS)}\`). `
-      + `Parquet: \`query --parquet DIR\`, opened per run. Bold: over the ${TARGET_MS} ms target.`,
+      + `Parquet: \`query --parquet DIR\`, opened per run. Parquet server: through one \`auditlake serve --parquet DIR\` process, as Server. Bold: over the ${TARGET_MS} ms target.`,
   ];
   for (const pass of passes) {
     lines.push('', `Time window: ${pass.label}.`, '',
-      '| query | rows | runs | cold p50 | cold max | server p50 | server max | Parquet p50 | Parquet max | server ÷ cold | Parquet ÷ cold |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      '| query | rows | runs | cold p50 | cold max | server p50 | server max | Parquet p50 | Parquet max | Parquet server p50 | Parquet server max | server ÷ cold | Parquet ÷ cold |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const m of pass.measured) {
       const live = p50(m.live);
       const sv = m.server ? p50(m.server) : undefined;
       const pq = m.parquet ? p50(m.parquet) : undefined;
       const cells = (t: Timing[] | undefined, none: string) => (t ? [mark(p50(t)), mark(max(t))] : [none, '']);
       const ratio = (x: number | undefined) => (x === undefined ? '' : `${(x / live).toFixed(2)}×`);
-      lines.push(`| ${m.name} | ${fmtInt(m.live[0]!.rows)} | ${m.live.length} | ${mark(live)} | ${mark(max(m.live))} | ${cells(m.server, '').join(' | ')} | ${cells(m.parquet, 'not exported').join(' | ')} | ${ratio(sv)} | ${ratio(pq)} |`);
+      lines.push(`| ${m.name} | ${fmtInt(m.live[0]!.rows)} | ${m.live.length} | ${mark(live)} | ${mark(max(m.live))} | ${cells(m.server, '').join(' | ')} | ${cells(m.parquet, 'not exported').join(' | ')} | ${cells(m.parquetServer, '').join(' | ')} | ${ratio(sv)} | ${ratio(pq)} |`);
     }
   }
   const all = passes.flatMap((p) => p.measured);
@@ -263,7 +269,7 @@ function report(load: { wallS: number; othersShare: number; loadBefore: number; 
   const verdict = (names: string[]) => (names.length === 0 ? 'met by all' : `not met by ${names.join(', ')}`);
   lines.push('',
     `Opening (included above, median): the DuckDB file ${opens((m) => m.live).toFixed(0)} ms, the Parquet export ${opens((m) => m.parquet).toFixed(0)} ms (\`overParquet\` lists the files and reads the first one's columns).`,
-    ...passes.map((p) => `Target (issue 6: every saved query under ${TARGET_MS} ms, p50 and max), ${p.label.replace(/ \(since=.*\)/, '')}: cold ${verdict(over(p, (m) => m.live))}; server ${verdict(over(p, (m) => m.server))}; Parquet ${verdict(over(p, (m) => m.parquet))}.`),
+    ...passes.map((p) => `Target (issue 6: every saved query under ${TARGET_MS} ms, p50 and max), ${p.label.replace(/ \(since=.*\)/, '')}: cold ${verdict(over(p, (m) => m.live))}; server ${verdict(over(p, (m) => m.server))}; Parquet ${verdict(over(p, (m) => m.parquet))}; Parquet server ${verdict(over(p, (m) => m.parquetServer))}.`),
     `Machine load while measuring: ${fmtInt(load.wallS)} s of runs; other processes used ${(100 * load.othersShare).toFixed(0)} % of one core on average (1-minute load average ${load.loadBefore.toFixed(1)} before, ${load.loadAfter.toFixed(1)} after, on 2 cores). `
       + `Fresh memory in this run (bench/cold's measure, a scale for comparing runs): ${mb(TOUCH_BYTES).toFixed(0)} MB touched in ${load.touchBefore.toFixed(0)} ms before the runs, ${load.touchAfter.toFixed(0)} ms after.`);
   return lines;

@@ -38,18 +38,19 @@ interface ServeOptions {
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('Serve the investigation console and read-only SQL for a database, opened read-only (a copy, or a replayed incident).\n'
-      + 'Prints the console URL; sign in with the token in the token file (default <db>.token, created with mode 0600).\n'
+    .description('Serve the investigation console and read-only SQL for a database (a copy, or a replayed incident), or for an\n'
+      + '`auditlake export` folder (--parquet), opened read-only.\n'
+      + 'Prints the console URL; sign in with the token in the token file (default <db>.token or <dir>.token, created with mode 0600).\n'
       + 'Examples:\n'
       + '  auditlake replay --db incident.duckdb ./logs && auditlake serve --db incident.duckdb\n'
       + '  xdg-open "http://127.0.0.1:8781/?token=$(cat incident.duckdb.token)"\n'
       + '  auditlake serve --parquet ./archive    # then: auditlake query --server http://127.0.0.1:8781 --token-file archive.token ...\n'
       + 'While `auditlake run` holds a database, its own server serves the console: no serve needed.')
     .addOption(dbOption())
-    .option('--parquet <dir>', 'serve an `auditlake export` folder (its events) instead of a database; token file default <dir>.token')
+    .option('--parquet <dir>', 'serve an `auditlake export` folder (its events) instead of a database')
     .option('--host <host>', 'address to listen on (beyond loopback, only the token protects it)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', positiveInt('--port'), 8781)
-    .option('--token-file <file>', 'the bearer token file (default <db>.token; created with mode 0600 when absent)')
+    .option('--token-file <file>', 'the bearer token file (default <db>.token, or <dir>.token; created with mode 0600 when absent)')
     .option('--query-timeout <seconds>', 'time limit of one statement', positiveInt('--query-timeout'), 30)
     .option('--max-rows <n>', 'rows a statement may return', positiveInt('--max-rows'), 100_000)
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['error', 'warn', 'info', 'debug']).default('warn'))
