@@ -3,7 +3,7 @@
  * answers as the live database, for every saved query over events, and a rerun overwrites.
  * `events_between` gives the same window over both, and over an export opens only its days.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -264,6 +264,38 @@ describe('auditlake serve --parquet', () => {
     } finally {
       both.child.kill('SIGTERM');
       await both.exited;
+    }
+  });
+
+  it('shows the days and categories exported after it started', async () => {
+    // The export without one category; then another day of a category it has, and the category.
+    const growing = join(tmp.dir, 'export-growing');
+    const [kept, late] = readdirSync(out).filter((c) => c.startsWith('category=')).sort();
+    cpSync(out, growing, { recursive: true, filter: (from) => from !== join(out, late!) });
+    const token = join(tmp.dir, 'growing.token');
+    const later = await startServe(['--parquet', growing, '--port', '0', '--token-file', token]);
+    const count = async (...via: string[]) => {
+      const r = await runCliAsync(['query', ...via, 'SELECT count(*) AS n FROM events', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as Array<{ n: number }>)[0]!.n;
+    };
+    // What the server counts, and what a fresh listing of the folder counts.
+    const both = () => Promise.all([count('--server', later.url, '--token-file', token), count('--parquet', growing)]);
+    try {
+      const [before, listedBefore] = await both();
+      expect(before).toBe(listedBefore);
+      const day = readdirSync(join(growing, kept!))[0]!;
+      cpSync(join(growing, kept!, day), join(growing, kept!, 'date=2099-01-01'), { recursive: true });
+      const [withDay, listedWithDay] = await both();
+      expect(withDay).toBeGreaterThan(before);
+      expect(withDay).toBe(listedWithDay);
+      cpSync(join(out, late!), join(growing, late!), { recursive: true });
+      const [withCategory, listedWithCategory] = await both();
+      expect(withCategory).toBeGreaterThan(withDay);
+      expect(withCategory).toBe(listedWithCategory);
+    } finally {
+      later.child.kill('SIGTERM');
+      await later.exited;
     }
   });
 

@@ -13,7 +13,7 @@ import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
 import { FACT_COLUMNS, factFromDetailsSql, SETTINGS_CHANGE_COLUMN, settingsChangeSql } from '../schema/facts.js';
 import { Archive } from './archive.js';
-import { exportFiles } from './export-files.js';
+import { exportFiles, watchedExportFiles } from './export-files.js';
 import { Outbox } from './outbox.js';
 import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
@@ -154,10 +154,14 @@ export class Store {
    */
   static async overParquet(dir: string, { longLived = false } = {}): Promise<Store> {
     const notThere = (why: string, cause?: unknown) => new AuditlakeError('not_found', `--parquet ${dir}: no auditlake export there (${why})`, { cause });
+    // Only the export's own layout: other Parquet files kept in the folder are not events. Listed
+    // here, not by a glob in the view, which listed them again each time a statement mentioned
+    // `events` (36 ms over 1,197 files; from the list, 17 ms). A server lists them again when
+    // days were exported since.
+    const listed = longLived ? watchedExportFiles(dir) : () => exportFiles(dir);
     let files: string[];
     try {
-      // Only the export's own layout: other Parquet files kept in the folder are not events.
-      files = exportFiles(dir);
+      files = listed();
     } catch (err) {
       throw notThere(errorMessage(err), err);
     }
@@ -172,12 +176,11 @@ export class Store {
     await conn.run(`SET GLOBAL parquet_metadata_cache = ${longLived}`);
     await conn.run(`SET GLOBAL enable_external_file_cache = ${longLived}`);
     const store = new Store(dir, instance, conn, true);
-    // Listed once, here, into a session variable the view reads. Named by a glob, the files were
-    // listed again each time a statement mentioned `events` (36 ms over 1,197 files; from the
-    // list, 17 ms). Each connection has its own variables: the reader's are given it too.
+    // The list is a session variable the view reads. Each connection has its own variables: the
+    // reader's are given it too, as it is then.
     store.parquetSession = async (session) => {
       const set = await session.prepare(`SET VARIABLE ${EXPORT_FILES} = $files`);
-      set.bind({ files: listValue(files) }, { files: LIST(VARCHAR) });
+      set.bind({ files: listValue(longLived ? listed() : files) }, { files: LIST(VARCHAR) });
       await set.run();
       set.destroySync();
     };

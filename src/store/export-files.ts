@@ -33,3 +33,24 @@ export function exportFiles(dir: string): string[] {
   }
   return files.sort();
 }
+
+/**
+ * `exportFiles` for a process that keeps reading the folder (`serve --parquet`): listed again
+ * when a day or a category was exported since, which adds a `date=` folder to its category's
+ * folder or a `category=` folder to the root, changing that folder's modification time. A day
+ * exported again keeps its file names (the files' new contents are DuckDB's to notice).
+ */
+export function watchedExportFiles(dir: string): () => string[] {
+  const root = dir.replace(/(.)\/+$/, '$1');
+  let seen = '';
+  let files: string[] = [];
+  return () => {
+    // Taken before listing: a change during the listing shows next time.
+    const now = [statSync(root).mtimeMs, ...entries(root, 'dir', 'category=').map((c) => `${c}@${statSync(`${root}/${c}`).mtimeMs}`)].join('|');
+    if (now !== seen) {
+      files = exportFiles(root);
+      seen = now;
+    }
+    return files;
+  };
+}
