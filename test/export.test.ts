@@ -3,7 +3,7 @@
  * answers as the live database, for every saved query over events, and a rerun overwrites.
  * `events_between` gives the same window over both, and over an export opens only its days.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -296,6 +296,30 @@ describe('auditlake serve --parquet', () => {
     } finally {
       later.child.kill('SIGTERM');
       await later.exited;
+    }
+  });
+
+  it('reads a category linked in from another folder', async () => {
+    const linked = join(tmp.dir, 'export-linked');
+    const moved = join(tmp.dir, 'elsewhere');
+    cpSync(out, linked, { recursive: true });
+    const category = readdirSync(linked).find((c) => c.startsWith('category='))!;
+    mkdirSync(moved);
+    renameSync(join(linked, category), join(moved, category));
+    symlinkSync(join(moved, category), join(linked, category));
+    const token = join(tmp.dir, 'linked.token');
+    const server = await startServe(['--parquet', linked, '--port', '0', '--token-file', token]);
+    try {
+      const sql = 'SELECT category, count(*) AS n FROM events GROUP BY ALL ORDER BY category';
+      const [remote, direct] = await Promise.all([
+        runCliAsync(['query', '--server', server.url, '--token-file', token, sql, '--format', 'json']),
+        runCliAsync(['query', '--parquet', out, sql, '--format', 'json']),
+      ]);
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(JSON.parse(remote.stdout)).toEqual(JSON.parse(direct.stdout));
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
     }
   });
 

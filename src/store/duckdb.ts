@@ -5,7 +5,7 @@
  * position together — so a crash anywhere loses nothing and duplicates nothing.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
@@ -13,7 +13,7 @@ import { migrationsDir } from '../paths.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
 import { FACT_COLUMNS, factFromDetailsSql, SETTINGS_CHANGE_COLUMN, settingsChangeSql } from '../schema/facts.js';
 import { Archive } from './archive.js';
-import { exportFiles, watchedExportFiles } from './export-files.js';
+import { exportFiles, exportFolders, watchedExportFiles } from './export-files.js';
 import { Outbox } from './outbox.js';
 import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
@@ -506,7 +506,7 @@ export class Store {
    */
   async reader(options?: ReaderOptions): Promise<SqlReader> {
     // Over an export, the reader's statements read its folder, and need its file list.
-    const overExport = this.parquetSession ? { alsoAllowed: [...this.exportDirs, resolve(this.path)], session: this.parquetSession } : { alsoAllowed: this.exportDirs };
+    const overExport = this.parquetSession ? { alsoAllowed: [...this.exportDirs, ...exportFolders(this.path)], session: this.parquetSession } : { alsoAllowed: this.exportDirs };
     return openReader(this.instance, { ...overExport, ...options });
   }
 

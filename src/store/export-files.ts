@@ -4,7 +4,7 @@
  * 60–70 ms over 1,197 files against ~20 ms (then ~16 ms to hand the list to DuckDB as one bound
  * value): `query --parquet` lists them on every run.
  */
-import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 
 /** The entry's kind, through a symbolic link (a folder moved to another disk and linked back). */
 function kind(dir: string, e: Dirent): 'dir' | 'file' | 'other' {
@@ -53,4 +53,24 @@ export function watchedExportFiles(dir: string): () => string[] {
     }
     return files;
   };
+}
+
+/**
+ * The folders, as their real paths, that hold an export's files: the folder itself, and each
+ * `category=` or `date=` folder linked in from elsewhere. DuckDB resolves links before it checks
+ * a file against the folders a restricted reader may read (src/store/reader.ts).
+ */
+export function exportFolders(dir: string): string[] {
+  const root = realpathSync(dir);
+  const folders = [root];
+  const real = (path: string) => {
+    const resolved = realpathSync(path);
+    if (resolved !== path) folders.push(resolved);
+    return resolved;
+  };
+  for (const category of entries(root, 'dir', 'category=')) {
+    const c = real(`${root}/${category}`);
+    for (const date of entries(c, 'dir', 'date=')) real(`${c}/${date}`);
+  }
+  return folders;
 }
