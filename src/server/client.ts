@@ -11,6 +11,7 @@ import { isLockConflict, Store } from '../store/duckdb.js';
 import { defaultTokenFile, readServerInfo, readTokenFile, serverInfoPath } from './discovery.js';
 import { retryAfterMs } from '../retry-after.js';
 import { readSqlAnswer } from './answer-lines.js';
+import { answerReviver } from './answer-values.js';
 import { httpRequest } from '../http-request.js';
 
 export interface ServerTarget {
@@ -58,7 +59,7 @@ export async function queryServer(
       throw new AuditlakeError('store_failed', `cannot reach the auditlake server at ${target.url}: ${errorMessage(cause ?? err)}`, { cause: err });
     }
     try {
-      answer = await readSqlAnswer(res, reviver);
+      answer = await readSqlAnswer(res, answerReviver);
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;
       throw new AuditlakeError('query_failed', `the auditlake server at ${target.url} cut its answer short (${errorMessage(cause ?? err)}); the server's log says why`, { cause: err });
@@ -89,31 +90,7 @@ export async function queryServer(
   }
   // An answer on one line (a server before the line layout): parsed whole.
   const body = JSON.parse(text) as RemoteResult;
-  return { columns: body.columns, rows: body.rows.map(reviver(body.columns)), truncated: body.truncated };
-}
-
-/**
- * What makes a row's JSON values the values a local query gives, so every format prints the
- * same: times become Dates again and integers too large for a JSON number BigInts. The row,
- * just parsed and no one else's, is changed in place rather than copied: collecting garbage is
- * the client's largest cost on a 100k-row answer.
- */
-function reviver(columns: QueryResult['columns']): (row: unknown[]) => unknown[] {
-  const times = columns.flatMap((c, i) => (/^(TIMESTAMP|DATE$)/.test(c.type) ? [i] : []));
-  const ints = columns.flatMap((c, i) => (/^U?(BIGINT|HUGEINT)$/.test(c.type) ? [i] : []));
-  return (row) => {
-    for (const i of times) {
-      const v = row[i];
-      if (typeof v !== 'string') continue;
-      const d = new Date(v);
-      if (!Number.isNaN(d.getTime())) row[i] = d;
-    }
-    for (const i of ints) {
-      const v = row[i];
-      if (typeof v === 'string' && /^-?\d+$/.test(v)) row[i] = BigInt(v);
-    }
-    return row;
-  };
+  return { columns: body.columns, rows: body.rows.map(answerReviver(body.columns)), truncated: body.truncated };
 }
 
 const succeeded = (res: IncomingMessage): boolean => res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
