@@ -11,7 +11,7 @@ import { listSavedQueries } from '../src/queries.js';
 import { FACT_COLUMNS, SETTINGS_CHANGE_COLUMN } from '../src/schema/facts.js';
 import { runCli, runCliAsync } from './support/cli.js';
 import { FIXTURE_DIRS, queryJsonAsync, replayAsync, tempDir } from './support/db.js';
-import { startServe, type Served } from './support/serve.js';
+import { startServe, withServe, type Served } from './support/serve.js';
 
 const tmp = tempDir('auditlake-export-');
 afterAll(() => tmp.cleanup());
@@ -251,8 +251,7 @@ describe('auditlake serve --parquet', () => {
   it('reads a folder that mixes files from before the fact columns', async () => {
     const { mixed } = await exportsBeforeFacts();
     const mixedToken = join(tmp.dir, 'mixed.token');
-    const both = await startServe(['--parquet', mixed, '--port', '0', '--token-file', mixedToken]);
-    try {
+    await withServe(['--parquet', mixed, '--port', '0', '--token-file', mixedToken], async (both) => {
       for (const q of listSavedQueries().filter((s) => !NOT_EXPORTED.has(s.name) && FACT_COLUMNS.some(([n]) => new RegExp(`\\b${n}\\b`).test(s.sql)))) {
         const [current, remote] = await Promise.all([
           runCliAsync(['query', '--parquet', out, q.name, ...paramsOf(q.name), '--format', 'json']),
@@ -261,10 +260,7 @@ describe('auditlake serve --parquet', () => {
         expect(remote.code, remote.stderr).toBe(0);
         expect(JSON.parse(remote.stdout), q.name).toEqual(JSON.parse(current.stdout));
       }
-    } finally {
-      both.child.kill('SIGTERM');
-      await both.exited;
-    }
+    });
   });
 
   it('shows the days and categories exported after it started', async () => {
@@ -273,15 +269,14 @@ describe('auditlake serve --parquet', () => {
     const [kept, late] = readdirSync(out).filter((c) => c.startsWith('category=')).sort();
     cpSync(out, growing, { recursive: true, filter: (from) => from !== join(out, late!) });
     const token = join(tmp.dir, 'growing.token');
-    const later = await startServe(['--parquet', growing, '--port', '0', '--token-file', token]);
     const count = async (...via: string[]) => {
       const r = await runCliAsync(['query', ...via, 'SELECT count(*) AS n FROM events', '--format', 'json']);
       expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.stdout) as Array<{ n: number }>)[0]!.n;
     };
-    // What the server counts, and what a fresh listing of the folder counts.
-    const both = () => Promise.all([count('--server', later.url, '--token-file', token), count('--parquet', growing)]);
-    try {
+    await withServe(['--parquet', growing, '--port', '0', '--token-file', token], async (later) => {
+      // What the server counts, and what a fresh listing of the folder counts.
+      const both = () => Promise.all([count('--server', later.url, '--token-file', token), count('--parquet', growing)]);
       const [before, listedBefore] = await both();
       expect(before).toBe(listedBefore);
       const day = readdirSync(join(growing, kept!))[0]!;
@@ -293,10 +288,7 @@ describe('auditlake serve --parquet', () => {
       const [withCategory, listedWithCategory] = await both();
       expect(withCategory).toBeGreaterThan(withDay);
       expect(withCategory).toBe(listedWithCategory);
-    } finally {
-      later.child.kill('SIGTERM');
-      await later.exited;
-    }
+    });
   });
 
   it('reads a category linked in from another folder', async () => {
@@ -308,8 +300,7 @@ describe('auditlake serve --parquet', () => {
     renameSync(join(linked, category), join(moved, category));
     symlinkSync(join(moved, category), join(linked, category));
     const token = join(tmp.dir, 'linked.token');
-    const server = await startServe(['--parquet', linked, '--port', '0', '--token-file', token]);
-    try {
+    await withServe(['--parquet', linked, '--port', '0', '--token-file', token], async (server) => {
       const sql = 'SELECT category, count(*) AS n FROM events GROUP BY ALL ORDER BY category';
       const [remote, direct] = await Promise.all([
         runCliAsync(['query', '--server', server.url, '--token-file', token, sql, '--format', 'json']),
@@ -317,10 +308,7 @@ describe('auditlake serve --parquet', () => {
       ]);
       expect(remote.code, remote.stderr).toBe(0);
       expect(JSON.parse(remote.stdout)).toEqual(JSON.parse(direct.stdout));
-    } finally {
-      server.child.kill('SIGTERM');
-      await server.exited;
-    }
+    });
   });
 
   it('refuses --db beside --parquet, and a folder with no export', () => {

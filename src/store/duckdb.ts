@@ -158,10 +158,10 @@ export class Store {
     // here, not by a glob in the view, which listed them again each time a statement mentioned
     // `events` (36 ms over 1,197 files; from the list, 17 ms). A server lists them again when
     // days were exported since.
-    const listed = longLived ? watchedExportFiles(dir) : () => exportFiles(dir);
+    const watched = longLived ? watchedExportFiles(dir) : undefined;
     let files: string[];
     try {
-      files = listed();
+      files = watched ? watched() : exportFiles(dir);
     } catch (err) {
       throw notThere(errorMessage(err), err);
     }
@@ -177,10 +177,10 @@ export class Store {
     await conn.run(`SET GLOBAL enable_external_file_cache = ${longLived}`);
     const store = new Store(dir, instance, conn, true);
     // The list is a session variable the view reads. Each connection has its own variables: the
-    // reader's are given it too, as it is then.
+    // reader's are given it too, as it is when each statement starts.
     store.parquetSession = async (session) => {
       const set = await session.prepare(`SET VARIABLE ${EXPORT_FILES} = $files`);
-      set.bind({ files: listValue(longLived ? listed() : files) }, { files: LIST(VARCHAR) });
+      set.bind({ files: listValue(watched?.() ?? files) }, { files: LIST(VARCHAR) });
       await set.run();
       set.destroySync();
     };
@@ -509,7 +509,6 @@ export class Store {
     const overExport = this.parquetSession ? { alsoAllowed: [...this.exportDirs, ...exportFolders(this.path)], session: this.parquetSession } : { alsoAllowed: this.exportDirs };
     return openReader(this.instance, { ...overExport, ...options });
   }
-
 
   /** Folders exports are staged in: still writable once the reader restricts DuckDB's file access. */
   exportDirs: string[] = [];

@@ -23,3 +23,14 @@ export async function startServe(args: string[]): Promise<Served> {
   });
   return { child, url, stderr: () => stderr, exited };
 }
+
+/** `use` with a `serve` started with `args`, stopped after, whatever `use` does. */
+export async function withServe<T>(args: string[], use: (served: Served) => Promise<T>): Promise<T> {
+  const served = await startServe(args);
+  try {
+    return await use(served);
+  } finally {
+    served.child.kill('SIGTERM');
+    await served.exited;
+  }
+}
