@@ -160,7 +160,7 @@ function statementOf(saved: SavedQuery): string {
   return saved.sql.replace(/;\s*$/, '');
 }
 
-/** `auditlake serve --db PATH` as a user starts it, with a row limit above every result here. */
+/** `auditlake serve --db PATH` or `--parquet DIR` as a user starts it, with a row limit above every result here. */
 async function startServe(source: '--db' | '--parquet', path: string): Promise<{ child: ChildProcess; target: ServerTarget }> {
   const child = spawn(process.execPath, [join(packageRoot, 'bin', 'auditlake.js'), 'serve', source, path, '--port', '0', '--max-rows', String(SERVER_MAX_ROWS)],
     { stdio: ['ignore', 'ignore', 'pipe'] });
