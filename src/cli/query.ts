@@ -44,7 +44,7 @@ export function queryCommand(): Command {
       + 'While `auditlake run` holds the database, statements go through its server (found in <db>.server.json).')
     .argument('[sql-or-name]', 'SQL text or the name of a saved query')
     .addOption(dbOption())
-    .option('--parquet <dir>', 'query an `auditlake export` folder (its events) instead of a database')
+    .option('--parquet <dir>', 'query an `auditlake export` folder (its events) instead of a database; for many statements, `auditlake serve --parquet DIR` keeps it open')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
     .option('--param <name=value>', 'bind $name (repeatable)', collectParam, {})
