@@ -299,8 +299,10 @@ describe('auditlake serve --parquet', () => {
     mkdirSync(moved);
     renameSync(join(linked, category), join(moved, category));
     symlinkSync(join(moved, category), join(linked, category));
-    const token = join(tmp.dir, 'linked.token');
-    await withServe(['--parquet', linked, '--port', '0', '--token-file', token], async (server) => {
+    // Given with a trailing slash: the token file is still <dir>.token, beside the folder.
+    const token = `${linked}.token`;
+    await withServe(['--parquet', `${linked}/`, '--port', '0'], async (server) => {
+      expect(server.stderr()).toContain(token);
       const sql = 'SELECT category, count(*) AS n FROM events GROUP BY ALL ORDER BY category';
       const [remote, direct] = await Promise.all([
         runCliAsync(['query', '--server', server.url, '--token-file', token, sql, '--format', 'json']),

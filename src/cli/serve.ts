@@ -61,7 +61,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   const source = opts.parquet ? await openExport(opts.parquet, opts.db) : await openDatabase(opts.db);
   const { store, name } = source;
   const log = createLogger(opts.logLevel, process.stderr);
-  const tokenFile = resolve(opts.tokenFile ?? defaultTokenFile(name.replace(/\/+$/, '')));
+  const tokenFile = resolve(opts.tokenFile ?? defaultTokenFile(name.replace(/(.)\/+$/, '$1')));
   // The same server `run` starts, with its token file and, for a database, `<db>.server.json`.
   const server = await startLiveServer({
     config: { enabled: true, host: opts.host, port: opts.port, tokenFile, queryTimeoutSeconds: opts.queryTimeout, maxRows: opts.maxRows },
