@@ -193,3 +193,95 @@ describe('restart', () => {
     expect(() => restoreEngine('{"v":99}')).toThrow(/version/);
   });
 });
+
+describe('sources at their own pace', () => {
+  const reading = (categories: string[], shape: Omit<DetectorInput, keyof typeof meta | 'id'>) =>
+    defineDetector({ id: 'storage.engine-test', ...meta, needs: { categories, setting: 'none' }, ...shape });
+  const inA = fiveInAMinuteOf(['A']);
+  const inAB = fiveInAMinuteOf(['A', 'B']);
+  function fiveInAMinuteOf(categories: string[]) {
+    return reading(categories, { threshold: { where: () => true, key: (e) => e.principal_id, windowSeconds: 60, atLeast: 5 } });
+  }
+  const at = (category: string, ...s: number[]) => s.map((x) => ev({ time: T0 + x * 1000, category }));
+
+  it('a category the detector does not read running hours ahead leaves its events on time', () => {
+    const engine = engineWith(inA);
+    engine.process(at('Other', 6 * 3600));
+    expect(engine.process(at('A', 0, 10, 20, 30, 40))).toHaveLength(1);
+  });
+
+  it('a category the detector reads that lags another by hours is still counted, up to the skew', () => {
+    const engine = engineWith(inAB);
+    engine.process(at('A', 3 * 3600)); // A's folder first, as replay reads an archive
+    expect(engine.process(at('B', 0, 10, 20, 30, 40))).toHaveLength(1);
+
+    const farBehind = engineWith(inAB);
+    farBehind.process(at('A', 7 * 3600)); // past the 6 h skew: B's old events no longer hold windows open
+    expect(farBehind.process(at('B', 0, 10, 20, 30, 40))).toHaveLength(0);
+    expect(farBehind.stats().late).toBe(0); // late for the detector, not for B itself
+  });
+
+  it('a category late within its own stream is still late', () => {
+    const engine = engineWith(inAB);
+    engine.process([...at('A', 3600), ...at('B', 3600)]);
+    expect(engine.process(at('B', 0, 10, 20, 30, 40))).toHaveLength(0);
+    expect(engine.stats().late).toBe(5);
+  });
+
+  it('a restored engine keeps each category\'s pace', () => {
+    const engine = engineWith(inAB);
+    engine.process([...at('A', 3600), ...at('B', 3600)]);
+    const restored = restoreEngine(engine.snapshot(), { detectors: [inAB], now: NOW });
+    expect(restored.process(at('B', 0, 10, 20, 30, 40))).toHaveLength(0);
+    expect(restored.stats().late).toBe(5);
+  });
+});
+
+describe('window edges', () => {
+  it('a threshold burst just inside its window fires wherever it starts within a pane', () => {
+    const fifteenInFive = test({ threshold: { where: () => true, key: (e) => e.principal_id, windowSeconds: 300, atLeast: 15 } });
+    for (const start of [0, 5, 9]) {
+      const times = Array.from({ length: 15 }, (_, i) => start + (i * 295) / 14);
+      expect(engineWith(fifteenInFive).process(secs(...times)), `from +${start} s`).toHaveLength(1);
+    }
+  });
+
+  it('distinct values exactly a window apart count together', () => {
+    const twentyInTen = test({ distinct: { where: () => true, key: (e) => e.principal_id, value: (e) => e.target, windowSeconds: 600, atLeast: 20 } });
+    const events = Array.from({ length: 20 }, (_, i) => ev({ time: T0 + Math.round((i * 600_000) / 19), target: `s${i}` }));
+    expect(engineWith(twentyInTen).process(events)).toHaveLength(1);
+  });
+});
+
+describe('first-seen', () => {
+  const DAY = 86_400_000;
+  const newToVault = test({ firstSeen: { where: () => true, scope: (e) => e.resource_id, value: (e) => e.principal_id, learningDays: 7, forgetDays: 30 } });
+  const week = Array.from({ length: 8 }, (_, d) => ev({ time: T0 + d * DAY, principal_id: 'usual' }));
+
+  it('fires for a new principal whose first event arrives later than the allowed lateness', () => {
+    const engine = engineWith(newToVault);
+    engine.process(week);
+    engine.process([ev({ time: T0 + 8 * DAY + 20 * 60_000, principal_id: 'usual' })]);
+    const late = engine.process([ev({ time: T0 + 8 * DAY, principal_id: 'intruder' })]); // 20 minutes late
+    expect(late.map((a) => a.principal_id)).toEqual(['intruder']);
+  });
+
+  it('a backfilled fortnight behind the stream teaches but does not fire', () => {
+    const engine = engineWith(newToVault);
+    engine.process([ev({ time: T0 + 20 * DAY, principal_id: 'usual' })]); // the stream, live (NOW is a day later)
+    const history = Array.from({ length: 15 }, (_, d) => ev({ time: T0 + d * DAY, principal_id: d === 12 ? 'contractor' : 'usual' }));
+    expect(engine.process(history)).toEqual([]);
+    expect(engine.process([ev({ time: T0 + 20 * DAY + 1000, principal_id: 'contractor' })])).toEqual([]); // seen in the backfill
+    expect(engine.process([ev({ time: T0 + 20 * DAY + 2000, principal_id: 'stranger' })]).map((a) => a.principal_id)).toEqual(['stranger']);
+  });
+
+  it('pairs evicted under the key cap make their scope learn again rather than fire', () => {
+    const engine = createEngine({ detectors: [newToVault], now: NOW, maxKeysPerDetector: 4 });
+    const alerts: AlertRow[] = [];
+    for (let d = 0; d < 10; d++) {
+      alerts.push(...engine.process(Array.from({ length: 20 }, (_, i) => ev({ time: T0 + d * DAY + i * 1000, principal_id: `p${i}` }))));
+    }
+    expect(alerts).toHaveLength(0);
+    expect(engine.stats().detectors['storage.engine-test']!.evicted).toBeGreaterThan(0);
+  });
+});

@@ -4,9 +4,14 @@
  * events are processed in the order given, one at a time, so the same events in the same order
  * give the same alerts however they are split into batches or across a snapshot/restore.
  *
- * Time is event time. The watermark (max event time − allowed lateness) closes windows: events
- * up to 15 minutes late (the default) are counted normally; older ones still teach baselines
- * but open no windowed alert.
+ * Time is event time. Each category keeps its own newest event time, because sources run at
+ * their own pace: one Event Hub drains a backlog while another is live, and `replay` reads a
+ * category's folder before the next. A detector's watermark is the newest time of the slowest
+ * category it reads (one that lags the others by more than `maxSourceSkewMs` stops holding it
+ * back, so a rare category cannot keep every window open), less the allowed lateness. Events
+ * before it open no window; they still teach baselines, and a first-seen pair still fires
+ * unless the event is history (`maxAlertLatenessMs` behind the watermark: a backfill of an
+ * earlier month into a store the stream has moved past).
  */
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { EventRow } from '../schema/event.js';
@@ -27,8 +32,12 @@ export interface EngineOptions {
   detectors?: readonly Detector[];
   /** Wall clock for `time_generated` and the future-skew guard. Default Date.now. */
   now?: () => number;
-  /** Default 15 minutes. */
+  /** How late an event may be and still count in windows. Default 15 minutes. */
   allowedLatenessMs?: number;
+  /** How far one category a detector reads may run ahead of another before the lagging one's events count as late. Default 6 hours. */
+  maxSourceSkewMs?: number;
+  /** A first-seen pair this far behind the watermark is history: it teaches but does not fire. Default 1 day. */
+  maxAlertLatenessMs?: number;
   /** Keys any one detector may hold (per state map). Default 50,000. */
   maxKeysPerDetector?: number;
   /** Events dated further than this past `now` do not move the watermark (a bad clock must not close every window). Default 1 day. */
@@ -38,8 +47,9 @@ export interface EngineOptions {
 export interface DetectorStats { keys: number; evicted: number; openIncidents: number }
 export interface EngineStats {
   events: number;
-  /** Events older than the watermark when they arrived. */
+  /** Events older than their category's newest event − the allowed lateness when they arrived. */
   late: number;
+  /** The newest event time of any category − the allowed lateness. */
   watermarkMs: number;
   detectors: Record<string, DetectorStats>;
 }
@@ -51,11 +61,21 @@ export interface Engine {
   stats(): EngineStats;
 }
 
-interface Slot { detector: Detector; runner: ShapeRunner; incidents: Incidents; fingerprint: string }
+interface Slot {
+  detector: Detector; runner: ShapeRunner; incidents: Incidents; fingerprint: string;
+  /** The categories it reads, lower-cased. */
+  categories: string[];
+  watermarkMs: number;
+}
+
+/** A category as events spell it, routed once: its lower-cased name and the detectors reading it. */
+interface Route { category: string; slots: Slot[] }
 
 interface Snapshot {
   v: 1;
   maxEventMs: number;
+  /** Newest event time per lower-cased category (absent from snapshots before it was kept). */
+  newest?: Record<string, number>;
   nextSweepMs: number;
   lastSweepEvents: number;
   events: number;
@@ -113,30 +133,49 @@ export function restoreEngine(snapshot: string, options: EngineOptions = {}): En
 function build(options: EngineOptions, restored: Snapshot | null): Engine {
   const now = options.now ?? Date.now;
   const latenessMs = options.allowedLatenessMs ?? 15 * MINUTE_MS;
+  const sourceSkewMs = options.maxSourceSkewMs ?? 6 * 60 * MINUTE_MS;
+  const alertLatenessMs = options.maxAlertLatenessMs ?? 24 * 60 * MINUTE_MS;
   const futureSkewMs = options.maxFutureSkewMs ?? 86_400_000;
   const limits: RunnerLimits = { maxKeys: options.maxKeysPerDetector ?? 50_000 };
 
   const slots: Slot[] = (options.detectors ?? catalogue).map((detector) => {
     const incidents = new Incidents(detector, suppressMsOf(detector.shape), limits.maxKeys);
-    return { detector, incidents, runner: runnerFor(detector.shape, incidents, limits), fingerprint: fingerprintOf(detector.shape) };
+    const categories = [...new Set(detector.needs.categories.map((c) => c.toLowerCase()))];
+    return { detector, incidents, runner: runnerFor(detector.shape, incidents, limits), fingerprint: fingerprintOf(detector.shape), categories, watermarkMs: -Infinity };
   });
 
   // Routing by category, memoised per spelling seen: most events concern no detector at all.
   const byCategory = new Map<string, Slot[]>();
   for (const slot of slots) {
-    for (const c of slot.detector.needs.categories) {
-      const k = c.toLowerCase();
+    for (const k of slot.categories) {
       const list = byCategory.get(k) ?? [];
       list.push(slot);
       byCategory.set(k, list);
     }
   }
-  const route = new Map<string, Slot[]>();
-  const routeOf = (category: string): Slot[] => {
-    let r = route.get(category);
-    if (r === undefined) { r = byCategory.get(category.toLowerCase()) ?? []; route.set(category, r); }
+  const routes = new Map<string, Route>();
+  const routeOf = (spelling: string): Route => {
+    let r = routes.get(spelling);
+    if (r === undefined) {
+      const category = spelling.toLowerCase();
+      r = { category, slots: byCategory.get(category) ?? [] };
+      routes.set(spelling, r);
+    }
     return r;
   };
+
+  const newest = new Map<string, number>();
+  /** The slowest of its categories seen so far, unless it lags the fastest by more than the skew. */
+  function updateWatermark(slot: Slot): void {
+    let slowest = Infinity, fastest = -Infinity;
+    for (const c of slot.categories) {
+      const t = newest.get(c);
+      if (t === undefined) continue;
+      if (t < slowest) slowest = t;
+      if (t > fastest) fastest = t;
+    }
+    slot.watermarkMs = fastest === -Infinity ? -Infinity : Math.max(slowest, fastest - sourceSkewMs) - latenessMs;
+  }
 
   let maxEventMs = -Infinity;
   let nextSweepMs = -Infinity;
@@ -149,6 +188,7 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
     events = restored.events ?? 0;
     lastSweepEvents = restored.lastSweepEvents ?? 0;
     late = restored.late ?? 0;
+    for (const [c, t] of Object.entries(restored.newest ?? {})) if (typeof t === 'number') newest.set(c, t);
     for (const slot of slots) {
       const saved = restored.detectors?.[slot.detector.id];
       // Changed parameters (a wider window, another learning period): start that detector afresh.
@@ -157,12 +197,13 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
       slot.incidents.load(saved.incidents);
     }
   }
-  const ctx: ShapeContext = { watermarkMs: maxEventMs - latenessMs, tooLate: false };
+  for (const slot of slots) updateWatermark(slot);
+  const ctx: ShapeContext = { watermarkMs: -Infinity, tooLate: false, history: false };
 
   function sweep(): void {
     for (const slot of slots) {
-      slot.runner.sweep(ctx.watermarkMs);
-      slot.incidents.sweep(ctx.watermarkMs);
+      slot.runner.sweep(slot.watermarkMs);
+      slot.incidents.sweep(slot.watermarkMs);
     }
   }
 
@@ -172,22 +213,32 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
       for (let i = 0; i < batch.length; i++) {
         const e = batch[i]!;
         events++;
-        if (e.time > maxEventMs && e.time <= futureLimitMs) {
-          maxEventMs = e.time;
-          ctx.watermarkMs = maxEventMs - latenessMs;
-          // Sweeps are driven by event time, never by batch ends, so batching cannot change state.
-          if (ctx.watermarkMs >= nextSweepMs && events - lastSweepEvents >= SWEEP_MIN_EVENTS) {
-            sweep();
-            lastSweepEvents = events;
-            nextSweepMs = ctx.watermarkMs + SWEEP_EVERY_MS;
+        const route = routeOf(e.category);
+        const targets = route.slots;
+        // A bad clock (an event dated past the skew guard) must not close every window.
+        if (e.time <= futureLimitMs) {
+          const before = newest.get(route.category);
+          if (before === undefined || e.time > before) {
+            newest.set(route.category, e.time);
+            for (let j = 0; j < targets.length; j++) updateWatermark(targets[j]!);
+          }
+          if (e.time > maxEventMs) {
+            maxEventMs = e.time;
+            // Sweeps are driven by event time, never by batch ends, so batching cannot change state.
+            if (maxEventMs - latenessMs >= nextSweepMs && events - lastSweepEvents >= SWEEP_MIN_EVENTS) {
+              sweep();
+              lastSweepEvents = events;
+              nextSweepMs = maxEventMs - latenessMs + SWEEP_EVERY_MS;
+            }
           }
         }
-        ctx.tooLate = e.time < ctx.watermarkMs;
-        if (ctx.tooLate) late++;
-        const targets = routeOf(e.category);
+        if (e.time < (newest.get(route.category) ?? -Infinity) - latenessMs) late++;
         for (let j = 0; j < targets.length; j++) {
           const slot = targets[j]!;
           if (slot.detector.exclude?.(e)) continue;
+          ctx.watermarkMs = slot.watermarkMs;
+          ctx.tooLate = e.time < slot.watermarkMs;
+          ctx.history = e.time < slot.watermarkMs - alertLatenessMs;
           slot.runner.onEvent(e, ctx);
         }
       }
@@ -198,7 +249,7 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
     },
 
     snapshot() {
-      const snap: Snapshot = { v: SNAPSHOT_VERSION, maxEventMs, nextSweepMs, lastSweepEvents, events, late, detectors: {} };
+      const snap: Snapshot = { v: SNAPSHOT_VERSION, maxEventMs, newest: Object.fromEntries(newest), nextSweepMs, lastSweepEvents, events, late, detectors: {} };
       for (const slot of slots) {
         snap.detectors[slot.detector.id] = { fingerprint: slot.fingerprint, state: slot.runner.save(), incidents: slot.incidents.toJSON() };
       }
@@ -209,7 +260,7 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
     stats() {
       const detectors: Record<string, DetectorStats> = {};
       for (const s of slots) detectors[s.detector.id] = { keys: s.runner.keyCount, evicted: s.runner.evicted, openIncidents: s.incidents.size };
-      return { events, late, watermarkMs: ctx.watermarkMs, detectors };
+      return { events, late, watermarkMs: maxEventMs - latenessMs, detectors };
     },
   };
 }

@@ -17,7 +17,8 @@ export class BoundedMap<V> {
   private old = new Map<string, V>();
   private readonly half: number;
   evicted = 0;
-  constructor(readonly maxKeys: number) {
+  /** `onEvict` hears of each entry the cap drops (not of sweeps or deletes). */
+  constructor(readonly maxKeys: number, private readonly onEvict?: (key: string, value: V) => void) {
     this.half = Math.max(1, Math.floor(maxKeys / 2));
   }
 
@@ -48,6 +49,7 @@ export class BoundedMap<V> {
   private insertYoung(key: string, value: V): void {
     if (this.young.size >= this.half) {
       this.evicted += this.old.size;
+      if (this.onEvict) for (const [k, v] of this.old) this.onEvict(k, v);
       this.old = this.young;
       this.young = new Map();
     }

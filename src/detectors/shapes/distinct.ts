@@ -1,8 +1,8 @@
 /**
  * Distinct values per key in a sliding event-time window (secrets read, blobs read). Each key
  * keeps value → latest time in recency order; values that left the window fall off the front.
- * The window is the key's own latest activity − window, so a late event counts when it is
- * still inside it.
+ * The window is the key's own latest activity − window, both ends included (as sequences
+ * count them), so a late event counts when it is still inside it.
  */
 import type { DistinctShape } from '../define.js';
 import type { Incidents } from '../incidents.js';
@@ -38,10 +38,10 @@ export function distinctRunner(spec: DistinctShape, incidents: Incidents, limits
       s.vals.set(value, prev !== undefined && prev > e.time ? prev : e.time);
       const from = s.max - windowMs;
       for (const [v, t] of s.vals) {
-        if (t > from && s.vals.size <= maxValues) break;
+        if (t >= from && s.vals.size <= maxValues) break;
         s.vals.delete(v);
       }
-      if (e.time <= from) return;
+      if (e.time < from) return;
       pushRecent(s.ids, e.event_id, RECENT_IDS);
       const count = s.vals.size;
       const { bar, peak } = peakBar(s.peaks, e.time, count, spec.atLeast, spec.peakBaseline);

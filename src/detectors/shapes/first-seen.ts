@@ -5,8 +5,11 @@
  * Learning: a scope fires only once it has `learningDays` of event-time history. On a fresh
  * database that means silence for the first days of data (everything is new); a backfill of
  * older events teaches the same history, because it is measured in event time, not wall time.
- * Backfilled events older than the watermark still teach; they just never fire.
- * A scope evicted under memory pressure starts learning again: quiet, never noisy.
+ * A new pair fires however late its event arrives (an intruder's first read delivered 20 minutes
+ * late is still new), unless the event is history (ctx.history: a backfill into a store the
+ * stream has moved past), which teaches and never fires.
+ * A scope evicted under memory pressure starts learning again, and so does a scope one of whose
+ * pairs is evicted (its pairs outnumber scopes and are capped apart): quiet, never noisy.
  */
 import type { FirstSeenShape } from '../define.js';
 import type { Incidents } from '../incidents.js';
@@ -16,12 +19,16 @@ import type { RunnerLimits, ShapeRunner } from './runner.js';
 /** [first seen, last seen] of a scope. */
 type ScopeState = [number, number];
 
+const PAIR_SEPARATOR = '\u0001';
+const scopeOf = (pair: string): string => pair.slice(0, pair.indexOf(PAIR_SEPARATOR));
+
 export function firstSeenRunner(spec: FirstSeenShape, incidents: Incidents, limits: RunnerLimits): ShapeRunner {
   const learningMs = spec.learningDays * DAY_MS;
   const forgetMs = spec.forgetDays * DAY_MS;
   const scopes = new BoundedMap<ScopeState>(limits.maxKeys);
   // Pairs outnumber scopes (every IP of every principal): a larger, but still fixed, budget.
-  const pairs = new BoundedMap<number>(limits.maxKeys * 4);
+  // A pair forgotten while its scope is kept would look new: the scope learns again instead.
+  const pairs = new BoundedMap<number>(limits.maxKeys * 4, (pair) => scopes.delete(scopeOf(pair)));
 
   return {
     onEvent(e, ctx) {
@@ -35,7 +42,7 @@ export function firstSeenRunner(spec: FirstSeenShape, incidents: Incidents, limi
       if (s === undefined) { s = [t, t]; scopes.set(scope, s); }
       else { if (t < s[0]) s[0] = t; if (t > s[1]) s[1] = t; }
 
-      const pair = `${scope}\u0001${value}`;
+      const pair = `${scope}${PAIR_SEPARATOR}${value}`;
       const lastSeen = pairs.get(pair);
       const known = lastSeen !== undefined && t - lastSeen <= forgetMs;
       if (known) {
@@ -45,7 +52,7 @@ export function firstSeenRunner(spec: FirstSeenShape, incidents: Incidents, limi
       }
       pairs.set(pair, lastSeen !== undefined && lastSeen > t ? lastSeen : t);
       const historyMs = t - s[0];
-      if (ctx.tooLate || historyMs < learningMs) return;
+      if (ctx.history || historyMs < learningMs) return;
       if (spec.alertOn !== undefined && !spec.alertOn(e)) return;
       incidents.fire(pair, e, t, {
         scope, value, scope_history_days: Math.round((historyMs / DAY_MS) * 10) / 10,

@@ -3,10 +3,12 @@ import type { EventRow } from '../../schema/event.js';
 
 /** Per-event facts the engine computes once and shares with every runner. */
 export interface ShapeContext {
-  /** Max event time seen − allowed lateness. Windows before it are closed. */
+  /** The detector's watermark (engine.ts): windows before it are closed. */
   watermarkMs: number;
   /** The event is older than the watermark: windowed shapes skip it, baselines still learn. */
   tooLate: boolean;
+  /** Older still (by the engine's maxAlertLatenessMs): history, which teaches but never fires. */
+  history: boolean;
 }
 
 export interface ShapeRunner {

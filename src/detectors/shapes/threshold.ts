@@ -1,7 +1,7 @@
 /**
  * Count (or sum) per key in a sliding event-time window. Events are folded into panes of
  * window/30, so a key costs a few numbers however hot it is, and out-of-order events simply
- * land in their pane; windows are evaluated at pane resolution.
+ * land in their pane; windows are evaluated at pane resolution (see `width`).
  */
 import type { ThresholdShape } from '../define.js';
 import type { Incidents } from '../incidents.js';
@@ -17,7 +17,10 @@ const RECENT_IDS = 10;
 export function thresholdRunner(spec: ThresholdShape, incidents: Incidents, limits: RunnerLimits): ShapeRunner {
   const windowMs = spec.windowSeconds * 1000;
   const paneMs = Math.max(1000, Math.ceil(windowMs / PANES_PER_WINDOW));
-  const width = Math.ceil(windowMs / paneMs);
+  // One pane more than the window spans: events under a window apart can touch that many panes
+  // (a 295 s burst starting 5 s into a 10 s pane ends in the 31st). So a window counts events up
+  // to a pane wider than it, never narrower: a burst just inside it is never missed.
+  const width = Math.ceil(windowMs / paneMs) + 1;
   const keepMs = windowMs + baselineMs(spec.peakBaseline);
   const keys = new BoundedMap<KeyState>(limits.maxKeys);
   const bySum = spec.sum !== undefined;
