@@ -185,6 +185,15 @@ export function activityRecord(o: ActivityOptions): Record<string, unknown> {
   };
 }
 
+/**
+ * The same record as the Activity log's storage-account shape has it: the HTTP verb as its
+ * category and no `eventCategory` (the reference sample's shape).
+ */
+export function verbShaped(record: Record<string, unknown>, verb: 'Write' | 'Delete' | 'Action'): Record<string, unknown> {
+  const { eventCategory: _, ...properties } = record.properties as Record<string, unknown>;
+  return { ...record, category: verb, properties };
+}
+
 export const ROLE_ASSIGNMENT_WRITE = 'MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE';
 
 export interface RoleAssignmentOptions {

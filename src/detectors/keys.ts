@@ -52,6 +52,17 @@ export function isPrivateIp(ip: string): boolean {
   return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
+/**
+ * The Activity log's administrative records: `Administrative` as Event Hubs and the REST API
+ * name them, or the HTTP verb (`Write`, `Delete`, `Action`) its storage-account shape names instead.
+ */
+export const ADMINISTRATIVE_CATEGORIES = ['Administrative', 'Write', 'Delete', 'Action'] as const;
+const ADMINISTRATIVE: ReadonlySet<string> = new Set(ADMINISTRATIVE_CATEGORIES);
+
+export function isAdministrative(e: EventRow): boolean {
+  return ADMINISTRATIVE.has(e.category);
+}
+
 /** Activity-log operations arrive upper-case (Event Hubs) or mixed-case (REST export). */
 export function activityOperation(e: EventRow): string {
   return e.operation.toUpperCase();

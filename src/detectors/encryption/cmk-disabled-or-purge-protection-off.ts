@@ -2,7 +2,7 @@ import { T1485, T1490 } from '../attack.js';
 import { activityRecord, ADMIN, at, INTRUDER, kvRecord, toEvents, vaultId } from '../cases.js';
 import { defineDetector } from '../define.js';
 import type { EventRow } from '../../schema/event.js';
-import { activityOperation, isBackgroundScanner } from '../keys.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES, isBackgroundScanner } from '../keys.js';
 import { AUDIT_EVENT_SETTING } from '../keyvault/ops.js';
 import { ACTIVITY_SETTING, isCompleted } from '../governance/common.js';
 
@@ -26,7 +26,7 @@ export default defineDetector({
   title: 'Purge protection or soft delete turned off on a vault',
   severity: 'high',
   attack: [T1490, T1485],
-  needs: { categories: ['Administrative', 'AuditEvent'], setting: `${ACTIVITY_SETTING} ${AUDIT_EVENT_SETTING}` },
+  needs: { categories: [...ADMINISTRATIVE_CATEGORIES, 'AuditEvent'], setting: `${ACTIVITY_SETTING} ${AUDIT_EVENT_SETTING}` },
   description: 'A vault (or managed HSM) write completed with enablePurgeProtection or enableSoftDelete false. Vaults holding customer-managed keys need both: without them a deleted key can be purged at once, and every storage account, workspace or disk it encrypts becomes unreadable for good (ransom by key destruction). Azure refuses to disable purge protection once on, so a request to do so is also an attempt worth knowing about; key deletes and purges themselves are keyvault.sensitive-operation.',
   remediation: 'Re-enable soft delete and purge protection, check which resources use keys from the vault (CMK), and look for key deletes, purges or disables by the same principal (keyvault.sensitive-operation).',
   falsePositives: ['Test vaults created without purge protection on purpose (tag and exclude them).'],

@@ -1,8 +1,8 @@
 import { T1486, T1562 } from '../attack.js';
 import { activityRecord, ADMIN, at, INTRUDER, storageAccountResourceId, toEvents } from '../cases.js';
 import { defineDetector } from '../define.js';
-import { activityOperation } from '../keys.js';
-import { ACTIVITY_SETTING, ACTIVITY_WRITE_CATEGORIES, isCompleted, text } from '../governance/common.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES } from '../keys.js';
+import { ACTIVITY_SETTING, isCompleted, text } from '../governance/common.js';
 
 const WRITE = 'MICROSOFT.STORAGE/STORAGEACCOUNTS/WRITE';
 const cmk = (account: string, day: number) => activityRecord({
@@ -19,7 +19,7 @@ export default defineDetector({
   title: 'Customer-managed key encryption switched back to platform keys',
   severity: 'high',
   attack: [T1562, T1486],
-  needs: { categories: ACTIVITY_WRITE_CATEGORIES, setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'A resource seen encrypted with a customer-managed key (keySource Microsoft.Keyvault) in the previous year was written with keySource Microsoft.Storage: its data is now encrypted with Microsoft-managed keys, outside the organisation\'s key control, revocation and audit. A first-seen shape, so accounts that always used platform keys (most of them, in every IaC re-deploy) stay quiet; only a change away from CMK fires.',
   remediation: 'Restore the customer-managed key configuration and find out why it was removed; check the key in the vault (disabled, deleted, access policy removed) and who changed it.',
   falsePositives: ['A planned move away from CMK.'],

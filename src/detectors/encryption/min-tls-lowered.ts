@@ -1,8 +1,8 @@
 import { T1557, T1562 } from '../attack.js';
 import { activityRecord, ADMIN, at, INTRUDER, storageAccountResourceId, toEvents } from '../cases.js';
 import { defineDetector } from '../define.js';
-import { activityOperation } from '../keys.js';
-import { ACTIVITY_SETTING, ACTIVITY_WRITE_CATEGORIES, isCompleted, text } from '../governance/common.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES } from '../keys.js';
+import { ACTIVITY_SETTING, isCompleted, text } from '../governance/common.js';
 import { isLegacyTls } from './common.js';
 
 const ACCOUNT = storageAccountResourceId('stfabrikamml01');
@@ -13,7 +13,7 @@ export default defineDetector({
   title: 'Minimum TLS version lowered below 1.2',
   severity: 'medium',
   attack: [T1562, T1557],
-  needs: { categories: ACTIVITY_WRITE_CATEGORIES, setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'A resource write (storage account, and any resource with minimumTlsVersion / minimalTlsVersion: SQL, Redis, App Service, ...) completed with a minimum TLS version of 1.0 or 1.1. Clients can then negotiate deprecated protocols open to downgrade and interception, and it often comes with other weakening changes in the same write (public blob access, HTTP allowed).',
   remediation: 'Set the minimum back to TLS1_2 and find the client that needed the old protocol (encryption.legacy-tls-requests names it). Enforce the minimum with Azure Policy.',
   falsePositives: ['A legacy client migration window agreed with security.'],

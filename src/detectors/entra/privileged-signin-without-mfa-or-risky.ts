@@ -3,7 +3,7 @@ import { ADA, ADMIN, at, AZURE_CLI_APP, coreDirectoryRoleTargets, entraAuditReco
 import { defineDetector } from '../define.js';
 import type { EventRow } from '../../schema/event.js';
 import { OWNER } from '../../schema/roles.js';
-import { activityOperation } from '../keys.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES } from '../keys.js';
 import { HIGH_IMPACT_ROLES, ROLE_ASSIGNMENT_WRITE } from '../rbac/common.js';
 import { isDirectRoleAdd, isPrivilegedDirectoryRole, loggedBy, memberOf, SIGNIN_SETTING } from './common.js';
 
@@ -51,7 +51,7 @@ export default defineDetector({
   title: 'Privileged sign-in without MFA or at medium/high risk',
   severity: 'high',
   attack: [T1078_004],
-  needs: { categories: ['SignInLogs', 'NonInteractiveUserSignInLogs', 'AuditLogs', 'Administrative'], setting: SIGNIN_SETTING },
+  needs: { categories: ['SignInLogs', 'NonInteractiveUserSignInLogs', 'AuditLogs', ...ADMINISTRATIVE_CATEGORIES], setting: SIGNIN_SETTING },
   description: 'A user signed in successfully without MFA (interactive sign-ins) or with medium/high sign-in risk, and either the sign-in was to an admin surface (Azure portal, Azure CLI, Azure PowerShell, or the Azure management API) or the user received a privileged directory role (assignment or PIM activation) or a high-impact Azure role (Owner, Contributor, User Access Administrator, ...) in the previous 14 days. "Privileged" is learned from the same stream: the role grant is the sequence\'s first step, keyed by the member, and the sign-in the second.',
   remediation: 'Confirm the sign-in with the user. If not theirs: revoke sessions, reset credentials and MFA registrations, and review what the account changed. Either way, require MFA for admin roles and Azure management with Conditional Access.',
   falsePositives: ['Conditional Access not yet enforcing MFA for admins (every admin sign-in fires until it does).', 'Risk from anonymising VPNs used by administrators.', 'Emergency access accounts excluded from MFA by design.'],

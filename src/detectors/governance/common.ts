@@ -2,9 +2,6 @@
 import type { EventRow } from '../../schema/event.js';
 import { activityOperation } from '../keys.js';
 
-/** Activity log categories: `Administrative`, and the storage-account shape that names the verb (`Write`, `Delete`, `Action`). */
-export const ACTIVITY_WRITE_CATEGORIES = ['Administrative', 'Write', 'Delete', 'Action'] as const;
-
 export const ACTIVITY_SETTING = 'The subscription\'s Activity log (Administrative category) exported by a diagnostic setting to the Event Hub auditlake reads.';
 
 /**

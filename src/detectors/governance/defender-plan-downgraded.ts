@@ -2,6 +2,7 @@ import { T1562_001 } from '../attack.js';
 import { activityRecord, ADMIN, at, INTRUDER, SUBSCRIPTION, toEvents } from '../cases.js';
 import { defineDetector } from '../define.js';
 import { ACTIVITY_SETTING, isCompleted, opIs, text } from './common.js';
+import { ADMINISTRATIVE_CATEGORIES } from '../keys.js';
 
 const PRICINGS_WRITE = 'MICROSOFT.SECURITY/PRICINGS/WRITE';
 const pricing = (plan: string) => `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Security/pricings/${plan}`;
@@ -11,7 +12,7 @@ export default defineDetector({
   title: 'Microsoft Defender for Cloud plan set to Free',
   severity: 'high',
   attack: [T1562_001],
-  needs: { categories: ['Administrative'], setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'A Defender for Cloud plan (pricings write: Storage, Key Vaults, Resource Manager, AI, ...) was set to the Free tier, switching off its threat detection (malware scanning, unusual Key Vault access, anomalous ARM operations) for the whole subscription.',
   remediation: 'Re-enable the plan (evidence: the plan name is the resource name) unless the change was approved, and review the alerts the plan would have raised since: the other auditlake detectors on that subscription. Protect plans with Azure Policy.',
   falsePositives: ['Cost reviews that turn unused plans off.', 'Moving a plan\'s configuration to a management-group policy (Free, then re-enabled by policy).'],

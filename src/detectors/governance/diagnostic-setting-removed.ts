@@ -2,7 +2,8 @@ import { T1562_008 } from '../attack.js';
 import { activityRecord, ADMIN, at, INTRUDER, toEvents, vaultId } from '../cases.js';
 import { defineDetector } from '../define.js';
 import type { EventRow } from '../../schema/event.js';
-import { ACTIVITY_SETTING, ACTIVITY_WRITE_CATEGORIES, isCompleted, opIs } from './common.js';
+import { ACTIVITY_SETTING, isCompleted, opIs } from './common.js';
+import { ADMINISTRATIVE_CATEGORIES } from '../keys.js';
 
 const DELETES = ['MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE', 'MICROSOFT.AADIAM/DIAGNOSTICSETTINGS/DELETE'];
 const WRITES = ['MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/WRITE', 'MICROSOFT.AADIAM/DIAGNOSTICSETTINGS/WRITE'];
@@ -24,7 +25,7 @@ export default defineDetector({
   title: 'Diagnostic setting deleted or its logs disabled',
   severity: 'high',
   attack: [T1562_008],
-  needs: { categories: ACTIVITY_WRITE_CATEGORIES, setting: `${ACTIVITY_SETTING} Entra ID diagnostic-setting changes appear in the tenant-level Activity log.` },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: `${ACTIVITY_SETTING} Entra ID diagnostic-setting changes appear in the tenant-level Activity log.` },
   description: 'A diagnostic setting (on a vault, storage account, workspace, the subscription\'s Activity log, or Entra ID) was deleted, or rewritten with every log category disabled. That stops the logs auditlake and Sentinel read: attackers do it before acting, and the silence that follows hides the rest.',
   remediation: 'Restore the setting (evidence: the resource it belonged to) and check what the resource logged elsewhere, or what its neighbours saw, from the time of the change until now. Protect settings with Azure Policy (DeployIfNotExists) and restrict microsoft.insights/diagnosticSettings/* to the platform team.',
   falsePositives: ['Re-deploying diagnostic settings (delete and re-create) through infrastructure-as-code.', 'Decommissioning a resource.'],

@@ -2,6 +2,7 @@ import { T1562_001, T1484 } from '../attack.js';
 import { activityRecord, ADMIN, at, INTRUDER, SUBSCRIPTION, toEvents } from '../cases.js';
 import { defineDetector } from '../define.js';
 import { ACTIVITY_SETTING, isCompleted, opIs } from './common.js';
+import { ADMINISTRATIVE_CATEGORIES } from '../keys.js';
 
 const ASSIGNMENT_DELETE = 'MICROSOFT.AUTHORIZATION/POLICYASSIGNMENTS/DELETE';
 const EXEMPTION_WRITE = 'MICROSOFT.AUTHORIZATION/POLICYEXEMPTIONS/WRITE';
@@ -13,7 +14,7 @@ export default defineDetector({
   title: 'Azure Policy assignment deleted or exemption granted',
   severity: 'medium',
   attack: [T1562_001, T1484],
-  needs: { categories: ['Administrative'], setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'An Azure Policy assignment was deleted, or a policy exemption created or changed. Both switch guardrails off (deny public storage, require private endpoints, deploy diagnostic settings) for everything in scope, typically right before the change the policy would have blocked. Deleting an exemption re-enables a policy and stays quiet.',
   remediation: 'Check the assignment or exemption (evidence: scope) with the platform team; restore deleted assignments from their definition in source control and remove unplanned exemptions. Restrict policyAssignments/delete and policyExemptions/write to the platform team.',
   falsePositives: ['Policy-as-code pipelines that replace assignments (delete then create).', 'Time-limited exemptions granted through a reviewed process.'],

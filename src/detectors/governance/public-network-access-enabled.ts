@@ -1,9 +1,9 @@
 import { T1562_007 } from '../attack.js';
-import { activityRecord, ADMIN, at, INTRUDER, storageAccountResourceId, toEvents, vaultId, WORKSPACE_MI } from '../cases.js';
+import { activityRecord, ADMIN, at, INTRUDER, storageAccountResourceId, toEvents, vaultId, verbShaped, WORKSPACE_MI } from '../cases.js';
 import { defineDetector } from '../define.js';
 import type { EventRow } from '../../schema/event.js';
-import { activityOperation } from '../keys.js';
-import { ACTIVITY_SETTING, ACTIVITY_WRITE_CATEGORIES, isCompleted, text } from './common.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES } from '../keys.js';
+import { ACTIVITY_SETTING, isCompleted, text } from './common.js';
 
 /** Key Vault, Storage and Azure ML resources whose network exposure matters here. */
 const RESOURCE_WRITES: ReadonlySet<string> = new Set([
@@ -36,7 +36,7 @@ export default defineDetector({
   title: 'Public network access enabled or private endpoint removed',
   severity: 'medium',
   attack: [T1562_007],
-  needs: { categories: ACTIVITY_WRITE_CATEGORIES, setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'A Key Vault, storage account or Azure ML workspace/registry write completed with publicNetworkAccess Enabled or a network default action of Allow, or a private endpoint (connection) of one was deleted. ML data, secrets and models behind private endpoints become reachable from the internet: the step before exfiltrating them from outside.',
   remediation: 'Revert to publicNetworkAccess Disabled / defaultAction Deny (or restore the private endpoint) unless the change was approved, and check the resource\'s data-plane logs for access from public addresses since (storage.new-ip-for-principal, keyvault.new-ip-for-principal).',
   falsePositives: ['Temporary opening for troubleshooting or a data migration.', 'Infrastructure-as-code templates that state publicNetworkAccess explicitly on resources that are meant to be public.', 'Success records whose response body restates an already-open resource (the schema does not say whether a fact came from the request or the response).'],
@@ -51,7 +51,7 @@ export default defineDetector({
       name: 'opening the training storage account (storage-shape Write record) fires',
       fires: true,
       expect: { principal_id: INTRUDER.oid },
-      events: () => toEvents([{ ...activityRecord({ operation: 'microsoft.storage/storageaccounts/write', ...INTRUDER, resourceId: storageAccountResourceId('stfabrikamml01'), requestbody: OPEN, time: at(8, 600) }), category: 'Write' }]),
+      events: () => toEvents([verbShaped(activityRecord({ operation: 'microsoft.storage/storageaccounts/write', ...INTRUDER, resourceId: storageAccountResourceId('stfabrikamml01'), requestbody: OPEN, time: at(8, 600) }), 'Write')]),
     },
     {
       name: 'removing the vault\'s private endpoint connection fires, naming the vault',

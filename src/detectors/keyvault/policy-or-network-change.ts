@@ -1,7 +1,7 @@
 import { T1098, T1562_007 } from '../attack.js';
 import { ADA, activityRecord, at, INTRUDER, kvRecord, PIPELINE, toEvents, vaultId } from '../cases.js';
 import { defineDetector } from '../define.js';
-import { activityOperation, isBackgroundScanner, principalOf } from '../keys.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES, isBackgroundScanner, principalOf } from '../keys.js';
 import { AUDIT_EVENT_SETTING } from './ops.js';
 import type { EventRow } from '../../schema/event.js';
 
@@ -33,7 +33,7 @@ export default defineDetector({
   severity: 'medium',
   attack: [T1098, T1562_007],
   needs: {
-    categories: ['AuditEvent', 'Administrative'],
+    categories: ['AuditEvent', ...ADMINISTRATIVE_CATEGORIES],
     setting: `${AUDIT_EVENT_SETTING} The subscription's Activity log (Administrative category) exported to the same Event Hub adds changes made through ARM.`,
   },
   description: 'An access policy was added, removed or updated on a vault, or its firewall (network ACLs, public network access) or permission model (RBAC vs access policies) changed. Granting oneself a policy or opening the firewall usually precedes secret theft. The Key Vault and Activity log records of one change join one alert.',

@@ -1,7 +1,8 @@
 import { T1098_003 } from '../attack.js';
 import { ADA, ADMIN, at, INTRUDER, RESOURCE_GROUP_SCOPE, roleAssignmentRecord, SUBSCRIPTION_SCOPE, toEvents, TRAINER, WORKSPACE_MI } from '../cases.js';
 import { defineDetector } from '../define.js';
-import { ACTIVITY_CATEGORIES, ACTIVITY_SETTING, AZUREML_COMPUTE_OPERATOR, AZUREML_DATA_SCIENTIST, AZUREML_ROLES, isCompletedGrant, scopeTypeOf } from './common.js';
+import { ACTIVITY_SETTING, AZUREML_COMPUTE_OPERATOR, AZUREML_DATA_SCIENTIST, AZUREML_ROLES, isCompletedGrant, scopeTypeOf } from './common.js';
+import { ADMINISTRATIVE_CATEGORIES } from '../keys.js';
 
 const WORKSPACE_SCOPE = WORKSPACE_MI.resourceId;
 
@@ -16,7 +17,7 @@ export default defineDetector({
   title: 'AzureML role granted to an unusual kind of principal or at an unusual scope',
   severity: 'medium',
   attack: [T1098_003],
-  needs: { categories: ACTIVITY_CATEGORIES, setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'AzureML Data Scientist or AzureML Compute Operator was granted to a principal type (user, group, service principal) at a scope type (resource, resource group, subscription, ...) never seen for that role in the previous 180 days, after 14 days of learning. These roles run jobs and read datastores (and their credentials); a grant to a new kind of holder, or one widened from a workspace to a subscription, is how an intruder gets code execution next to the training data.',
   remediation: 'Confirm the grant with the workspace owner. Keep AzureML roles at workspace scope for the people and identities that train; remove grants to unexpected service principals or at subscription scope.',
   falsePositives: ['A new team onboarding through a group instead of individual users (new principal type, once).', 'A new automation identity for MLOps pipelines.'],

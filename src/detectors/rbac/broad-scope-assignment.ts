@@ -2,7 +2,8 @@ import { T1098_003 } from '../attack.js';
 import { ADA, ADMIN, at, INTRUDER, RESOURCE_GROUP_SCOPE, roleAssignmentRecord, SUBSCRIPTION_SCOPE, toEvents } from '../cases.js';
 import { defineDetector } from '../define.js';
 import { OWNER, USER_ACCESS_ADMINISTRATOR } from '../../schema/roles.js';
-import { ACTIVITY_CATEGORIES, ACTIVITY_SETTING, grantFacts, grantKey, HIGH_IMPACT_ROLES, isCompletedGrant, READER, scopeTypeOf } from './common.js';
+import { ACTIVITY_SETTING, grantFacts, grantKey, HIGH_IMPACT_ROLES, isCompletedGrant, READER, scopeTypeOf } from './common.js';
+import { ADMINISTRATIVE_CATEGORIES } from '../keys.js';
 
 const BROAD_SCOPES: ReadonlySet<string> = new Set(['subscription', 'managementGroup', 'root']);
 const MANAGEMENT_GROUP_SCOPE = '/providers/Microsoft.Management/managementGroups/fabrikam-platform';
@@ -12,7 +13,7 @@ export default defineDetector({
   title: 'Privileged role assigned at subscription, management group or tenant root',
   severity: 'high',
   attack: [T1098_003],
-  needs: { categories: ACTIVITY_CATEGORIES, setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'A high-impact role (Owner, Contributor, User Access Administrator, RBAC Administrator, Key Vault Administrator / Data Access Administrator, Storage Blob Data Owner) was granted at subscription, management-group or tenant-root scope, where it reaches every vault, storage account and workspace below. Least-privilege grants sit at a resource group or resource.',
   remediation: 'Re-scope the assignment to the resource group or resource that needs it, or remove it. For root-scope grants check who elevated access first (rbac.elevate-access).',
   falsePositives: ['Platform teams assigning subscription owners when a subscription is vended.', 'Security tooling that needs subscription-wide Reader plus one write role.'],

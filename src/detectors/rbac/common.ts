@@ -3,8 +3,6 @@ import type { EventRow } from '../../schema/event.js';
 import { BUILTIN_ROLES, CONTRIBUTOR, KEY_VAULT_ADMINISTRATOR, OWNER, RBAC_ADMINISTRATOR, USER_ACCESS_ADMINISTRATOR } from '../../schema/roles.js';
 import { activityOperation } from '../keys.js';
 
-export const ACTIVITY_CATEGORIES = ['Administrative'] as const;
-
 export const ACTIVITY_SETTING = 'The subscription\'s Activity log (Administrative category) exported by a diagnostic setting to the Event Hub auditlake reads; for management-group and tenant-root scope, the management group\'s and tenant\'s Activity log too.';
 
 export const ROLE_ASSIGNMENT_WRITE = 'MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE';

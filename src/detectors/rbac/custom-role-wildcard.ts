@@ -2,8 +2,8 @@ import { T1098_003, T1484 } from '../attack.js';
 import { activityRecord, ADMIN, at, INTRUDER, SUBSCRIPTION, toEvents } from '../cases.js';
 import { defineDetector } from '../define.js';
 import type { EventRow } from '../../schema/event.js';
-import { activityOperation } from '../keys.js';
-import { ACTIVITY_CATEGORIES, ACTIVITY_SETTING, ROLE_DEFINITION_WRITE } from './common.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES } from '../keys.js';
+import { ACTIVITY_SETTING, ROLE_DEFINITION_WRITE } from './common.js';
 
 const split = (v: unknown): string[] => (typeof v === 'string' && v !== '' ? v.split(',').map((s) => s.trim().toLowerCase()) : []);
 
@@ -33,7 +33,7 @@ export default defineDetector({
   title: 'Custom role created or changed with wildcard permissions',
   severity: 'high',
   attack: [T1098_003, T1484],
-  needs: { categories: ACTIVITY_CATEGORIES, setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'A custom role definition was written whose actions include `*`, `Microsoft.Authorization/*` or a `*/verb` across all providers, or whose data actions contain a wildcard (every secret, key or blob). Such a role is Owner (or a data owner) under a name nobody reviews; changing an assigned custom role escalates every holder at once.',
   remediation: 'Review the role (evidence: name, actions, data actions, assignable scopes) and its assignments. Replace wildcards with the specific actions needed, or delete the role if nobody planned it.',
   falsePositives: ['Platform teams defining a scoped "owner without role assignment" role (`*` with NotActions): check NotActions in the raw record.'],

@@ -1,7 +1,7 @@
 import { T1548_005, T1098_003 } from '../attack.js';
 import { activityRecord, ADMIN, at, INTRUDER, toEvents } from '../cases.js';
 import { defineDetector } from '../define.js';
-import { activityOperation } from '../keys.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES } from '../keys.js';
 
 const ELEVATE = 'MICROSOFT.AUTHORIZATION/ELEVATEACCESS/ACTION';
 
@@ -11,7 +11,7 @@ export default defineDetector({
   severity: 'high',
   attack: [T1548_005, T1098_003],
   // elevateAccess is logged in the tenant-level Activity log, not any subscription's.
-  needs: { categories: ['Administrative'], setting: 'The tenant-level Activity log (Administrative; `az monitor diagnostic-settings tenant create` or the Entra ID "Directory activity" export) plus each subscription\'s Activity log, sent to the Event Hub auditlake reads.' },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: 'The tenant-level Activity log (Administrative; `az monitor diagnostic-settings tenant create` or the Entra ID "Directory activity" export) plus each subscription\'s Activity log, sent to the Event Hub auditlake reads.' },
   description: 'An Entra Global Administrator called Microsoft.Authorization/elevateAccess/action, which grants them User Access Administrator at the tenant root ("/"): control over every subscription and management group. It is meant for regaining lost access, rarely used, and a classic step after an Entra admin account is compromised.',
   remediation: 'Ask the caller why; remove the root-scope User Access Administrator assignment (Entra ID → Properties → "Access management for Azure resources" off) as soon as the task is done, and review role assignments created since (rbac.* alerts for the same principal).',
   falsePositives: ['Recovering a subscription whose owners left.', 'Onboarding tenant-wide tools during setup.'],

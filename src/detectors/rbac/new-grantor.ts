@@ -1,9 +1,9 @@
 import { T1098_003 } from '../attack.js';
 import { ADA, ADMIN, at, INTRUDER, PIPELINE, roleAssignmentRecord, toEvents } from '../cases.js';
 import { defineDetector } from '../define.js';
-import { principalOf } from '../keys.js';
+import { ADMINISTRATIVE_CATEGORIES, principalOf } from '../keys.js';
 import { CONTRIBUTOR } from '../../schema/roles.js';
-import { ACTIVITY_CATEGORIES, ACTIVITY_SETTING, isCompletedGrant, READER } from './common.js';
+import { ACTIVITY_SETTING, isCompletedGrant, READER } from './common.js';
 
 /** The admin grants a role or two most days; the IaC pipeline grants on Mondays. */
 const usualGrantors = (days: number) => Array.from({ length: days }, (_, d) => [
@@ -16,7 +16,7 @@ export default defineDetector({
   title: 'Principal granting roles for the first time',
   severity: 'medium',
   attack: [T1098_003],
-  needs: { categories: ACTIVITY_CATEGORIES, setting: ACTIVITY_SETTING },
+  needs: { categories: ADMINISTRATIVE_CATEGORIES, setting: ACTIVITY_SETTING },
   description: 'A principal completed a role assignment (any role) without having granted one in the previous 90 days, once the tenant has 5 days of grant history (a week of history covers the weekly grantors; backfill from Log Analytics shortens the wait). A handful of admins and pipelines grant roles; a new grantor is either a new admin or an account that just gained roleAssignments/write and is using it.',
   remediation: 'Check how the caller got the right to grant (recent rbac.* alerts naming it as grantee) and whether its owner did this. Remove grants nobody planned.',
   falsePositives: ['New members of the platform team.', 'A new deployment pipeline identity.', 'Admins who grant less than every 90 days.'],

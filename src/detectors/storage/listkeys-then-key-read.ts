@@ -1,7 +1,7 @@
 import { T1098_001, T1530, T1552 } from '../attack.js';
-import { activityRecord, ADA, at, INTRUDER, repeat, storageAccountResourceId, storageRecord, toEvents, WORKSPACE_MI } from '../cases.js';
+import { activityRecord, ADA, at, INTRUDER, repeat, storageAccountResourceId, storageRecord, toEvents, verbShaped, WORKSPACE_MI } from '../cases.js';
 import { defineDetector } from '../define.js';
-import { activityOperation, storageAccountId } from '../keys.js';
+import { activityOperation, ADMINISTRATIVE_CATEGORIES, isAdministrative, storageAccountId } from '../keys.js';
 import { STORAGE_CATEGORIES, STORAGE_SETTING } from './common.js';
 
 const LIST_KEYS = 'MICROSOFT.STORAGE/STORAGEACCOUNTS/LISTKEYS/ACTION';
@@ -23,7 +23,7 @@ export default defineDetector({
   severity: 'high',
   attack: [T1552, T1098_001, T1530],
   needs: {
-    categories: ['Administrative', ...STORAGE_CATEGORIES],
+    categories: [...ADMINISTRATIVE_CATEGORIES, ...STORAGE_CATEGORIES],
     setting: `The subscription's Activity log (Administrative) and, on the account, ${STORAGE_SETTING.charAt(0).toLowerCase()}${STORAGE_SETTING.slice(1)}`,
   },
   description: 'Someone called listKeys on a storage account (Activity log) and within the hour the account was accessed with an account key (storage logs) more often than 1.5× the account\'s busiest listKeys-then-key-use hour of the previous two weeks. An account whose keys are never listed alerts on the first key read; an account whose keys a service lists on a schedule (Azure ML\'s workspace identity on its artifact account, every six hours) learns that volume. The two logs join on the account\'s resource id: the storage log names the blob service child, the Activity log the account. The alert names who listed the keys and the address that used them.',
@@ -31,7 +31,7 @@ export default defineDetector({
   falsePositives: ['The Azure portal lists keys when an admin opens the storage browser with key authentication.', 'Function apps and other services configured with the connection string read with the key all the time (alerting only after someone lists keys).', 'The first day of a service that lists keys on a schedule (Azure ML workspaces on their artifact account): quiet from the second day.'],
   sequence: {
     key: storageAccountId,
-    first: (e) => e.category === 'Administrative' && e.result === 'success' && activityOperation(e) === LIST_KEYS,
+    first: (e) => isAdministrative(e) && e.result === 'success' && activityOperation(e) === LIST_KEYS,
     then: (e) => e.auth_type === 'accountkey' && e.result === 'success' && e.category.startsWith('Storage'),
     thenCount: 1,
     windowSeconds: 3600,
@@ -52,6 +52,15 @@ export default defineDetector({
         listKeys(at(8, 600), INTRUDER),
         storageRecord({ operation: 'GetBlob', auth: 'AccountKey', ip: '198.51.100.67', time: at(8, 620) }),
         storageRecord({ operation: 'ListBlobs', auth: 'AccountKey', ip: '198.51.100.67', path: 'models', time: at(8, 621) }),
+      ]),
+    },
+    {
+      name: 'listKeys in the Activity log\'s storage-account shape (category Action) then an account-key read fires',
+      fires: true,
+      expect: { principal_id: INTRUDER.oid, alerts: 1 },
+      events: () => toEvents([
+        verbShaped(listKeys(at(8, 600), INTRUDER), 'Action'),
+        storageRecord({ operation: 'GetBlob', auth: 'AccountKey', ip: '198.51.100.67', time: at(8, 620) }),
       ]),
     },
     {
