@@ -60,6 +60,13 @@ describe('sign-in logs', () => {
     });
   });
 
+  it('a sign-in interrupted because MFA was required (50074) did not pass MFA', () => {
+    const interrupted = structuredClone(risky) as Rec & { properties: Record<string, unknown> };
+    interrupted.properties.status = { errorCode: 50074, failureReason: 'Strong Authentication is required.' };
+    delete interrupted.properties.mfaDetail;
+    expect(fieldsOf(interrupted)).toMatchObject({ result: 'failure', details: expect.objectContaining({ auth_requirement: 'multiFactorAuthentication', mfa: false }) });
+  });
+
   it('maps a service principal sign-in failure: status_code is the error code', () => {
     expect(fieldsOf(spFailure)).toMatchObject({
       category: 'ServicePrincipalSignInLogs',

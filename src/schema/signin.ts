@@ -59,8 +59,9 @@ export const signinFamily = defineFamily<SignInRecord>({
     put(details, 'failure_reason', str(pick(status, 'failureReason')));
     put(details, 'ca_status', str(pick(p, 'conditionalAccessStatus')));
     put(details, 'auth_requirement', requirement);
-    // MFA counts when it was required (and the sign-in went through it) or a second factor is recorded.
-    details.mfa = requirement?.toLowerCase() === 'multifactorauthentication' || mfaMethod !== null;
+    // MFA counts when a second factor is recorded, or it was required and the sign-in went
+    // through (an interrupt such as 50074, "MFA required", never completed it).
+    details.mfa = mfaMethod !== null || (requirement?.toLowerCase() === 'multifactorauthentication' && (errorCode === null || errorCode === 0));
     put(details, 'mfa_method', mfaMethod);
     if (methods.length > 0) details.auth_methods = methods.join(',');
     put(details, 'risk_level', str(pick(p, 'riskLevelDuringSignIn')));
