@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeAuthType, normalizeResult, num, parseLooseJson, parseTime, pick, roleGuid, splitResourceId, stripPort } from './fields.js';
+import { fitsInt64, isStorableTime, normalizeAuthType, normalizeResult, num, parseLooseJson, parseTime, pick, roleGuid, splitResourceId, stripPort } from './fields.js';
 
 describe('parseTime', () => {
   it('reads ISO-8601 with 7 fractional digits, with and without a zone', () => {
@@ -22,6 +22,32 @@ describe('parseTime', () => {
       expect(parseTime(v)).toBeNull();
     }
     expect(parseTime(1763084933000)).toBe(1763084933000);
+  });
+
+  it('refuses dates that do not exist rather than rolling them into the next month', () => {
+    for (const v of ['2025-02-30T00:00:00Z', '2025-02-29T00:00:00Z', '2025-04-31T12:00:00Z', '2025-13-01T00:00:00Z', '2025-00-10T00:00:00Z',
+      '11/31/2025 1:48:53 AM', '2/29/2025 1:00:00 PM', '2/30/2024 1:00:00 PM']) {
+      expect(parseTime(v), v).toBeNull();
+    }
+    expect(parseTime('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
+    expect(parseTime('2/29/2024 1:00:00 PM')).toBe(Date.UTC(2024, 1, 29, 13));
+    expect(parseTime('12/31/2025 11:59:59 PM')).toBe(Date.UTC(2025, 11, 31, 23, 59, 59));
+  });
+
+  it('reads numbers below 1e11 as epoch seconds, larger ones as ms, and refuses any outside 2000-2200', () => {
+    expect(parseTime(1700000000)).toBe(1700000000_000);
+    expect(parseTime(1700000000.5)).toBe(1700000000_500);
+    expect(parseTime(1700000000123)).toBe(1700000000123);
+    for (const v of [0, -1, 1e300, 86_400, 1e11 - 1, 946684799999, 7258118400000, Infinity]) expect(parseTime(v), String(v)).toBeNull();
+  });
+});
+
+describe('fitsInt64, isStorableTime', () => {
+  it('say whether a number fits a BIGINT column and a time the store', () => {
+    expect([0, -5, 2 ** 62, -(2 ** 63), Number.MAX_SAFE_INTEGER].every(fitsInt64)).toBe(true);
+    expect([2 ** 63, 1e30, -1e19, Number.NaN, Infinity].some(fitsInt64)).toBe(false);
+    expect(isStorableTime(Date.UTC(2025, 0, 1))).toBe(true);
+    expect([1e300, Number.NaN, 8.64e15 + 1].some(isStorableTime)).toBe(false);
   });
 });
 

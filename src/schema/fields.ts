@@ -6,16 +6,36 @@ import type { AuthType, PrincipalType, Result } from './event.js';
 
 const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(AM|PM)?$/i;
 
-/** ISO-8601 (with or without zone; no zone means UTC, as Azure means it) or US-style `11/14/2025 1:48:53 AM`. Epoch ms or null. */
+/**
+ * Numeric times: epoch seconds below 1e11, epoch milliseconds from it on. 1e11 seconds is the
+ * year 5138 and 1e11 ms is March 1973, before any Azure log, so no plausible time is read
+ * both ways; Unix tools write seconds (1700000000), JavaScript and .NET exports milliseconds.
+ * Either way the result must fall between 2000 and 2200, or the number is refused rather than
+ * stored as 1970 or as a year DuckDB cannot hold.
+ */
+const EPOCH_SECONDS_BELOW = 1e11;
+const NUMERIC_TIME_MIN = Date.UTC(2000, 0, 1);
+const NUMERIC_TIME_MAX = Date.UTC(2200, 0, 1);
+
+/**
+ * ISO-8601 (with or without zone; no zone means UTC, as Azure means it), US-style
+ * `11/14/2025 1:48:53 AM`, or epoch seconds / milliseconds (above). Epoch ms, or null for
+ * what is not a time, including dates that do not exist (`2025-02-30`, `2/29/2025`), which
+ * Date.UTC and Date.parse would otherwise roll into the next month.
+ */
 export function parseTime(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return null;
+    const ms = Math.abs(value) < EPOCH_SECONDS_BELOW ? value * 1000 : value;
+    return ms >= NUMERIC_TIME_MIN && ms < NUMERIC_TIME_MAX ? ms : null;
+  }
   if (typeof value !== 'string' || value.length === 0) return null;
   const us = US_TIME.exec(value.trim());
   if (us) {
     const [, mo, d, y, h, mi, s, frac, ampm] = us;
     let hour = Number(h);
     // Date.UTC rolls 13/14/2025 over into the next year; a day-first date must not pass as US-style.
-    if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(mi) > 59 || Number(s ?? 0) > 59) return null;
+    if (!isDate(Number(y), Number(mo), Number(d)) || Number(mi) > 59 || Number(s ?? 0) > 59) return null;
     if (ampm ? hour < 1 || hour > 12 : hour > 23) return null;
     if (ampm) {
       const pm = ampm.toUpperCase() === 'PM';
@@ -27,12 +47,32 @@ export function parseTime(value: unknown): number | null {
     return Number.isFinite(t) ? t : null;
   }
   // Azure writes 7 fractional digits and sometimes no zone; Date.parse wants at most 3 and reads no zone as local.
-  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
+  const m = /^((\d{4})-(\d{2})-(\d{2}))[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
   if (!m) return null;
-  const [, date, clock, frac, zone] = m;
+  const [, date, y, mo, d, clock, frac, zone] = m;
+  if (!isDate(Number(y), Number(mo), Number(d))) return null;
   const ms = frac ? `.${frac.slice(0, 3).padEnd(3, '0')}` : '';
   const t = Date.parse(`${date}T${clock}${ms}${zone ?? 'Z'}`);
   return Number.isFinite(t) ? t : null;
+}
+
+/** Whether year-month-day names a day of the calendar (month 1–12, day within that month). */
+function isDate(y: number, mo: number, d: number): boolean {
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+}
+
+/** Event times the store can hold: JavaScript's Date range (±8.64e15 ms), inside DuckDB's TIMESTAMPTZ. */
+export function isStorableTime(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15;
+}
+
+/**
+ * Whether a number fits a BIGINT column (−2^63 … 2^63−1). Past it DuckDB's cast fails, and
+ * with it the batch; `num()` reads `"1e30"` as a finite number, so callers storing one check.
+ */
+export function fitsInt64(n: number): boolean {
+  return Number.isFinite(n) && n >= -(2 ** 63) && n < 2 ** 63;
 }
 
 /** `1.2.3.4:5678` → `1.2.3.4`; `[::1]:443` → `::1`; bare IPv6 kept; `<Redacted>` and empty → null. */
