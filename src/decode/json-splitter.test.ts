@@ -49,6 +49,50 @@ describe('splitRecords', () => {
   it('throws a SyntaxError naming the line on truncated input', () => {
     expect(() => splitRecords('{"records":[{"time":"x"}, {"time":')).toThrow(/unexpected end of JSON input at line 1/);
     expect(() => splitRecords('   ')).toThrow(/empty input/);
-    expect(() => splitRecords('nope')).toThrow(/expected a JSON object or array/);
+    expect(() => splitRecords('{"time":"x"}\n{"time":"y",\n{"time":"z"}\n')).toThrow(/unclosed object that starts at line 2/);
+  });
+});
+
+describe('several top-level values (JSON Lines under a .json name, as Azure archives PT1H.json)', () => {
+  const lines = [rec(1), rec(2), rec(3), rec(4), rec(5)].map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+  it('reads every value, each a record, body or array as the first would be', () => {
+    const { elements } = splitRecords(lines);
+    expect(elements.map((e) => JSON.parse(e.text))).toEqual([rec(1), rec(2), rec(3), rec(4), rec(5)]);
+    expect(elements.map((e) => e.line)).toEqual([1, 2, 3, 4, 5]);
+    const mixed = `${JSON.stringify({ records: [rec(1), rec(2)] })}\n${JSON.stringify([rec(3)])}\n${JSON.stringify(rec(4), null, 2)}`;
+    expect(splitRecords(mixed).elements.map((e) => JSON.parse(e.text))).toEqual([rec(1), rec(2), rec(3), rec(4)]);
+  });
+
+  it('gives the same elements whatever the chunking, and holds only the value being read', () => {
+    const expected = splitRecords(lines).elements.map((e) => e.text);
+    for (const size of [1, 5, 64, 1000]) {
+      const s = new JsonRecordSplitter();
+      const got: string[] = [];
+      for (let i = 0; i < lines.length; i += size) got.push(...s.feed(lines.slice(i, i + size)).map((e) => e.text));
+      got.push(...s.end().map((e) => e.text));
+      expect(got, `chunk size ${size}`).toEqual(expected);
+    }
+    // Before, everything after the first value piled up in the buffer (a 2 GB archive file in memory).
+    const s = new JsonRecordSplitter();
+    let count = 0;
+    for (let i = 0; i < 2000; i++) count += s.feed(lines).length;
+    expect(count).toBe(10_000);
+    expect((s as unknown as { buf: string }).buf.length).toBeLessThan(200_000);
+  });
+
+  it('reports a stray line as an error element, quoting no more than its first character, and reads on', () => {
+    const text = `${JSON.stringify(rec(1))}\nsig=SECRET123 not json\n${JSON.stringify(rec(2))} \n`;
+    const { elements } = splitRecords(text);
+    expect(elements).toHaveLength(3);
+    expect(JSON.parse(elements[0]!.text)).toEqual(rec(1));
+    expect(elements[1]).toMatchObject({ line: 2, text: 'sig=SECRET123 not json', error: "line 2: expected a JSON object or array, found 's'" });
+    expect(JSON.parse(elements[2]!.text)).toEqual(rec(2));
+    expect(splitRecords('nope').elements[0]!.error).toMatch(/expected a JSON object or array/);
+  });
+
+  it('gives each element its character offsets in the whole input', () => {
+    const text = `  ${JSON.stringify(rec(1))}\n[${JSON.stringify(rec(2))}]`;
+    for (const e of splitRecords(text).elements) expect(text.slice(e.start, e.end).trim()).toBe(e.text);
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Finds the records in JSON text without building objects: the elements of a top-level array,
- * the elements of an Event Hubs body's `"records"` array, or a single top-level object.
+ * the elements of an Event Hubs body's `"records"` array, or a single top-level object. The
+ * text may hold several top-level values one after another, each read the same way: Azure's
+ * storage archives (`insights-logs-<category>/…/PT1H.json`) are JSON Lines under a `.json` name.
  * It is incremental (feed chunks, get element texts as they complete), so a 2 GB `.json`
  * file streams through with one record in memory at a time, and each record keeps the text it
  * arrived as (no re-serialization for `raw`, no second parse for the hash).
@@ -14,18 +16,29 @@ export interface SplitElement {
   spaced: boolean;
   /** 1-based line where the element starts, counted in the text fed so far. */
   line: number;
+  /** Character offsets of the element in all the text fed (end exclusive), to match positions found elsewhere (invalid UTF-8). */
+  start: number;
+  end: number;
+  /**
+   * Set when this is not a record but text between top-level values that is not JSON (a stray
+   * line): `text` is the start of it, up to the end of its line. The values after it are read.
+   */
+  error?: string;
 }
 
 const QUOTE = 34, BACKSLASH = 92, LBRACE = 123, RBRACE = 125, LBRACKET = 91, RBRACKET = 93;
 const SPACE = 32, TAB = 9, LF = 10, CR = 13, COLON = 58, COMMA = 44;
 
 type Mode =
-  | 'start'          // before the top-level value
+  | 'start'          // before a top-level value (the first, or the next after one closed)
+  | 'garbage'        // skipping text that cannot start a value, up to the end of its line
   | 'top-array'      // inside a top-level [ ... ]: elements are records
   | 'top-object'     // inside a top-level { ... } not (yet) known to be an envelope
   | 'records-array'  // inside the envelope's "records": [ ... ]
-  | 'after-records'  // inside the envelope, after its records array
-  | 'done';
+  | 'after-records'; // inside the envelope, after its records array
+
+/** How much of a stray line is kept for its reject: enough to recognise it, bounded whatever its length. */
+const GARBAGE_KEEP = 4096;
 
 export class JsonRecordSplitter {
   private buf = '';
@@ -43,9 +56,18 @@ export class JsonRecordSplitter {
   private inString = false;
   /** Top-level object: the key just read at depth 1, to spot `"records"`. */
   private lastKey: string | null = null;
+  /** Line where the current top-level value starts. */
+  private valueLine = 1;
   private sawRecordsKey = false;
   private topStart = -1;
   private topSpaced = false;
+  /** Characters dropped from the front of `buf` so far: `buf[i]` is character `base + i` of the input. */
+  private base = 0;
+  /** Top-level values begun (records, bodies, arrays) and stray lines met: none at the end means empty input. */
+  private values = 0;
+  private garbageText = '';
+  private garbageStart = 0;
+  private garbageLine = 0;
 
   /** True once a `"records": [...]` array was seen: the input is an Event Hubs body. */
   get isEnvelope(): boolean { return this.sawRecordsKey; }
@@ -58,15 +80,19 @@ export class JsonRecordSplitter {
     return out;
   }
 
-  /** Ends the input. Throws a SyntaxError naming what is missing when the text is incomplete. */
+  /**
+   * Ends the input. Throws a SyntaxError naming what is missing when the text is incomplete
+   * (an unclosed value: the records after its start line were not read) or holds nothing.
+   */
   end(): SplitElement[] {
     const out: SplitElement[] = [];
     this.scan(out);
-    if (this.mode === 'start' && this.buf.slice(this.pos).trim() === '') throw new SyntaxError('empty input: expected a JSON object or array');
-    if (this.mode !== 'done') throw new SyntaxError(`unexpected end of JSON input at line ${this.line} (unclosed ${this.describeOpen()})`);
-    const rest = this.buf.slice(this.pos).trim();
-    if (rest !== '') throw new SyntaxError(`unexpected text after the JSON value at line ${this.line}: ${rest.slice(0, 40)}`);
-    return out;
+    if (this.mode === 'garbage') this.emitGarbage(out, this.base + this.buf.length);
+    if (this.mode === 'start') {
+      if (this.values === 0) throw new SyntaxError('empty input: expected a JSON object or array');
+      return out;
+    }
+    throw new SyntaxError(`unexpected end of JSON input at line ${this.line} (unclosed ${this.describeOpen()} that starts at line ${this.elemStart >= 0 ? this.elemLine : this.valueLine})`);
   }
 
   private describeOpen(): string {
@@ -79,6 +105,7 @@ export class JsonRecordSplitter {
     const keepFrom = this.elemStart >= 0 ? this.elemStart : this.topStart >= 0 && this.mode === 'top-object' ? this.topStart : this.pos;
     if (keepFrom > 1 << 16) {
       this.buf = this.buf.slice(keepFrom);
+      this.base += keepFrom;
       this.pos -= keepFrom;
       if (this.elemStart >= 0) this.elemStart -= keepFrom;
       if (this.topStart >= 0) this.topStart -= keepFrom;
@@ -90,6 +117,15 @@ export class JsonRecordSplitter {
     const n = s.length;
     let i = this.pos;
     while (i < n) {
+      if (this.mode === 'garbage') {
+        const nl = s.indexOf('\n', i);
+        const stop = nl < 0 ? n : nl;
+        if (this.garbageText.length < GARBAGE_KEEP) this.garbageText += s.slice(i, Math.min(stop, i + GARBAGE_KEEP - this.garbageText.length));
+        if (nl < 0) { i = n; break; }
+        this.emitGarbage(out, this.base + nl);
+        i = nl; // the newline itself is counted below
+        continue;
+      }
       if (this.inString) {
         const q = findStringEnd(s, i);
         if (q < 0) { i = resumePoint(s, i); break; }
@@ -107,16 +143,21 @@ export class JsonRecordSplitter {
       }
       switch (this.mode) {
         case 'start':
+          this.values++;
+          this.valueLine = this.line;
           if (c === LBRACKET) { this.mode = 'top-array'; i++; }
-          else if (c === LBRACE) { this.mode = 'top-object'; this.topStart = i; this.depth = 1; this.elemLine = this.line; i++; }
-          else throw new SyntaxError(`line ${this.line}: expected a JSON object or array, found '${s[i]}'`);
+          else if (c === LBRACE) { this.mode = 'top-object'; this.topStart = i; this.topSpaced = false; this.depth = 1; this.elemLine = this.line; i++; }
+          else {
+            // Not a value: report this line and go on with the next (JSON Lines with a stray line).
+            this.mode = 'garbage'; this.garbageStart = this.base + i; this.garbageLine = this.line; this.garbageText = '';
+          }
           continue;
         case 'top-array':
         case 'records-array': {
           if (this.elemStart < 0) {
             if (c === COMMA) { i++; continue; }
             if (c === RBRACKET) {
-              this.mode = this.mode === 'top-array' ? 'done' : 'after-records';
+              this.mode = this.mode === 'top-array' ? 'start' : 'after-records';
               i++;
               continue;
             }
@@ -174,27 +215,36 @@ export class JsonRecordSplitter {
             i++;
             if (this.depth === 0) {
               if (this.mode === 'top-object') {
-                out.push({ text: s.slice(this.topStart, i), spaced: this.topSpaced, line: this.elemLine });
+                out.push({ text: s.slice(this.topStart, i), spaced: this.topSpaced, line: this.elemLine, start: this.base + this.topStart, end: this.base + i });
               }
-              this.mode = 'done';
+              this.mode = 'start';
               this.topStart = -1;
+              this.lastKey = null;
             }
             continue;
           }
           i++;
           continue;
         }
-        case 'done':
-          this.pos = i;
-          return;
       }
     }
     this.pos = i;
   }
 
   private emit(out: SplitElement[], end: number): void {
-    out.push({ text: this.buf.slice(this.elemStart, end).trim(), spaced: this.spaced, line: this.elemLine });
+    out.push({ text: this.buf.slice(this.elemStart, end).trim(), spaced: this.spaced, line: this.elemLine, start: this.base + this.elemStart, end: this.base + end });
     this.elemStart = -1;
+  }
+
+  /** A stray line as an error element. Only its first character is quoted in the message: the text may hold a secret. */
+  private emitGarbage(out: SplitElement[], end: number): void {
+    const text = this.garbageText.trim();
+    out.push({
+      text, spaced: false, line: this.garbageLine, start: this.garbageStart, end,
+      error: `line ${this.garbageLine}: expected a JSON object or array, found '${text[0] ?? ''}'`,
+    });
+    this.mode = 'start';
+    this.garbageText = '';
   }
 }
 
