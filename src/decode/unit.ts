@@ -4,11 +4,13 @@
  * a reject naming where it came from and why.
  */
 import { formatBytes } from '../format.js';
-import type { EventRow, RejectRow } from '../schema/event.js';
+import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
+import { fitsInt64, isStorableTime } from '../schema/fields.js';
 import { normalizeRecord } from '../schema/normalize.js';
 import { redactSecrets } from '../schema/redact.js';
 import { toEventRow } from '../schema/row.js';
 import { splitRecords } from './json-splitter.js';
+import { deepPath } from './nesting.js';
 
 export interface Unit {
   text: string;
@@ -39,10 +41,11 @@ export function emptyDecoded(): Decoded {
 /** How much of a refused record's text is kept in `rejects.raw`. */
 const MAX_REJECT_TEXT = 64 * 1024;
 
+/** `text` is redacted already; the reason is redacted here, as a parser's message may quote input. */
 export function reject(out: Decoded, unit: Unit, reason: string, text: string): void {
   out.records++;
   const raw = text.length > MAX_REJECT_TEXT ? `${text.slice(0, MAX_REJECT_TEXT)}…[truncated from ${text.length} chars]` : text;
-  out.rejects.push({ received_at: Date.now(), source: unit.source, reason: `${unit.where}: ${reason}`, raw });
+  out.rejects.push({ received_at: Date.now(), source: unit.source, reason: redactSecrets(`${unit.where}: ${reason}`), raw });
 }
 
 export function decodeUnit(unit: Unit, limits: DecodeLimits, out: Decoded): void {
@@ -58,29 +61,64 @@ export function decodeUnit(unit: Unit, limits: DecodeLimits, out: Decoded): void
   for (let i = 0; i < split.elements.length; i++) {
     const element = split.elements[i]!;
     const where = many ? { ...unit, where: `${unit.where} record ${i + 1}` } : unit;
-    decodeRecordText(element.text, element.spaced, where, limits, out);
+    if (element.error !== undefined) reject(out, where, `invalid JSON: ${element.error}`, element.text);
+    else decodeRecordText(element.text, element.spaced, where, limits, out);
   }
 }
 
+/**
+ * One record, whatever it holds: a throw here (a record nested 50,000 levels deep overflows
+ * the stack) would fail the whole batch, and for a long-running consumer fail it again at
+ * every restart. So it becomes this record's reject, and the batch goes on.
+ */
 function decodeRecordText(text: string, spaced: boolean, unit: Unit, limits: DecodeLimits, out: Decoded): void {
   if (text.length > limits.maxRecordBytes) {
     reject(out, unit, `record of ${formatBytes(text.length)} exceeds the ${formatBytes(limits.maxRecordBytes)} limit`, text);
     return;
   }
+  let row: EventRow | string;
+  try {
+    row = recordToRow(text, spaced, unit);
+  } catch (err) {
+    row = err instanceof RangeError && /call stack/i.test(err.message)
+      ? `record: ${deepPath(text)}: nested too deeply to read`
+      : `record could not be read: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (typeof row === 'string') reject(out, unit, row, text);
+  else {
+    out.records++;
+    out.rows.push(row);
+  }
+}
+
+/** The row for a record's text, or the reason it is refused. */
+function recordToRow(text: string, spaced: boolean, unit: Unit): EventRow | string {
   let record: unknown;
   try {
     record = JSON.parse(text);
   } catch (err) {
-    reject(out, unit, `invalid JSON: ${(err as Error).message}`, text);
-    return;
+    return `invalid JSON: ${(err as Error).message}`;
   }
   const normalized = normalizeRecord(record);
-  if (!normalized.ok) {
-    reject(out, unit, normalized.reason, text);
-    return;
-  }
-  out.records++;
+  if (!normalized.ok) return normalized.reason;
   // Pretty-printed input is compacted so the same record hashes the same however it was laid out.
   const compact = spaced ? JSON.stringify(record) : text;
-  out.rows.push(toEventRow(normalized.fields, compact, unit.source, normalized.nativeId));
+  const row = toEventRow(normalized.fields, compact, unit.source, normalized.nativeId);
+  const outOfRange = rangeProblem(row);
+  return outOfRange === null ? row : `invalid ${row.category} record: ${outOfRange}`;
+}
+
+const BIGINT_COLUMNS = EVENT_COLUMNS.filter(([, type]) => type === 'BIGINT').map(([name]) => name);
+
+/**
+ * A value the store's column cannot hold fails DuckDB's cast, and with it the whole batch:
+ * checked here so it costs one record instead. Names the column.
+ */
+function rangeProblem(row: EventRow): string | null {
+  if (!isStorableTime(row.time)) return `time: ${row.time} is outside the dates the store can hold`;
+  for (const name of BIGINT_COLUMNS) {
+    const v = row[name];
+    if (typeof v === 'number' && !fitsInt64(v)) return `${name}: ${v} does not fit a 64-bit integer`;
+  }
+  return null;
 }
