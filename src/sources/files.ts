@@ -6,13 +6,15 @@
 import { createReadStream, readdirSync, statSync, type ReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { basename, join, resolve } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { JsonRecordSplitter } from '../decode/json-splitter.js';
+import { JsonRecordSplitter, type SplitElement } from '../decode/json-splitter.js';
 import type { Unit } from '../decode/unit.js';
+import { Utf8Stream, type InvalidByte } from '../decode/utf8.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { RejectRow } from '../schema/event.js';
+import { redactSecrets } from '../schema/redact.js';
+import { replayOrder } from './archive-order.js';
 import type { SourceBatch } from './source.js';
 
 const SUPPORTED = /\.(json|ndjson|jsonl)(\.gz)?$/i;
@@ -28,8 +30,16 @@ export interface FileSourceOptions {
 // Small batches keep a decode worker's garbage young (cheap to collect); the pipeline commits several at once.
 export const DEFAULT_FILE_OPTIONS: FileSourceOptions = { batchUnits: 2000, batchBytes: 2 << 20, maxLineBytes: 64 << 20 };
 
-/** Expands files and folders to the supported files, in name order. Unknown paths are an error. */
+/**
+ * Expands files and folders to the supported files, in the order replay reads them: files of
+ * Azure's archive layout hour by hour, the others first in name order (see archive-order.ts).
+ * Unknown paths are an error.
+ */
 export function listInputFiles(paths: string[]): string[] {
+  return replayOrder(listed(paths));
+}
+
+function listed(paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
     let st;
@@ -82,8 +92,10 @@ class Batcher {
     this.bytes += text.length;
   }
 
+  /** Refused text is kept as received but for secrets, as is a reason that may quote it. */
   refuse(line: number | null, reason: string, raw: string): void {
-    this.rejects.push({ received_at: Date.now(), source: this.source, reason: line === null ? reason : `line ${line}: ${reason}`, raw });
+    const why = redactSecrets(reason);
+    this.rejects.push({ received_at: Date.now(), source: this.source, reason: line === null ? why : `line ${line}: ${why}`, raw: redactSecrets(raw) });
   }
 
   get full(): boolean {
@@ -125,7 +137,9 @@ async function* readNdjson(file: string, options: FileSourceOptions): AsyncGener
     if (skippingLongLine) { skippingLongLine = false; return; }
     let end = bytes.length;
     if (end > 0 && bytes[end - 1] === 13) end--; // CRLF
-    const body = bytes.subarray(0, end);
+    // A byte-order mark (Windows editors write one) would make the first line invalid JSON.
+    const start = line === 1 && end >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    const body = bytes.subarray(start, end);
     if (body.length === 0 || isBlank(body)) return;
     if (!isUtf8(body)) batch.refuse(line, 'not valid UTF-8', body.toString('utf8'));
     else batch.add(body.toString('utf8'), line);
@@ -142,8 +156,9 @@ async function* readNdjson(file: string, options: FileSourceOptions): AsyncGener
       if (start < buf.length) {
         carry = buf.subarray(start);
         if (carry.length > options.maxLineBytes && !skippingLongLine) {
-          // Refuse it now rather than hold an unbounded line; drop bytes until its newline.
-          batch.refuse(line + 1, `line longer than ${options.maxLineBytes} bytes; skipped`, carry.subarray(0, 1024).toString('utf8'));
+          // Refuse it now rather than hold an unbounded line; drop bytes until its newline. Its
+          // start is kept, redacted before it is cut so a secret across the cut is still seen whole.
+          batch.refuse(line + 1, `line longer than ${options.maxLineBytes} bytes; skipped`, redactSecrets(carry.subarray(0, 16 << 10).toString('utf8')).slice(0, 1024));
           skippingLongLine = true;
           carry = null;
         } else if (skippingLongLine) carry = null;
@@ -162,22 +177,40 @@ async function* readJson(file: string, options: FileSourceOptions): AsyncGenerat
   const batch = new Batcher(`file:${file}`, options);
   const { stream, raw } = open(file);
   const splitter = new JsonRecordSplitter();
-  const decoder = new StringDecoder('utf8');
+  const utf8 = new Utf8Stream();
+  /** Where the text had invalid UTF-8, not yet matched to a record. */
+  let invalid: InvalidByte[] = [];
   let lastLine = 0;
-  const take = (elements: { text: string; line: number }[]) => {
-    for (const e of elements) { batch.add(e.text, e.line); lastLine = e.line; }
+  const take = (elements: SplitElement[]) => {
+    for (const e of elements) {
+      lastLine = e.line;
+      // Invalid bytes before this element sat outside any record (in a body's other keys): still said.
+      while (invalid.length > 0 && invalid[0]!.char < e.start) {
+        batch.refuse(null, `not valid UTF-8 at byte position ${invalid.shift()!.byte}, outside any record; the records around it were read`, '');
+      }
+      const inside = invalid.length > 0 && invalid[0]!.char < e.end ? invalid[0]! : null;
+      while (invalid.length > 0 && invalid[0]!.char < e.end) invalid.shift();
+      if (e.error !== undefined) batch.refuse(null, `invalid JSON: ${e.error}`, e.text);
+      else if (inside) batch.refuse(e.line, `not valid UTF-8 at byte position ${inside.byte}`, e.text);
+      else batch.add(e.text, e.line);
+    }
+  };
+  const feed = (piece: { text: string; invalid: InvalidByte[] }) => {
+    if (piece.invalid.length > 0) invalid = invalid.concat(piece.invalid);
+    take(splitter.feed(piece.text));
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      take(splitter.feed(decoder.write(chunk)));
+      feed(utf8.write(chunk));
       if (batch.full) yield batch.take(lastLine, raw.bytesRead, file);
     }
-    take(splitter.feed(decoder.end()));
+    feed(utf8.end());
     take(splitter.end());
   } catch (err) {
     const reason = err instanceof SyntaxError ? `invalid JSON: ${err.message}` : readFailure(file, err);
     batch.refuse(null, `${reason}; the records before it were read`, '');
   }
+  for (const bad of invalid) batch.refuse(null, `not valid UTF-8 at byte position ${bad.byte}, outside any record`, '');
   yield batch.take(lastLine, raw.bytesRead, file);
 }
 
