@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError } from '../errors.js';
 import { kafkaConnection, kafkaLogCreator, kafkaSchema, type KafkaConfig } from '../sources/kafka.js';
+import { scrubber } from './scrub.js';
 import { alertJson, atLeast, sinkCommon, SinkError, type Sink, type SinkContext } from './sink.js';
 
 /** Event Hubs refuses requests over 1 MB: produce requests stay under this many bytes of values. */
@@ -55,6 +56,8 @@ export function createKafkaSink(config: KafkaSinkConfig, ctx: SinkContext, optio
     logLevel: kafkaLogLevel.WARN,
     logCreator: kafkaLogCreator(log),
   });
+  // A broker's or kafkajs's error text never carries the SASL password or connection string on.
+  const scrub = scrubber([config.sasl?.password, config.eventHubsConnectionString]);
   // Connected on the first send and reused; dropped after a failure so the next send starts clean.
   let producer: Promise<Producer> | undefined;
 
@@ -115,7 +118,7 @@ export function createKafkaSink(config: KafkaSinkConfig, ctx: SinkContext, optio
       } catch (err) {
         await reset();
         const where = config.brokers?.join(',') ?? 'the Event Hubs Kafka endpoint';
-        throw new SinkError(`${ctx.name}: Kafka ${where} topic ${config.topic}: ${alerts.length} alerts not sent (${(err as Error).message})`, { cause: err });
+        throw new SinkError(`${ctx.name}: Kafka ${where} topic ${config.topic}: ${alerts.length} alerts not sent (${scrub((err as Error).message)})`);
       } finally {
         stop.removeEventListener('abort', onAbort!);
       }

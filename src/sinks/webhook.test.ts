@@ -89,6 +89,27 @@ describe('webhook sink', () => {
     expect((err as SinkError).retryAfterMs).toBeUndefined();
   });
 
+  it('never lets a receiver echo its configured header values or URL query values into the error', async () => {
+    // A receiver answering 400 with what it got: the URL (function key, SAS), the API key header,
+    // also URL-encoded and decoded (the key has characters that encode).
+    peer = await startHttpsPeer((req, _body, res) => void res.writeHead(400).end(
+      `bad request to ${req.url} with key ${String(req.headers['x-api-key'])} (${encodeURIComponent(String(req.headers['x-api-key']))}) `
+      + `code ${decodeURIComponent(/code=([^&]*)/.exec(req.url ?? '')?.[1] ?? '')}`));
+    const parsed = webhookSchema.parse({
+      url: `${peer.url}/hooks/alerts?sig=SIGSECRET77&code=FUNC%2BKEY123%3D%3D&v=1`,
+      secret: SECRET,
+      headers: { 'X-Api-Key': 'APIKEY/SECRET+42' },
+    });
+    const sink = createWebhookSink(parsed, { name: 'echo', log: createLogger('silent'), credential: () => { throw new Error('unused'); } },
+      { tlsOptions: { ca: peer.ca } });
+    sinks.push(sink);
+    const err = await sink.send([alert(1)], never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SinkError);
+    const message = (err as SinkError).message;
+    expect(message).toMatch(/answered 400 for alert alert-1: bad request to \/hooks\/alerts\?sig=REDACTED&code=REDACTED&v=1 with key REDACTED \(REDACTED\) code REDACTED/);
+    for (const secret of ['SIGSECRET77', 'FUNC', 'KEY123', 'APIKEY', 'SECRET+42', 'SECRET%2B42']) expect(message).not.toContain(secret);
+  });
+
   it('passes a 429 Retry-After on as retryAfterMs', async () => {
     const { sink } = await setup((_req, _body, res) => void res.writeHead(429, { 'Retry-After': '7' }).end());
     const err = await sink.send([alert(1)], never).catch((e: unknown) => e);

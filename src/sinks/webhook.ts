@@ -26,6 +26,7 @@ import { z } from 'zod';
 import type { AlertRow } from '../detectors/alert.js';
 import { alertJson, atLeast, retryAfterMs, sinkCommon, SinkError, type Sink, type SinkContext } from './sink.js';
 import { httpRequest } from '../http-request.js';
+import { queryValues, scrubber } from './scrub.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const OWN_HEADERS = ['content-type', 'content-length', 'host', 'idempotency-key', 'x-auditlake-signature', 'x-auditlake-timestamp'];
@@ -65,6 +66,9 @@ export function createWebhookSink(config: WebhookSinkConfig, ctx: SinkContext, o
     ? new https.Agent({ keepAlive: true, maxSockets: IN_FLIGHT, ...options.tlsOptions })
     : new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
   const where = `${ctx.name} (${url.origin}${url.pathname})`; // never the query: it may carry a key
+  // A receiver's answer, or a socket error, can quote what it was sent: the HMAC secret, the
+  // extra headers (API keys) and the URL's query (function keys) never reach a log or the outbox.
+  const scrub = scrubber([config.secret, ...Object.values(config.headers ?? {}), ...queryValues(url)]);
 
   async function deliver(alert: AlertRow, signal: AbortSignal): Promise<void> {
     const body = Buffer.from(JSON.stringify(alertJson(alert)));
@@ -80,11 +84,12 @@ export function createWebhookSink(config: WebhookSinkConfig, ctx: SinkContext, o
         'X-Auditlake-Signature': signature(config.secret, timestamp, body),
       }, agent, AbortSignal.any([signal, timeout]));
     } catch (err) {
-      const why = timeout.aborted ? `no answer within ${config.timeoutSeconds} s` : signal.aborted ? 'aborted' : (err as Error).message;
-      throw new SinkError(`${where}: POST of alert ${alert.alert_id} failed: ${why}`, { cause: err });
+      const why = timeout.aborted ? `no answer within ${config.timeoutSeconds} s` : signal.aborted ? 'aborted' : scrub((err as Error).message);
+      // No `cause`: its message is the unscrubbed one.
+      throw new SinkError(`${where}: POST of alert ${alert.alert_id} failed: ${why}`);
     }
     if (res.status >= 200 && res.status < 300) return;
-    const detail = res.text.slice(0, 200).split(config.secret).join('REDACTED').trim();
+    const detail = scrub(res.text).slice(0, 200).trim(); // scrubbed before cutting: no half secret is left
     throw new SinkError(`${where}: receiver answered ${res.status} for alert ${alert.alert_id}${detail ? `: ${detail}` : ''}`, {
       retryAfterMs: res.status === 429 || res.status === 503 ? retryAfterMs(header(res.headers, 'retry-after')) : undefined,
     });
