@@ -3,7 +3,9 @@
  * Retry-After, skipped alerts, and updates delivered again under the same id. The sink here is
  * scripted (it fails when told to); the real sinks are tested against their own peers.
  */
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +13,7 @@ import type { AlertRow } from '../detectors/alert.js';
 import { createLogger } from '../service/log.js';
 import { Store } from '../store/duckdb.js';
 import type { Outbox } from '../store/outbox.js';
-import { backoffMs, deliverDue, DEFAULT_DELIVERY, startDeliveryLoop } from './delivery.js';
+import { backoffMs, deliverDue, deliverUntil, DEFAULT_DELIVERY, startDeliveryLoop } from './delivery.js';
 import { atLeast, SinkError, type Sink } from './sink.js';
 
 const log = createLogger('silent');
@@ -73,9 +75,9 @@ describe('delivery', () => {
   });
 
   it('retries a failed batch after its backoff, honours Retry-After, and loses nothing', async () => {
-    const slow = { ...DEFAULT_DELIVERY, initialBackoffMs: 400, maxBackoffMs: 400 };
+    const slow = { ...DEFAULT_DELIVERY, initialBackoffMs: 400, maxBackoffMs: 3000 }; // Retry-After is capped at maxBackoffMs
     await raise([alert('a')]);
-    const { sink, sent } = scripted('s', [new SinkError('500 Internal Server Error'), new SinkError('429 Too Many Requests', { retryAfterMs: 1500 })]);
+    const { sink, sent } = scripted('s', [new SinkError('500 Internal Server Error'), new SinkError('429 Too Many Requests', { retryAfterMs: 2000 })]);
     expect((await deliverDue(outbox, [sink], slow, log)).failed).toBe(1);
     const [first] = await outbox.pending(['s']);
     expect(first).toMatchObject({ alert_id: 'a', attempts: 1, last_error: '500 Internal Server Error' });
@@ -85,8 +87,8 @@ describe('delivery', () => {
     expect((await deliverDue(outbox, [sink], slow, log)).failed).toBe(1);
     const [second] = await outbox.pending(['s']);
     expect(second).toMatchObject({ attempts: 2, last_error: '429 Too Many Requests' });
-    expect(second!.next_attempt_at! - Date.now()).toBeGreaterThan(1000); // Retry-After, not the 400 ms backoff
-    await new Promise((r) => setTimeout(r, 1550));
+    expect(second!.next_attempt_at! - Date.now()).toBeGreaterThan(1500); // Retry-After, not the backoff (800 ms ± 50 %)
+    await new Promise((r) => setTimeout(r, 2050));
     expect((await deliverDue(outbox, [sink], slow, log)).delivered).toBe(1);
     expect(sent.flat().map((a) => a.alert_id)).toEqual(['a']);
   });
@@ -120,6 +122,65 @@ describe('delivery', () => {
     for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await loop.stop();
     expect(sent.flat().map((a) => a.alert_id)).toEqual(['a']);
+  });
+
+  it('pauses the whole sink on Retry-After: alerts raised afterwards wait too, also after a restart', async () => {
+    const slow = { ...DEFAULT_DELIVERY, initialBackoffMs: 50, maxBackoffMs: 5000 };
+    await raise([alert('a')]);
+    const { sink, sent } = scripted('s', [new SinkError('429 Too Many Requests', { retryAfterMs: 1500 })]);
+    expect((await deliverDue(outbox, [sink], slow, log)).failed).toBe(1);
+    await raise([alert('b', { time_generated: Date.UTC(2026, 10, 2) })]);
+    // b was never sent, yet it is not due: the receiver asked for 1.5 s of quiet.
+    expect(await outbox.due('s', 10)).toEqual([]);
+    expect(await deliverDue(outbox, [sink], slow, log)).toEqual({ delivered: 0, skipped: 0, failed: 0 });
+    // The pause is stored: a new process (here: the file reopened) honours it too.
+    outbox.close();
+    store.close();
+    store = await Store.open(join(dir, 'a.duckdb'));
+    outbox = await store.outbox();
+    expect((await outbox.pausedUntil('s'))! - Date.now()).toBeGreaterThan(1000);
+    expect(await outbox.due('s', 10)).toEqual([]);
+    // Other sinks are not paused.
+    expect((await outbox.due('other', 10)).map((a) => a.alert_id)).toEqual(['a', 'b']);
+    await new Promise((r) => setTimeout(r, 1550));
+    expect((await deliverDue(outbox, [sink], slow, log)).delivered).toBe(2);
+    expect(sent.flat().map((a) => a.alert_id)).toEqual(['a', 'b']);
+  });
+
+  it('waits at most maxBackoffMs for a far-future Retry-After, and says so in the log', async () => {
+    const lines: string[] = [];
+    const capture = createLogger('warn', new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+    await raise([alert('a')]);
+    const { sink } = scripted('s', [new SinkError('429', { retryAfterMs: 10 * 365 * 86_400_000 })]);
+    await deliverDue(outbox, [sink], { ...DEFAULT_DELIVERY, initialBackoffMs: 50, maxBackoffMs: 300 }, capture);
+    const [row] = await outbox.pending(['s']);
+    expect(row!.next_attempt_at! - Date.now()).toBeLessThanOrEqual(300);
+    expect((await outbox.pausedUntil('s'))! - Date.now()).toBeLessThanOrEqual(300);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ msg: expect.stringMatching(/Retry-After is longer than delivery.maxBackoffSeconds/), retryAfterMs: 10 * 365 * 86_400_000, maxBackoffMs: 300 }));
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'Alert delivery failed; will retry.', retryAfterMs: 300 }));
+  });
+
+  it('leaves no abort listener behind per round: many rounds of deliverUntil and deliverDue raise no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      await raise([alert('a')]);
+      // Always failing, retried every ~10 ms: a 1.5 s deadline is well over 10 rounds of waiting.
+      const failing: Sink = { name: 's', maxBatch: 10, accepts: () => true, send: async () => { throw new SinkError('503'); } };
+      const quick = { ...DEFAULT_DELIVERY, initialBackoffMs: 10, maxBackoffMs: 10 };
+      const result = await deliverUntil(outbox, [failing], quick, log, 1500);
+      expect(result).toEqual({ delivered: 0, pending: 1 });
+      // `run`'s loop passes one long-lived signal to every round.
+      const stop = new AbortController();
+      for (let i = 0; i < 30; i++) await deliverDue(outbox, [failing], { ...quick, initialBackoffMs: 0, maxBackoffMs: 0 }, log, stop.signal);
+      expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+      await new Promise((r) => setTimeout(r, 50)); // warnings are emitted on a later tick
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('backs off exponentially with jitter, capped', () => {

@@ -48,8 +48,10 @@ export async function deliverDue(outbox: Outbox, sinks: readonly Sink[], options
         log.info({ sink: sink.name, alerts: wanted.length }, 'Alerts delivered.');
       } catch (err) {
         const error = redactSecrets(errorMessage(err)).slice(0, 2000);
-        const retryAfter = err instanceof SinkError ? err.retryAfterMs : undefined;
+        const retryAfter = retryAfterOf(err, options, sink.name, log);
         const attempt = await outbox.failed(sink.name, wanted, error, (n) => retryAfter ?? backoffMs(n, options));
+        // Retry-After speaks for the receiver, not this batch: every alert to the sink waits.
+        if (retryAfter !== undefined) await outbox.pause(sink.name, Date.now() + retryAfter);
         counts.failed += wanted.length;
         log.warn({ sink: sink.name, alerts: wanted.length, attempt, retryAfterMs: retryAfter, error }, 'Alert delivery failed; will retry.');
         break;
@@ -57,6 +59,18 @@ export async function deliverDue(outbox: Outbox, sinks: readonly Sink[], options
     }
   }
   return counts;
+}
+
+/**
+ * A failure's Retry-After, at most maxBackoffMs: a bogus or far-future value (`Retry-After:
+ * 86400000`, a date years ahead) would otherwise park the sink's alerts indefinitely.
+ */
+function retryAfterOf(err: unknown, options: DeliveryOptions, sink: string, log: Logger): number | undefined {
+  const asked = err instanceof SinkError ? err.retryAfterMs : undefined;
+  if (asked === undefined || asked <= options.maxBackoffMs) return asked;
+  log.warn({ sink, retryAfterMs: asked, maxBackoffMs: options.maxBackoffMs },
+    'Retry-After is longer than delivery.maxBackoffSeconds; waiting maxBackoffSeconds instead.');
+  return options.maxBackoffMs;
 }
 
 /**
@@ -72,11 +86,26 @@ export async function deliverUntil(outbox: Outbox, sinks: readonly Sink[], optio
     delivered += counts.delivered;
     const pending = (await outbox.pending(sinks.map((s) => s.name))).length;
     if (pending === 0 || deadline.aborted) return { delivered, pending };
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.min(1000, options.initialBackoffMs));
-      deadline.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-    });
+    await sleep(Math.min(1000, options.initialBackoffMs), deadline);
   }
+}
+
+/**
+ * Waits `ms`, or less if `signal` aborts. The listener goes when the wait ends either way:
+ * `signal` outlives many waits (a replay's deadline: one wait per round), and a listener left per
+ * round piled up into a MaxListenersExceededWarning.
+ */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 export interface DeliveryLoop {

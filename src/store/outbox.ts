@@ -42,11 +42,15 @@ export interface PendingRow {
 export class Outbox {
   constructor(private readonly conn: DuckDBConnection) {}
 
-  /** Up to `limit` alerts pending for `sink` whose next attempt is due, oldest first. */
+  /**
+   * Up to `limit` alerts pending for `sink` whose next attempt is due, oldest first; none while
+   * the sink is paused (`pause`), not even alerts it has never been sent.
+   */
   async due(sink: string, limit: number, now = Date.now()): Promise<AlertRow[]> {
     const r = await this.conn.runAndReadAll(`SELECT ${ALERT_SELECT}
       FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_id = a.alert_id AND d.sink = $sink
       WHERE ${PENDING} AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= to_timestamp($now / 1000.0))
+        AND NOT EXISTS (SELECT 1 FROM sink_pauses p WHERE p.sink = $sink AND p.paused_until > to_timestamp($now / 1000.0))
       ORDER BY a.time_generated, a.alert_id LIMIT $limit`, { sink, now, limit });
     return r.getRows().map(toAlert);
   }
@@ -66,6 +70,19 @@ export class Outbox {
     const next = now + delayMs(attempt);
     await this.upsert(alerts.map((a) => [a.alert_id, sink, 'retrying', null, (previous.get(a.alert_id) ?? 0) + 1, error, next]));
     return attempt;
+  }
+
+  /** Nothing goes to `sink` before `untilMs` (its Retry-After): stored, so later runs and replays wait too. */
+  async pause(sink: string, untilMs: number): Promise<void> {
+    await this.conn.run('INSERT OR REPLACE INTO sink_pauses VALUES ($sink, to_timestamp($until / 1000.0), now())', { sink, until: untilMs });
+  }
+
+  /** When `sink`'s pause ends, if it is paused at `now`. */
+  async pausedUntil(sink: string, now = Date.now()): Promise<number | undefined> {
+    const r = await this.conn.runAndReadAll(
+      'SELECT epoch_ms(paused_until)::DOUBLE FROM sink_pauses WHERE sink = $sink AND paused_until > to_timestamp($now / 1000.0)', { sink, now });
+    const row = r.getRows()[0];
+    return row === undefined ? undefined : Number(row[0]);
   }
 
   /** Everything pending for any of `sinks`, oldest first. */
