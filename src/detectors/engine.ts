@@ -61,15 +61,18 @@ export interface Engine {
   stats(): EngineStats;
 }
 
+/** A category's newest event time (one per lower-cased name, shared by every spelling of it). */
+interface Pace { newest: number }
+
 interface Slot {
   detector: Detector; runner: ShapeRunner; incidents: Incidents; fingerprint: string;
-  /** The categories it reads, lower-cased. */
-  categories: string[];
+  /** The paces of the categories it reads. */
+  paces: Pace[];
   watermarkMs: number;
 }
 
-/** A category as events spell it, routed once: its lower-cased name and the detectors reading it. */
-interface Route { category: string; slots: Slot[] }
+/** A category as events spell it, routed once: its pace and the detectors reading it. */
+interface Route { pace: Pace; slots: Slot[] }
 
 interface Snapshot {
   v: 1;
@@ -138,39 +141,44 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
   const futureSkewMs = options.maxFutureSkewMs ?? 86_400_000;
   const limits: RunnerLimits = { maxKeys: options.maxKeysPerDetector ?? 50_000 };
 
+  const paces = new Map<string, Pace>();
+  const paceOf = (category: string): Pace => {
+    let p = paces.get(category);
+    if (p === undefined) { p = { newest: -Infinity }; paces.set(category, p); }
+    return p;
+  };
+
   const slots: Slot[] = (options.detectors ?? catalogue).map((detector) => {
     const incidents = new Incidents(detector, suppressMsOf(detector.shape), limits.maxKeys);
-    const categories = [...new Set(detector.needs.categories.map((c) => c.toLowerCase()))];
-    return { detector, incidents, runner: runnerFor(detector.shape, incidents, limits), fingerprint: fingerprintOf(detector.shape), categories, watermarkMs: -Infinity };
+    const own = [...new Set(detector.needs.categories.map((c) => c.toLowerCase()))].map(paceOf);
+    return { detector, incidents, runner: runnerFor(detector.shape, incidents, limits), fingerprint: fingerprintOf(detector.shape), paces: own, watermarkMs: -Infinity };
   });
 
   // Routing by category, memoised per spelling seen: most events concern no detector at all.
-  const byCategory = new Map<string, Slot[]>();
+  const byPace = new Map<Pace, Slot[]>();
   for (const slot of slots) {
-    for (const k of slot.categories) {
-      const list = byCategory.get(k) ?? [];
+    for (const pace of slot.paces) {
+      const list = byPace.get(pace) ?? [];
       list.push(slot);
-      byCategory.set(k, list);
+      byPace.set(pace, list);
     }
   }
   const routes = new Map<string, Route>();
   const routeOf = (spelling: string): Route => {
     let r = routes.get(spelling);
     if (r === undefined) {
-      const category = spelling.toLowerCase();
-      r = { category, slots: byCategory.get(category) ?? [] };
+      const pace = paceOf(spelling.toLowerCase());
+      r = { pace, slots: byPace.get(pace) ?? [] };
       routes.set(spelling, r);
     }
     return r;
   };
 
-  const newest = new Map<string, number>();
   /** The slowest of its categories seen so far, unless it lags the fastest by more than the skew. */
   function updateWatermark(slot: Slot): void {
     let slowest = Infinity, fastest = -Infinity;
-    for (const c of slot.categories) {
-      const t = newest.get(c);
-      if (t === undefined) continue;
+    for (const { newest: t } of slot.paces) {
+      if (t === -Infinity) continue;
       if (t < slowest) slowest = t;
       if (t > fastest) fastest = t;
     }
@@ -188,7 +196,7 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
     events = restored.events ?? 0;
     lastSweepEvents = restored.lastSweepEvents ?? 0;
     late = restored.late ?? 0;
-    for (const [c, t] of Object.entries(restored.newest ?? {})) if (typeof t === 'number') newest.set(c, t);
+    for (const [c, t] of Object.entries(restored.newest ?? {})) if (typeof t === 'number') paceOf(c).newest = t;
     for (const slot of slots) {
       const saved = restored.detectors?.[slot.detector.id];
       // Changed parameters (a wider window, another learning period): start that detector afresh.
@@ -217,9 +225,8 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
         const targets = route.slots;
         // A bad clock (an event dated past the skew guard) must not close every window.
         if (e.time <= futureLimitMs) {
-          const before = newest.get(route.category);
-          if (before === undefined || e.time > before) {
-            newest.set(route.category, e.time);
+          if (e.time > route.pace.newest) {
+            route.pace.newest = e.time;
             for (let j = 0; j < targets.length; j++) updateWatermark(targets[j]!);
           }
           if (e.time > maxEventMs) {
@@ -232,7 +239,7 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
             }
           }
         }
-        if (e.time < (newest.get(route.category) ?? -Infinity) - latenessMs) late++;
+        if (e.time < route.pace.newest - latenessMs) late++;
         for (let j = 0; j < targets.length; j++) {
           const slot = targets[j]!;
           if (slot.detector.exclude?.(e)) continue;
@@ -249,7 +256,7 @@ function build(options: EngineOptions, restored: Snapshot | null): Engine {
     },
 
     snapshot() {
-      const snap: Snapshot = { v: SNAPSHOT_VERSION, maxEventMs, newest: Object.fromEntries(newest), nextSweepMs, lastSweepEvents, events, late, detectors: {} };
+      const snap: Snapshot = { v: SNAPSHOT_VERSION, maxEventMs, newest: Object.fromEntries([...paces].filter(([, p]) => p.newest !== -Infinity).map(([c, p]) => [c, p.newest])), nextSweepMs, lastSweepEvents, events, late, detectors: {} };
       for (const slot of slots) {
         snap.detectors[slot.detector.id] = { fingerprint: slot.fingerprint, state: slot.runner.save(), incidents: slot.incidents.toJSON() };
       }
