@@ -76,7 +76,7 @@ describe('webhook delivery from the CLI', () => {
       delivery: { initialBackoffSeconds: 0.2, maxBackoffSeconds: 1, replayDeadlineSeconds: 1 },
     }, 'echo.yaml');
     const replay = await cli(['replay', '--config', config, history, intruder]);
-    const pending = await cli(['alerts', '--pending', '--config', config, '--format', 'json']);
+    const pending = await cli(['alerts', '--pending', '--config', config, '--db', db, '--format', 'json']);
     const rows = JSON.parse(pending.stdout) as Array<{ sink: string; last_error: string }>;
     const stored = queryJson(db, 'SELECT last_error FROM alert_deliveries');
 
@@ -105,7 +105,7 @@ describe('webhook delivery from the CLI', () => {
     const after = queryJson(db, 'SELECT count(*)::INTEGER AS n FROM alerts')[0]!.n as number;
     expect(after).toBeGreaterThan(before); // new alerts, never sent to this sink...
     expect(hits.filter((h) => h.path === '/busy')).toHaveLength(first); // ...and still not sent: the sink is paused
-    const pending = JSON.parse((await cli(['alerts', '--pending', '--config', config, '--format', 'json'])).stdout) as unknown[];
+    const pending = JSON.parse((await cli(['alerts', '--pending', '--config', config, '--db', db, '--format', 'json'])).stdout) as unknown[];
     expect(pending).toHaveLength(after);
   });
 });
