@@ -127,10 +127,12 @@ describe('delivery', () => {
   it('pauses the whole sink on Retry-After: alerts raised afterwards wait too, also after a restart', async () => {
     const slow = { ...DEFAULT_DELIVERY, initialBackoffMs: 50, maxBackoffMs: 5000 };
     await raise([alert('a')]);
-    const { sink, sent } = scripted('s', [new SinkError('429 Too Many Requests', { retryAfterMs: 1500 })]);
+    // Long enough to outlast the steps below on a busy machine; the end is waited for, not guessed.
+    const { sink, sent } = scripted('s', [new SinkError('429 Too Many Requests', { retryAfterMs: 3000 })]);
+    const failedAt = Date.now();
     expect((await deliverDue(outbox, [sink], slow, log)).failed).toBe(1);
     await raise([alert('b', { time_generated: Date.UTC(2026, 10, 2) })]);
-    // b was never sent, yet it is not due: the receiver asked for 1.5 s of quiet.
+    // b was never sent, yet it is not due: the receiver asked for 3 s of quiet.
     expect(await outbox.due('s', 10)).toEqual([]);
     expect(await deliverDue(outbox, [sink], slow, log)).toEqual({ delivered: 0, skipped: 0, failed: 0 });
     // The pause is stored: a new process (here: the file reopened) honours it too.
@@ -138,11 +140,12 @@ describe('delivery', () => {
     store.close();
     store = await Store.open(join(dir, 'a.duckdb'));
     outbox = await store.outbox();
-    expect((await outbox.pausedUntil('s'))! - Date.now()).toBeGreaterThan(1000);
-    expect(await outbox.due('s', 10)).toEqual([]);
+    const until = (await outbox.pausedUntil('s'))!;
+    expect(until).toBeGreaterThanOrEqual(failedAt + 3000);
+    expect(await outbox.due('s', 10, until - 1)).toEqual([]);
     // Other sinks are not paused.
     expect((await outbox.due('other', 10)).map((a) => a.alert_id)).toEqual(['a', 'b']);
-    await new Promise((r) => setTimeout(r, 1550));
+    await new Promise((r) => setTimeout(r, until - Date.now() + 50));
     expect((await deliverDue(outbox, [sink], slow, log)).delivered).toBe(2);
     expect(sent.flat().map((a) => a.alert_id)).toEqual(['a', 'b']);
   });
