@@ -171,7 +171,8 @@ async function multiply(store: Store, sampleDb: string, events: number, spanDays
     await store.execute(copyEventsSql(k, shiftFor(k), limit));
     await store.execute(copyAlertsSql(k, shiftFor(k)));
     // Rejects carry the replay's wall-clock time: spread them over the copy's slot instead.
-    await store.execute(`INSERT INTO rejects SELECT * REPLACE (to_timestamp((${start + k * slotMs}::DOUBLE + hash(raw, ${k}) % ${Math.floor(slotMs)}) / 1000.0) AS received_at) FROM sample.rejects`);
+    // Each copy is a reject of its own: no reject_id (migration 009) to collide with the others'.
+    await store.execute(`INSERT INTO rejects SELECT * REPLACE (to_timestamp((${start + k * slotMs}::DOUBLE + hash(raw, ${k}) % ${Math.floor(slotMs)}) / 1000.0) AS received_at, NULL AS reject_id) FROM sample.rejects`);
     if (k % COPIES_PER_COMMIT === COPIES_PER_COMMIT - 1 || k === copies - 1) {
       await store.execute('COMMIT');
       const done = Math.min(events, (k + 1) * sampled);

@@ -27,7 +27,7 @@ const log: Logger = {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'auditlake-http-'));
   store = await Store.open(join(dir, 'http.duckdb'));
-  await store.execute(`INSERT INTO rejects SELECT to_timestamp(1700000000 + range), 'test', 'reason ' || (range % 3), '{}' FROM range(250)`);
+  await store.execute(`INSERT INTO rejects (received_at, source, reason, raw) SELECT to_timestamp(1700000000 + range), 'test', 'reason ' || (range % 3), '{}' FROM range(250)`);
   reader = await store.reader();
   metrics = new Metrics();
   server = await startServer({ token: TOKEN, reader, metrics, isReady: () => ready, limits: LIMITS, log, maxConcurrentQueries: 1, maxBodyBytes: 64 * 1024 });

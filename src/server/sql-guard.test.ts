@@ -182,7 +182,7 @@ describe('the reader\'s own barriers (the guard bypassed)', () => {
   });
 
   it('still lets the batch loop write on its own connection', async () => {
-    await store.execute("INSERT INTO rejects VALUES (now(), 'test', 'reason', 'raw')");
+    await store.execute("INSERT INTO rejects (received_at, source, reason, raw) VALUES (now(), 'test', 'reason', 'raw')");
     const r = await reader.select('SELECT count(*)::INTEGER FROM rejects', {}, limits);
     expect(r.rows[0]?.[0]).toBeGreaterThanOrEqual(1);
   });

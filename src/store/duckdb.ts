@@ -4,6 +4,7 @@
  * the transaction that stores a batch's rows, rejects, alerts, detector state and source
  * position together — so a crash anywhere loses nothing and duplicates nothing.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -63,6 +64,11 @@ export interface OpenOptions {
 export interface QueryResult {
   columns: { name: string; type: string }[];
   rows: unknown[][];
+}
+
+/** A reject's identity: what migration 009 computes in SQL for the rows before it. */
+function rejectId(r: RejectRow): string {
+  return createHash('sha256').update(`${r.source}\u0001${r.reason}\u0001${r.raw ?? ''}`).digest('hex').slice(0, 32);
 }
 
 /**
@@ -369,9 +375,10 @@ export class Store {
   }
 
   private async appendRejects(rejects: RejectRow[]): Promise<void> {
-    const stmt = await this.conn.prepare('INSERT INTO rejects VALUES (to_timestamp($1 / 1000.0), $2, $3, $4)');
+    // The same refused input again (replayed, redelivered) is kept once: migration 009.
+    const stmt = await this.conn.prepare('INSERT OR IGNORE INTO rejects VALUES (to_timestamp($1 / 1000.0), $2, $3, $4, $5)');
     for (const r of rejects) {
-      stmt.bind([r.received_at, r.source, r.reason, r.raw]);
+      stmt.bind([r.received_at, r.source, r.reason, r.raw, rejectId(r)]);
       await stmt.run();
     }
   }
