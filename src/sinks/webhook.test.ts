@@ -106,8 +106,20 @@ describe('webhook sink', () => {
     const err = await sink.send([alert(1)], never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SinkError);
     const message = (err as SinkError).message;
-    expect(message).toMatch(/answered 400 for alert alert-1: bad request to \/hooks\/alerts\?sig=REDACTED&code=REDACTED&v=1 with key REDACTED \(REDACTED\) code REDACTED/);
+    expect(message).toMatch(/^echo \(https:\/\/127\.0\.0\.1:\d+\): receiver answered 400 for alert alert-1: bad request to REDACTED\?sig=REDACTED&code=REDACTED&v=1 with key REDACTED \(REDACTED\) code REDACTED/);
     for (const secret of ['SIGSECRET77', 'FUNC', 'KEY123', 'APIKEY', 'SECRET+42', 'SECRET%2B42']) expect(message).not.toContain(secret);
+  });
+
+  it('never names the URL\'s path, where Slack and Teams webhooks carry their key, nor lets a receiver echo it', async () => {
+    const token = 'XXXXXXXXXXXXXXXXXXXXXXXX';
+    peer = await startHttpsPeer((req, _body, res) => void res.writeHead(404).end(`no hook at ${req.url}; token ${token} unknown`));
+    const parsed = webhookSchema.parse({ url: `${peer.url}/services/T0000/B0000/${token}`, secret: SECRET });
+    const sink = createWebhookSink(parsed, { name: 'slack', log: createLogger('silent'), credential: () => { throw new Error('unused'); } },
+      { tlsOptions: { ca: peer.ca } });
+    sinks.push(sink);
+    const message = ((await sink.send([alert(1)], never).catch((e: unknown) => e)) as SinkError).message;
+    expect(message).toMatch(/^slack \(https:\/\/127\.0\.0\.1:\d+\): receiver answered 404 for alert alert-1: no hook at REDACTED; token REDACTED unknown$/);
+    expect(message).not.toContain(token);
   });
 
   it('passes a 429 Retry-After on as retryAfterMs', async () => {

@@ -65,10 +65,13 @@ export function createWebhookSink(config: WebhookSinkConfig, ctx: SinkContext, o
   const agent = url.protocol === 'https:'
     ? new https.Agent({ keepAlive: true, maxSockets: IN_FLIGHT, ...options.tlsOptions })
     : new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-  const where = `${ctx.name} (${url.origin}${url.pathname})`; // never the query: it may carry a key
+  // Never the path or the query: Slack's and Teams' incoming webhooks carry their key in the
+  // path, Azure Functions' in the query.
+  const where = `${ctx.name} (${url.origin})`;
   // A receiver's answer, or a socket error, can quote what it was sent: the HMAC secret, the
-  // extra headers (API keys) and the URL's query (function keys) never reach a log or the outbox.
-  const scrub = scrubber([config.secret, ...Object.values(config.headers ?? {}), ...queryValues(url)]);
+  // extra headers (API keys), the URL's query (function keys) and its path and key-like path
+  // segments (webhook tokens) never reach a log or the outbox.
+  const scrub = scrubber([config.secret, ...Object.values(config.headers ?? {}), ...queryValues(url), ...pathKeys(url)]);
 
   async function deliver(alert: AlertRow, signal: AbortSignal): Promise<void> {
     const body = Buffer.from(JSON.stringify(alertJson(alert)));
@@ -160,6 +163,12 @@ interface Response {
 }
 
 /** POSTs `body` and reads the whole answer (see Response for what is kept). */
+/** The path, and each of its segments long enough to be a key (a Slack token is 24 characters). */
+function pathKeys(url: URL): string[] {
+  if (url.pathname === '/') return [];
+  return [url.pathname, ...url.pathname.split('/').filter((segment) => segment.length >= 16)];
+}
+
 async function post(url: URL, body: Buffer, headers: Record<string, string>, agent: http.Agent, signal: AbortSignal): Promise<Response> {
   const res = await httpRequest(url, { method: 'POST', headers, body, agent, signal });
   const chunks: Buffer[] = [];
