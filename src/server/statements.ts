@@ -8,6 +8,7 @@
 import { plain } from '../cli/output.js';
 import { AuditlakeError } from '../errors.js';
 import { referencedParams } from '../queries.js';
+import { AnswerTooLarge } from '../store/answer-bytes.js';
 import { NotASelect, QueryTimeout, type JsonRowsSink, type ReadLimits, type ReadResult, type SqlParams, type SqlReader } from '../store/reader.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './respond.js';
@@ -23,6 +24,8 @@ export interface Logger {
 export interface QueryLimits {
   queryTimeoutMs: number;
   maxRows: number;
+  /** Bytes of one answer held in the server's memory at most (default store/answer-bytes.ts ANSWER_BYTES). */
+  maxAnswerBytes?: number;
 }
 
 export interface SqlContext {
@@ -76,7 +79,7 @@ async function answerAnalyst<R extends { truncated: boolean }>(
   const fields = { sqlChars: sql.length, params: Object.keys(params).length };
   try {
     await guardSql(ctx.reader, sql);
-    const result = await run({ timeoutMs: ctx.limits.queryTimeoutMs, maxRows: Math.min(maxRows ?? ctx.limits.maxRows, ctx.limits.maxRows) });
+    const result = await run({ timeoutMs: ctx.limits.queryTimeoutMs, maxRows: Math.min(maxRows ?? ctx.limits.maxRows, ctx.limits.maxRows), maxBytes: ctx.limits.maxAnswerBytes });
     const ms = Math.round(performance.now() - started);
     ctx.metrics.queryAnswered(result.truncated ? 'truncated' : 'ok', ms);
     ctx.log.info({ ...fields, rows: rowCount(result), truncated: result.truncated, ms }, 'SQL answered.');
@@ -96,7 +99,7 @@ export async function runViewSql(ctx: SqlContext, sql: string, params: SqlParams
   const used = referencedParams(sql);
   const own = Object.fromEntries(Object.entries(params).filter(([k]) => used.has(k)));
   try {
-    return await ctx.reader.select(sql, own, { timeoutMs: ctx.limits.queryTimeoutMs, maxRows });
+    return await ctx.reader.select(sql, own, { timeoutMs: ctx.limits.queryTimeoutMs, maxRows, maxBytes: ctx.limits.maxAnswerBytes });
   } catch (err) {
     throw toHttpError(ctx, err, { view: true }, Math.round(performance.now() - started));
   }
@@ -123,6 +126,10 @@ function toHttpError(ctx: SqlContext, err: unknown, fields: object, ms: number):
     return new HttpError(408, 'timeout', err.message);
   }
   ctx.metrics.queryAnswered('failed', ms);
+  if (err instanceof AnswerTooLarge) {
+    ctx.log.warn({ ...fields, ms, limitBytes: err.limitBytes }, 'SQL answer over the memory budget, stopped.');
+    return new HttpError(413, 'too_large', err.message);
+  }
   if (err instanceof AuditlakeError && (err.code === 'query_failed' || err.code === 'bad_argument')) {
     ctx.log.info({ ...fields, ms, error: err.message.split('\n')[0] }, 'SQL failed.');
     return new HttpError(400, 'query_failed', err.message);

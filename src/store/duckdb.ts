@@ -4,8 +4,9 @@
  * the transaction that stores a batch's rows, rejects, alerts, detector state and source
  * position together — so a crash anywhere loses nothing and duplicates nothing.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { AlertRow } from '../detectors/alert.js';
@@ -93,6 +94,9 @@ function insertFromStage(files: readonly StageFile[]): string {
  */
 const WAL_CHECKPOINT_THRESHOLD = '256MB';
 
+/** DuckDB's memory cap unless a command gives another: keeps a long run well under 1 GiB of RSS. */
+const DEFAULT_MEMORY_LIMIT = '512MB';
+
 /** The session variable holding an export's file list (`Store.overParquet`). */
 const EXPORT_FILES = 'auditlake_export_files';
 
@@ -122,7 +126,7 @@ export class Store {
   static async open(path: string, options: OpenOptions = {}): Promise<Store> {
     const config: Record<string, string> = {
       autoinstall_known_extensions: 'false',
-      memory_limit: options.memoryLimit ?? '512MB',
+      memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
       // New files use the current storage format: it is what lets `raw` be zstd-compressed.
       storage_compatibility_version: 'latest',
     };
@@ -173,7 +177,16 @@ export class Store {
     }
     if (files.length === 0) throw notThere(`no category=*/date=*/*.parquet files in ${dir}`);
     const { DuckDBInstance, LIST, VARCHAR, listValue } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+    // A server gets the memory cap a database's server has (Store.open): without it DuckDB takes
+    // 80 % of the machine's memory, and one analyst's statement took `serve --parquet` to 4.7 GB.
+    // What it spills goes to a folder of its own, not `.tmp` in whatever directory it was started
+    // from (DuckDB's default for an in-memory database): created on the first spill, removed at
+    // close; the reader caps its size (READER_TEMP_LIMIT). A one-shot `query --parquet` runs one
+    // statement of the analyst's own, not a server's many, and keeps DuckDB's defaults.
+    const serverConfig: Record<string, string> = longLived
+      ? { memory_limit: DEFAULT_MEMORY_LIMIT, temp_directory: join(tmpdir(), `auditlake-spill-${process.pid}-${randomBytes(4).toString('hex')}`) }
+      : {};
+    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', ...serverConfig });
     const conn = await instance.connect();
     await conn.run("SET TimeZone = 'UTC'");
     // For one statement neither the files' footers nor their bytes are cached: filling either
@@ -514,7 +527,8 @@ export class Store {
   async reader(options?: ReaderOptions): Promise<SqlReader> {
     // Over an export, the reader's statements read its folder, and need its file list.
     const overExport = this.parquetSession ? { alsoAllowed: [...this.exportDirs, ...exportFolders(this.path)], session: this.parquetSession } : { alsoAllowed: this.exportDirs };
-    return openReader(this.instance, { ...overExport, ...options });
+    // Read-only, nothing in this process configures the instance after the reader: lock it.
+    return openReader(this.instance, { ...overExport, lockConfiguration: this.readOnly, ...options });
   }
 
   /** Folders exports are staged in: still writable once the reader restricts DuckDB's file access. */

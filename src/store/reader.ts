@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from './duckdb.js';
+import { AnswerBudget, ANSWER_BYTES, textBytes, valueBytes } from './answer-bytes.js';
 import { jsonRowsSql } from './json-rows.js';
 import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { STAGE_DIR } from './stage.js';
@@ -25,6 +26,15 @@ export type SqlParams = Record<string, string | number | boolean | null>;
 export interface ReadLimits {
   timeoutMs: number;
   maxRows: number;
+  /** Bytes of an answer held in memory at most (default ANSWER_BYTES): past it, AnswerTooLarge (answer-bytes.ts). */
+  maxBytes?: number;
+}
+
+/** How far a statement's rows may be read: rows, bytes held, and whether the time limit passed. */
+interface Reading {
+  maxRows: number;
+  budget: AnswerBudget;
+  expired(): boolean;
 }
 
 export interface ReadResult extends QueryResult {
@@ -89,7 +99,29 @@ export interface ReaderOptions {
   alsoAllowed?: string[];
   /** Run on each statement's connection before the statement: what the store's views need of a session (`Store.overParquet`). */
   session?: (conn: DuckDBConnection) => Promise<void>;
+  /**
+   * Once file access is restricted, lock DuckDB's configuration for the whole instance (`SET
+   * GLOBAL lock_configuration`): then even a statement the guard wrongly let through cannot
+   * change a setting (memory, threads, the allowed folders). Only for an instance nothing else
+   * configures later: `run`'s batch loop sets session options on the connections it opens for
+   * exports, so `Store.reader` asks for it on read-only stores (`serve`) only. SET VARIABLE
+   * (the export's file list) is not a setting and still works.
+   */
+  lockConfiguration?: boolean;
+  /**
+   * The most a statement's sorts, joins and aggregates may spill to DuckDB's temp directory
+   * (`max_temp_directory_size`, instance-wide), default READER_TEMP_LIMIT.
+   */
+  tempLimit?: string;
 }
+
+/**
+ * What DuckDB may spill to disk while the reader is open. DuckDB's own default is 90 % of the
+ * disk's free space: one analyst's ORDER BY wrote ~1 GB beside a read-only database within the
+ * time limit. 4 GB is eight times the store's memory limit, room for any statement the time
+ * limit lets finish (the saved queries spill nothing), and small beside a disk that holds audit logs.
+ */
+export const READER_TEMP_LIMIT = '4GB';
 
 /** The statement ran past its time limit and was interrupted. */
 export class QueryTimeout extends AuditlakeError {
@@ -127,10 +159,22 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
   const { DuckDBTypeId, JSDuckDBValueConverter, StatementType } = await import('@duckdb/node-api');
   const control = await instance.connect();
   const lock = new Mutex();
+  // Types whose values can be any size (and types newer than these): read a whole chunk at a time, they are not packed (readValues).
+  const unbounded = new Set<number>([DuckDBTypeId.BLOB, DuckDBTypeId.LIST, DuckDBTypeId.STRUCT, DuckDBTypeId.MAP, DuckDBTypeId.ARRAY,
+    DuckDBTypeId.UNION, DuckDBTypeId.BIT, DuckDBTypeId.BIGNUM, DuckDBTypeId.GEOMETRY]);
+  const boundedSize = (typeId: number) => !unbounded.has(typeId) && typeId <= DuckDBTypeId.GEOMETRY;
   let restricted = false;
   try {
-    const current = await control.runAndReadAll("SELECT current_setting('enable_external_access')");
-    restricted = current.getRowsJS()[0]?.[0] === false;
+    const current = await control.runAndReadAll("SELECT current_setting('enable_external_access'), current_setting('lock_configuration')");
+    const [access, locked] = current.getRowsJS()[0] ?? [];
+    restricted = access === false;
+    // Another reader on this instance has set and locked everything already.
+    if (locked !== true) {
+      // Instance-wide, so each statement's connection starts in UTC without a SET of its own
+      // (which a locked configuration refuses): the same times as `auditlake query` prints locally.
+      await control.run("SET GLOBAL TimeZone = 'UTC'");
+      await control.run(`SET GLOBAL max_temp_directory_size = ${sqlString(options.tempLimit ?? READER_TEMP_LIMIT)}`);
+    }
     if (!restricted && options.restrictFileAccess !== false) {
       // Directories, not name prefixes: DuckDB appends a '/' to each entry.
       const allowed = [STAGE_DIR, ...(options.alsoAllowed ?? [])].map(sqlString).join(', ');
@@ -138,6 +182,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       await control.run('SET GLOBAL enable_external_access = false');
       restricted = true;
     }
+    if (restricted && options.lockConfiguration && locked !== true) await control.run('SET GLOBAL lock_configuration = true');
   } catch (err) {
     control.closeSync();
     throw new AuditlakeError('store_failed', `cannot restrict file access for the SQL reader: ${errorMessage(err)}`, { cause: err });
@@ -191,7 +236,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
    * run side by side, and an interrupt stops only its own), one statement prepared as a SELECT,
    * a READ ONLY transaction, and the time limit.
    */
-  async function guarded<T>(sql: string, limits: ReadLimits, read: (conn: DuckDBConnection, prepared: DuckDBPreparedStatement) => Promise<T>): Promise<T> {
+  async function guarded<T>(sql: string, limits: ReadLimits, read: (conn: DuckDBConnection, prepared: DuckDBPreparedStatement, reading: Reading) => Promise<T>): Promise<T> {
     const conn: DuckDBConnection = await instance.connect();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -200,8 +245,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
     }, limits.timeoutMs);
     let prepared: DuckDBPreparedStatement | undefined;
     try {
-      await conn.run("SET TimeZone = 'UTC'"); // a session setting: same times as `auditlake query` prints locally
-      await options.session?.(conn);
+      await options.session?.(conn); // (in UTC: the instance's TimeZone, set above)
       await conn.run('BEGIN TRANSACTION READ ONLY');
       const extracted = await conn.extractStatements(sql);
       if (extracted.count !== 1) throw new NotASelect(`exactly one statement is allowed (got ${extracted.count})`);
@@ -209,7 +253,9 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       if (prepared.statementType !== StatementType.SELECT) {
         throw new NotASelect(`only SELECT statements are allowed (got ${StatementType[prepared.statementType] ?? prepared.statementType})`);
       }
-      return await read(conn, prepared);
+      // The interrupt stops DuckDB; a result DuckDB has finished is still read in JS, chunk by
+      // chunk, and stops at the limit too (eachRows asks).
+      return await read(conn, prepared, { maxRows: limits.maxRows, budget: new AnswerBudget(limits.maxBytes ?? ANSWER_BYTES), expired: () => timedOut });
     } catch (err) {
       if (timedOut) throw new QueryTimeout(limits.timeoutMs, { cause: err });
       if (err instanceof AuditlakeError) throw err;
@@ -223,12 +269,14 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
   }
 
   /**
-   * Hands each chunk's rows (turned into rows by `rowsOf`) to `take`, in order, until there are
-   * none or `maxRows` have been handed; resolves with whether the limit cut them.
+   * Hands each chunk's rows (turned into rows by `rowsOf`, which counts what it holds against
+   * the budget) to `take`, in order, until there are none or `maxRows` have been handed;
+   * resolves with whether the limit cut them. Past the time limit it throws.
    */
-  async function eachRows<R>(result: DuckDBResult, maxRows: number, rowsOf: (chunk: DuckDBDataChunk) => R[], take: (rows: R[]) => Promise<void> | void): Promise<boolean> {
-    for (let room = maxRows; ;) {
+  async function eachRows<R>(result: DuckDBResult, reading: Reading, rowsOf: (chunk: DuckDBDataChunk) => R[], take: (rows: R[]) => Promise<void> | void): Promise<boolean> {
+    for (let room = reading.maxRows; ;) {
       const chunk = await result.fetchChunk();
+      if (reading.expired()) throw new Error('interrupted at the time limit');
       if (!chunk || chunk.rowCount === 0) return false;
       const rows = rowsOf(chunk);
       if (rows.length > room) {
@@ -241,26 +289,45 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
   }
 
   /** The same, gathered. */
-  async function readRows<R>(result: DuckDBResult, maxRows: number, rowsOf: (chunk: DuckDBDataChunk) => R[]): Promise<{ rows: R[]; truncated: boolean }> {
+  async function readRows<R>(result: DuckDBResult, reading: Reading, rowsOf: (chunk: DuckDBDataChunk) => R[]): Promise<{ rows: R[]; truncated: boolean }> {
     const rows: R[] = [];
-    const truncated = await eachRows(result, maxRows, rowsOf, (chunkRows) => {
+    const truncated = await eachRows(result, reading, rowsOf, (chunkRows) => {
       for (const r of chunkRows) rows.push(r);
     });
     return { rows, truncated };
   }
 
-  /** The statement's rows as JS values (packed when that helps: packed-rows.ts). */
-  async function readValues(conn: DuckDBConnection, prepared: DuckDBPreparedStatement, sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult> {
-    // Large answers read faster packed; the wrapper adds a projection, nothing else.
-    const packed = await preparePacked(conn, sql, prepared, params, DuckDBTypeId);
+  /**
+   * The statement's rows as JS values (packed when that helps: packed-rows.ts), counted against
+   * the budget: a packed chunk by its text's length before it is read, else row by row.
+   */
+  async function readValues(conn: DuckDBConnection, prepared: DuckDBPreparedStatement, sql: string, params: SqlParams, reading: Reading): Promise<ReadResult> {
+    // Large answers read faster packed; the wrapper adds a projection, nothing else. Only when
+    // the columns beside the packed text are of bounded size: another (a STRUCT, a LIST) is read
+    // a whole chunk at a time, and a chunk of large values would be in memory before it is counted.
+    const wrapped = await preparePacked(conn, sql, prepared, params, DuckDBTypeId);
+    const packed = wrapped && wrapped.plan.otherTypes.every(boundedSize) ? wrapped : undefined;
+    if (wrapped && !packed) wrapped.statement.destroySync();
     try {
       if (!packed && Object.keys(params).length > 0) prepared.bind(params);
       const result = await (packed?.statement ?? prepared).stream();
       const types = result.columnTypes();
       // JSON is an alias of VARCHAR: keep the alias so output can nest JSON values (as Store.query does).
       const columns = packed ? describeColumns(prepared) : result.columnNames().map((name, i) => ({ name, type: typeName(types[i]!) }));
-      const read = await readRows(result, limits.maxRows, (chunk) =>
-        packed ? unpackChunk(chunk, packed.plan, JSDuckDBValueConverter) : chunk.convertRows(JSDuckDBValueConverter) as unknown[][]);
+      const read = await readRows(result, reading, (chunk) => {
+        if (packed) {
+          // The other columns' values are small (a number, a time, a UUID): ~32 bytes each as JS values.
+          reading.budget.add(textBytes(chunk, packed.plan.otherColumns.length) + 32 * packed.plan.otherColumns.length * chunk.rowCount);
+          return unpackChunk(chunk, packed.plan, JSDuckDBValueConverter);
+        }
+        const rows = new Array<unknown[]>(chunk.rowCount);
+        for (let r = 0; r < chunk.rowCount; r++) {
+          const row = chunk.convertRowValues(r, JSDuckDBValueConverter) as unknown[];
+          reading.budget.add(valueBytes(row));
+          rows[r] = row;
+        }
+        return rows;
+      });
       return { columns, ...read };
     } finally {
       packed?.statement.destroySync();
@@ -268,28 +335,40 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
   }
 
   async function select(sql: string, params: SqlParams, limits: ReadLimits): Promise<ReadResult> {
-    return guarded(sql, limits, (conn, prepared) => readValues(conn, prepared, sql, params, limits));
+    return guarded(sql, limits, (conn, prepared, reading) => readValues(conn, prepared, sql, params, reading));
   }
 
   async function selectJson(sql: string, params: SqlParams, limits: ReadLimits, rowJson: (row: unknown[]) => string, sink: JsonRowsSink): Promise<{ truncated: boolean }> {
-    return guarded(sql, limits, async (conn, prepared) => {
+    return guarded(sql, limits, async (conn, prepared, reading) => {
       // One row past the limit tells that it cut the answer.
       const wrapped = jsonRowsSql(sql, prepared, DuckDBTypeId, limits.maxRows + 1);
       // A statement DuckDB will not prepare wrapped runs as it is, as packed-rows.ts does.
       const statement = wrapped ? await conn.prepare(wrapped).catch(() => undefined) : undefined;
       if (!statement) {
-        const values = await readValues(conn, prepared, sql, params, limits);
+        const values = await readValues(conn, prepared, sql, params, reading);
         sink.begin(values.columns);
         await sink.rows(values.rows.map(rowJson));
         return { truncated: values.truncated };
       }
       try {
         if (Object.keys(params).length > 0) statement.bind(params);
-        // Streamed, so a large answer is never held whole. A sort, join or aggregate runs to its
-        // end before the first chunk, so nearly every error still comes before the answer begins.
+        // Streamed, so a large answer is never held whole: only a chunk at a time, which must fit
+        // the budget itself. The answer begins with the first chunk: a sort, join or aggregate
+        // runs to its end before it, so nearly every error (a chunk too large too) comes first.
         const result = await statement.stream();
-        sink.begin(describeColumns(prepared));
-        const truncated = await eachRows(result, limits.maxRows, (chunk) => textValues(chunk, 0) as string[], (texts) => sink.rows(texts));
+        let begun = false;
+        const begin = () => {
+          if (!begun) sink.begin(describeColumns(prepared));
+          begun = true;
+        };
+        const truncated = await eachRows(result, reading, (chunk) => {
+          new AnswerBudget(reading.budget.limit).add(textBytes(chunk, 0));
+          return textValues(chunk, 0) as string[];
+        }, (texts) => {
+          begin();
+          return sink.rows(texts);
+        });
+        begin();
         return { truncated };
       } finally {
         statement.destroySync();
