@@ -1,9 +1,10 @@
 /**
  * The HTTP server of `auditlake run` and `auditlake serve`: health, readiness, Prometheus
  * metrics, read-only SQL and the investigation console, on loopback by default. Every route
- * but /healthz (and the console's sign-in) wants the token — `Authorization: Bearer <token>`,
- * or the console's session cookie (see console/auth.ts); the token is in a 0600 file, see
- * discovery.ts: anyone who can reach the port is not thereby allowed to read audit logs.
+ * but /healthz (and the console's sign-in) wants the token — `Authorization: Bearer <token>`;
+ * the console's routes also take its session cookie, from its own page only (console/auth.ts).
+ * The token is in a 0600 file, see discovery.ts: anyone who can reach the port is not thereby
+ * allowed to read audit logs.
  *
  *   GET  /healthz   200 while the process is alive (no token: for supervisors)
  *   GET  /readyz    200 when consuming, else 503
@@ -12,8 +13,9 @@
  *                   → {"columns": [{"name","type"}], "rows": [[...]], "truncated": bool}
  *   /, /assets/*, /api/*, /login, /logout: the console (console/routes.ts)
  * Errors are JSON `{ "error": sentence, "code": ... }` with a status that says whose fault it
- * is: 400 bad request / SQL error, 401 token, 403 statement refused, 404, 405, 408 time limit,
- * 413 body too large, 429 too many statements at once, 500. A browser without a session gets
+ * is: 400 bad request / SQL error, 401 token, 403 statement refused (or a console request from
+ * another page), 404, 405, 408 time limit, 413 body or answer too large, 429 too many statements
+ * at once, 500. A browser without a session gets
  * the sign-in page (401) instead of the console's page.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -21,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { SqlReader } from '../store/reader.js';
-import { createAuth } from './console/auth.js';
+import { createAuth, fromOwnPage } from './console/auth.js';
 import { consoleRoutes, signInRefused } from './console/routes.js';
 import type { Metrics } from './metrics.js';
 import { HttpError, readJson, requestUrl, send, sendJson, sqlAnswerWriter } from './respond.js';
@@ -50,6 +52,8 @@ export interface ServerOptions {
    * worker threads and memory limit with the batch loop's commits.
    */
   maxConcurrentQueries?: number;
+  /** How long a console session lasts after sign-in (default console/auth.ts SESSION_TTL_MS). */
+  sessionTtlMs?: number;
   /** The investigation console (default on); `webDir` overrides where its built page is. */
   console?: false | { webDir?: string };
 }
@@ -79,7 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const isReady = options.isReady ?? (() => true);
   const { metrics } = options;
   if (options.token.length < 16) throw new AuditlakeError('bad_config', 'the server token must be at least 16 characters');
-  const auth = createAuth(options.token);
+  const auth = createAuth(options.token, options.sessionTtlMs ? { ttlMs: options.sessionTtlMs } : {});
   const ctx: SqlContext = { reader: options.reader, metrics, limits, log };
   const slots = new StatementSlots(options.maxConcurrentQueries ?? 2);
   const consoleApp = options.console === false ? undefined
@@ -91,12 +95,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const method = req.method ?? 'GET';
     if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (await consoleApp?.signIn(req, res, url)) return;
-    if (!auth.authorized(req)) {
+    const route = ROUTES[path];
+    // The scripts' API takes the bearer token only: a session cookie is the console's, and a
+    // browser sends it along with requests other local pages make (see console/auth.ts).
+    const bearer = auth.bearer(req);
+    const session = !bearer && !route && consoleApp !== undefined && auth.session(req);
+    if (!bearer && !session) {
       log.warn({ path, remote: req.socket.remoteAddress }, 'Request without a valid token refused.');
       if (consoleApp?.wantsPage(req, url) && /text\/html/.test(req.headers.accept ?? '')) return signInRefused(res, false);
-      throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token (Authorization: Bearer <the token in the server\'s token file>)', { 'WWW-Authenticate': 'Bearer' });
+      const cookieOnly = route !== undefined && consoleApp !== undefined && auth.session(req);
+      throw new HttpError(401, 'unauthorized', `missing or wrong bearer token (Authorization: Bearer <the token in the server's token file>)${cookieOnly ? `; ${path} does not take the console's session cookie` : ''}`, { 'WWW-Authenticate': 'Bearer' });
     }
-    const route = ROUTES[path];
+    if (session && !consoleApp!.wantsPage(req, url) && !fromOwnPage(req)) {
+      log.warn({ path, remote: req.socket.remoteAddress, site: req.headers['sec-fetch-site'], origin: req.headers.origin }, 'Console request from another page refused.');
+      throw new HttpError(403, 'forbidden', 'the console\'s API answers its own page only (this request came from another origin)');
+    }
     if (route) {
       if (method !== route) throw new HttpError(405, 'method_not_allowed', `${path} takes ${route}, not ${method}`, { Allow: route });
       switch (path) {

@@ -8,7 +8,7 @@ import { errorMessage } from '../errors.js';
 import type { JsonRowsSink } from '../store/reader.js';
 
 /** A JSON error body: `code` is stable for scripts, `error` a sentence for people. */
-export type ErrorCode = 'bad_request' | 'unauthorized' | 'refused' | 'query_failed' | 'timeout' | 'not_found'
+export type ErrorCode = 'bad_request' | 'unauthorized' | 'forbidden' | 'refused' | 'query_failed' | 'timeout' | 'not_found'
   | 'method_not_allowed' | 'too_large' | 'busy' | 'not_ready' | 'unavailable' | 'internal';
 
 export class HttpError extends Error {

@@ -1,10 +1,11 @@
 /**
  * The console's routes on the server of `run` and `serve`: sign-in, the page and its assets,
- * and read-only JSON views. All but sign-in sit behind the token (http.ts checks it first).
+ * and read-only JSON views. All but sign-in sit behind the token or a session from the
+ * console's own page (http.ts checks them first).
  *
  *   POST /login          form `token=…` → session cookie, redirect to /
  *   GET  /?token=…       the same, for a link; redirects to the page without the token
- *   POST /logout         ends the session
+ *   POST /logout         ends the session (the server forgets it)
  *   GET  /, /assets/*    the page (dist/web, built by `npm run build`)
  *   GET  /api/alerts     ?severity=&detector=&principal=&from=&to=&offset=
  *   GET  /api/alert      ?id=
@@ -68,7 +69,7 @@ export function consoleRoutes(options: { ctx: SqlContext; slots: StatementSlots;
   }
 
   function answerSignIn(req: IncomingMessage, res: ServerResponse, token: string, then: string): void {
-    if (auth.isToken(token.trim())) return redirect(res, then, auth.sessionCookie());
+    if (auth.isToken(token.trim())) return redirect(res, then, auth.startSession());
     ctx.log.warn({ remote: req.socket.remoteAddress }, 'Console sign-in with a wrong token refused.');
     signInRefused(res, true);
   }
@@ -77,7 +78,7 @@ export function consoleRoutes(options: { ctx: SqlContext; slots: StatementSlots;
     const path = url.pathname;
     if (path === '/logout') {
       allow(req, 'POST', path);
-      redirect(res, '/', auth.clearCookie());
+      redirect(res, '/', auth.endSession(req));
       return true;
     }
     if (path === '/api/sql') {
