@@ -3,12 +3,30 @@ import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
 
-export const dbOption = () =>
-  new Option('--db <path>', 'DuckDB database file (default: $AUDITLAKE_DB, else ./auditlake.duckdb)');
+/** `withConfig` for commands that take --config, whose `db` comes between the two defaults. */
+export const dbOption = ({ withConfig = false } = {}) =>
+  new Option('--db <path>', withConfig
+    ? 'DuckDB database file (default: $AUDITLAKE_DB, else the --config file\'s db, else ./auditlake.duckdb)'
+    : 'DuckDB database file (default: $AUDITLAKE_DB, else ./auditlake.duckdb)');
 
-/** `--db`, else $AUDITLAKE_DB, else the config file's `db`, else ./auditlake.duckdb. */
+/**
+ * `--db`, else $AUDITLAKE_DB, else the config file's `db`, else ./auditlake.duckdb.
+ * DuckDB reads '' and ':memory:' as "an in-memory database": a replay into one reports rows
+ * stored and then keeps nothing, so neither is ever accepted as a place to keep data. An empty
+ * variable is how shells unset one (`AUDITLAKE_DB= auditlake …`), so it counts as unset.
+ */
 export function resolveDb(db: string | undefined, configured?: string): string {
-  return db ?? process.env.AUDITLAKE_DB ?? configured ?? './auditlake.duckdb';
+  if (db !== undefined) return checkDbPath('--db', db);
+  const env = process.env.AUDITLAKE_DB;
+  if (env !== undefined && env.trim() !== '') return checkDbPath('$AUDITLAKE_DB', env);
+  return configured ?? './auditlake.duckdb';
+}
+
+function checkDbPath(where: string, path: string): string {
+  if (path.trim() === '' || path.trim().toLowerCase().startsWith(':memory:')) {
+    throw new AuditlakeError('bad_argument', `${where} '${path}': expected a database file path (DuckDB would keep an empty path or :memory: in memory only, and store nothing)`);
+  }
+  return path;
 }
 
 /** One decode worker per spare core; the main thread appends to DuckDB. */
@@ -16,10 +34,17 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-export function positiveInt(name: string) {
+/**
+ * A whole-number flag within [min, max] (the same bounds the config schema sets for the same
+ * setting). Digits only: Number() would take '' as 0, '0x2' as 2 and '1e3' as 1000.
+ */
+export function positiveInt(name: string, { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new AuditlakeError('bad_argument', `${name}: expected a whole number, got '${value}'`);
+    const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `${fmt(min)} to ${fmt(max)}`;
+      throw new AuditlakeError('bad_argument', `${name} '${value}': expected a whole number, ${range}`);
+    }
     return n;
   };
 }
