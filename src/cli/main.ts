@@ -1,5 +1,8 @@
 /** `auditlake`: one file per command; this one only assembles them and turns errors into exits. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { packageRoot } from '../paths.js';
 import { AuditlakeError } from '../errors.js';
 import { redactSecrets } from '../schema/redact.js';
 /**
@@ -27,7 +30,8 @@ export async function program(argv: string[] = []): Promise<Command> {
   const root = new Command('auditlake')
     .description('Audit-log analytics for Azure AI workloads: Azure diagnostic, Activity and Entra ID logs into DuckDB, '
       + 'streaming detectors, SQL investigations. `auditlake demo` runs the bundled demo day; `auditlake <command> --help` explains each command.')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    // Our own package.json: under `npm run`, $npm_package_version is the calling project's.
+    .version(packageVersion())
     .showHelpAfterError()
     // A subcommand's options after its name are its own (`alerts redeliver --since` is not `alerts --since`).
     .enablePositionalOptions()
@@ -36,8 +40,22 @@ export async function program(argv: string[] = []): Promise<Command> {
     // The root --help lists a line per command; `<command> --help` gives the whole description.
     if (!command.summary()) command.summary(firstSentence(command.description()));
     root.addCommand(command);
+    throwInsteadOfExit(command);
   }
   return root;
+}
+
+/**
+ * addCommand, unlike .command(), does not pass exitOverride down: without this, a subcommand's
+ * argument error would exit 1 from inside commander, before exitCodeFor could make it 2.
+ */
+function throwInsteadOfExit(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) throwInsteadOfExit(sub);
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function firstSentence(text: string): string {
@@ -52,6 +70,10 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(0);
   });
   try {
+    // Commander answers `help frob` with the root help and no word about frob.
+    if (argv[0] === 'help' && argv[1] !== undefined && !COMMANDS.some(([name]) => name === argv[1])) {
+      throw new AuditlakeError('bad_argument', `help ${argv[1]}: no such command (commands: ${COMMANDS.map(([name]) => name).join(', ')})`);
+    }
     await (await program(argv)).parseAsync(argv, { from: 'user' });
   } catch (err) {
     process.exitCode = exitCodeFor(err);
@@ -59,7 +81,9 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 function exitCodeFor(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode; // commander already printed it (0 for --help)
+  // Commander has printed it already. Anything it rejects (unknown command or option, a missing
+  // or invalid argument) is a wrong argument: 2, as for ours; --help and --version stay 0.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof AuditlakeError) {
     // Messages can quote what came from Azure SDKs (URIs, connection strings): redact on the way out.
     process.stderr.write(`auditlake: ${redactSecrets(err.message)}\n`);
