@@ -1,6 +1,8 @@
 /** What `auditlake query` prints: a table an analyst can read, and CSV/NDJSON other tools can. */
 import { describe, expect, it } from 'vitest';
-import { renderText } from './output.js';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { checkOutPath, renderText, uniqueNames } from './output.js';
 import type { QueryResult } from '../store/duckdb.js';
 
 const result: QueryResult = {
@@ -47,5 +49,31 @@ describe('renderText', () => {
     expect(JSON.parse(renderText(result, 'ndjson').split('\n')[0]!)).toEqual({
       time: '2025-11-14T10:00:00.250Z', n: '9007199254740993', text: 'tab\there,\nnew  line\u00a0nbsp', doc: { a: [1, 2] },
     });
+  });
+
+  it('json and ndjson keep every column of a repeated name: a, a_2, … (past names already taken); csv and table keep the header as is', () => {
+    const dup: QueryResult = {
+      columns: ['a', 'a', 'a_2', 'b', 'a'].map((name) => ({ name, type: 'INTEGER' })),
+      rows: [[1, 2, 3, 4, 5]],
+    };
+    expect(renderText(dup, 'ndjson')).toBe('{"a":1,"a_3":2,"a_2":3,"b":4,"a_4":5}\n');
+    expect(JSON.parse(renderText(dup, 'json'))).toEqual([{ a: 1, a_3: 2, a_2: 3, b: 4, a_4: 5 }]);
+    expect(renderText(dup, 'csv').split('\r\n')[0]).toBe('a,a,a_2,b,a');
+  });
+});
+
+describe('uniqueNames', () => {
+  it('is deterministic and leaves distinct names alone', () => {
+    expect(uniqueNames(['event_id', 'time', 'event_id', 'time', 'event_id'])).toEqual(['event_id', 'time', 'event_id_2', 'time_2', 'event_id_3']);
+    expect(uniqueNames(['x', 'y'])).toEqual(['x', 'y']);
+  });
+});
+
+describe('checkOutPath', () => {
+  it('refuses a folder, and a file in a folder that does not exist, naming --out', () => {
+    expect(() => checkOutPath(tmpdir())).toThrow(expect.objectContaining({ code: 'bad_argument', message: `--out ${tmpdir()}: is a folder; expected a file path` }));
+    const missing = join(tmpdir(), 'auditlake-no-such-folder', 'x.csv');
+    expect(() => checkOutPath(missing)).toThrow(`--out ${missing}: no folder ${dirname(missing)}`);
+    expect(() => checkOutPath(join(tmpdir(), 'auditlake-out.csv'))).not.toThrow();
   });
 });

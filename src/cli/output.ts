@@ -1,6 +1,8 @@
 /** Query results as table, CSV, JSON, NDJSON or Arrow IPC (Parquet is written by DuckDB itself). */
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Vector } from 'apache-arrow';
+import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from '../store/duckdb.js';
 
 export type TextFormat = 'table' | 'csv' | 'json' | 'ndjson';
@@ -33,14 +35,15 @@ const PIECE_ROWS = 1000;
  */
 export function* textPieces(result: QueryResult, format: TextFormat): Generator<string> {
   const names = result.columns.map((c) => c.name);
+  const keys = uniqueNames(names);
   const json = result.columns.map((c) => c.type === 'JSON');
   const { rows } = result;
   switch (format) {
     case 'json':
-      yield* jsonPieces(rows, (r) => rowObject(names, json, r));
+      yield* jsonPieces(rows, (r) => rowObject(keys, json, r));
       return;
     case 'ndjson':
-      yield* inPieces(rows, (r) => `${JSON.stringify(rowObject(names, json, r))}\n`);
+      yield* inPieces(rows, (r) => `${JSON.stringify(rowObject(keys, json, r))}\n`);
       return;
     case 'csv':
       yield csvLine(names);
@@ -51,13 +54,48 @@ export function* textPieces(result: QueryResult, format: TextFormat): Generator<
   }
 }
 
-/** Output, a piece at a time, to the file `out` or else to stdout. */
+/**
+ * Column names as object keys: the first of a name keeps it, later ones get `_2`, `_3`, … (past
+ * any name already taken). An object holds one value per key, so `SELECT *` over a join (two
+ * `event_id`s) would otherwise silently lose all but the last.
+ */
+export function uniqueNames(names: readonly string[]): string[] {
+  const taken = new Set(names);
+  const seen = new Set<string>();
+  return names.map((name) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      return name;
+    }
+    let n = 2;
+    while (taken.has(`${name}_${n}`)) n++;
+    const key = `${name}_${n}`;
+    taken.add(key);
+    return key;
+  });
+}
+
+/** `--out FILE` can be written: checked before the query runs, and said in words rather than as ENOENT. */
+export function checkOutPath(out: string): void {
+  if (existsSync(out) && statSync(out).isDirectory()) throw new AuditlakeError('bad_argument', `--out ${out}: is a folder; expected a file path`);
+  const dir = dirname(out);
+  if (!existsSync(dir)) throw new AuditlakeError('bad_argument', `--out ${out}: no folder ${dir} (auditlake does not create it)`);
+  if (!statSync(dir).isDirectory()) throw new AuditlakeError('bad_argument', `--out ${out}: ${dir} is not a folder`);
+}
+
+/** Output, a piece at a time, to the file `out` (`--out`) or else to stdout. */
 export function writeOut(pieces: Iterable<string | Uint8Array>, out?: string): void {
   if (out === undefined) {
     for (const piece of pieces) process.stdout.write(piece);
     return;
   }
-  const fd = openSync(out, 'w');
+  checkOutPath(out);
+  let fd: number;
+  try {
+    fd = openSync(out, 'w');
+  } catch (err) {
+    throw new AuditlakeError('bad_argument', `--out ${out}: cannot write it (${errorMessage(err)})`, { cause: err });
+  }
   try {
     for (const piece of pieces) writeFileSync(fd, piece); // an fd: written whole, at the file's position
   } finally {
@@ -143,11 +181,12 @@ export async function renderArrow(result: QueryResult): Promise<Uint8Array> {
   // Loaded only for this format: apache-arrow costs every other command ~0.2 s of start-up.
   const { Table, tableToIPC, vectorFromArray } = await import('apache-arrow');
   const columns: Record<string, Vector> = {};
+  const keys = uniqueNames(result.columns.map((c) => c.name));
   result.columns.forEach((c, i) => {
     const values = result.rows.map((r) => r[i]);
     const numeric = values.every((v) => v === null || typeof v === 'number' || typeof v === 'bigint');
     const times = values.every((v) => v === null || v instanceof Date);
-    columns[c.name] = vectorFromArray((numeric
+    columns[keys[i]!] = vectorFromArray((numeric
       ? values.map((v) => (v === null ? null : Number(v)))
       : times
         ? values.map((v) => (v === null ? null : (v as Date)))
