@@ -84,3 +84,46 @@ export function bindParams(sql: string, given: Record<string, string>, saved?: S
   for (const k of Object.keys(values)) if (!used.has(k)) delete values[k];
   return values;
 }
+
+/**
+ * How many statements the text holds: `;`-separated parts with something besides whitespace and
+ * comments, found by the same left-to-right scan (a `;` inside a string, a quoted identifier, a
+ * comment or a $$-quoted body separates nothing). `auditlake query` runs exactly one: DuckDB
+ * would return only the first statement's rows and run the rest unseen.
+ */
+export function countStatements(sql: string): number {
+  const token = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$\$[\s\S]*?\$\$|;|\s+|[^'"\-/;$\s]+|./g;
+  let count = 0;
+  let content = false;
+  for (const [t] of sql.matchAll(token)) {
+    if (t === ';') {
+      if (content) count++;
+      content = false;
+    } else if (!/^\s/.test(t) && !t.startsWith('--') && !t.startsWith('/*')) {
+      content = true;
+    }
+  }
+  return count + (content ? 1 : 0);
+}
+
+/** The candidate nearest `name` in edit distance, when near enough to be a slip (a third of its length, at least 2). */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.candidate : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

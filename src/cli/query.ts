@@ -1,13 +1,13 @@
 /** `auditlake query`: ad-hoc or saved SQL over the events, in the format an analyst needs. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { AuditlakeError } from '../errors.js';
-import { bindParams, findSavedQuery, listSavedQueries, type SavedQuery } from '../queries.js';
+import { AuditlakeError, errorMessage } from '../errors.js';
+import { bindParams, closestName, countStatements, findSavedQuery, listSavedQueries, type SavedQuery } from '../queries.js';
 import { openOrFindServer, queryServer, type ServerTarget } from '../server/client.js';
 import { Store, type QueryResult } from '../store/duckdb.js';
 import { writeParquet } from '../store/reader.js';
 import { dbOption, resolveDb } from './common.js';
-import { renderArrow, renderText, textPieces, writeOut, type TextFormat } from './output.js';
+import { checkOutPath, renderArrow, renderText, textPieces, writeOut, type TextFormat } from './output.js';
 
 const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet', 'arrow'] as const;
 type Format = (typeof FORMATS)[number];
@@ -32,20 +32,20 @@ function collectParam(value: string, acc: Record<string, string>): Record<string
 
 export function queryCommand(): Command {
   return new Command('query')
-    .description('Run SQL over the events: ad hoc, from --file, or a saved query by NAME (queries/NAME.sql).\n'
-      + 'Parameters are bound as $name (never spliced). Tables: events, rejects, alerts, checkpoints;\n'
-      + 'events_between(since, until) is the events with since <= time < until (over --parquet, only\n'
-      + 'the files of those days are opened).\n'
-      + 'Examples:\n'
-      + "  auditlake query \"SELECT category, count(*) FROM events GROUP BY ALL\"\n"
-      + "  auditlake query --parquet ./archive \"SELECT count(*) FROM events_between('2025-11-01', '2025-11-08')\"\n"
-      + '  auditlake query principal-activity --param principal=alice@contoso.example\n'
-      + '  auditlake query --list\n'
+    .description('Run SQL over the events: ad hoc, from --file, or a saved query by NAME (queries/NAME.sql). '
+      + 'One statement at a time. Parameters are bound as $name (never spliced). Tables: events, rejects, alerts, checkpoints; '
+      + 'events_between(since, until) is the events with since <= time < until (over --parquet, only the files of those days are opened). '
       + 'While `auditlake run` holds the database, statements go through its server (found in <db>.server.json).')
+    // Examples keep their own lines: in the description, commander would re-wrap them.
+    .addHelpText('after', ['', 'Examples:',
+      '  auditlake query "SELECT category, count(*) FROM events GROUP BY ALL"',
+      "  auditlake query --parquet ./archive \"SELECT count(*) FROM events_between('2025-11-01', '2025-11-08')\"",
+      '  auditlake query principal-activity --param principal=alice@contoso.example',
+      '  auditlake query --list', ''].join('\n'))
     .argument('[sql-or-name]', 'SQL text or the name of a saved query')
     .addOption(dbOption())
     .option('--parquet <dir>', 'query an `auditlake export` folder (its events) instead of a database; for many statements, `auditlake serve --parquet DIR` keeps it open')
-    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
+    .addOption(new Option('--format <format>', 'output format; in json and ndjson a repeated column name gets a suffix (a, a_2, a_3)').choices(FORMATS).default('table'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
     .option('--param <name=value>', 'bind $name (repeatable)', collectParam, {})
     .option('--file <file>', 'read the SQL from a file')
@@ -55,6 +55,7 @@ export function queryCommand(): Command {
     .action(async (arg: string | undefined, opts: QueryOptions) => {
       if (opts.list) return printList();
       const { sql, saved } = resolveSql(arg, opts.file);
+      checkOneStatement(sql, opts.file ? `--file ${opts.file}` : saved ? `saved query ${saved.name}` : 'the SQL');
       await runQuery(sql, saved, opts);
     });
 }
@@ -69,23 +70,41 @@ function printList(): void {
 function resolveSql(arg: string | undefined, file: string | undefined): { sql: string; saved?: SavedQuery } {
   if (file) {
     if (arg) throw new AuditlakeError('bad_argument', 'give either SQL/NAME or --file, not both');
-    if (!existsSync(file)) throw new AuditlakeError('not_found', `--file ${file}: no such file`);
-    return { sql: readFileSync(file, 'utf8') };
+    return { sql: readSqlFile(file) };
   }
   if (!arg) throw new AuditlakeError('bad_argument', 'missing the SQL, a saved query NAME, or --file (see auditlake query --help)');
   const saved = findSavedQuery(arg);
   if (saved) return { sql: saved.sql, saved };
   if (/^[A-Za-z0-9_-]+$/.test(arg)) {
-    const names = listSavedQueries().map((q) => q.name).join(', ');
-    throw new AuditlakeError('not_found', `no saved query named '${arg}' (saved: ${names || 'none'})`);
+    // A wrong argument, not a missing resource: the saved queries ship with auditlake.
+    const near = closestName(arg, listSavedQueries().map((q) => q.name));
+    throw new AuditlakeError('bad_argument', `no saved query named '${arg}'${near ? ` (did you mean ${near}?)` : ''}; auditlake query --list shows them`);
   }
   return { sql: arg };
+}
+
+function readSqlFile(file: string): string {
+  if (!existsSync(file)) throw new AuditlakeError('bad_argument', `--file ${file}: no such file`);
+  if (statSync(file).isDirectory()) throw new AuditlakeError('bad_argument', `--file ${file}: is a folder; expected a file holding one SQL statement`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AuditlakeError('bad_argument', `--file ${file}: cannot read it (${errorMessage(err)})`, { cause: err });
+  }
+}
+
+/** Exactly one statement: nothing would print an empty table, and of two DuckDB shows only the first. */
+function checkOneStatement(sql: string, where: string): void {
+  const n = countStatements(sql);
+  if (n === 0) throw new AuditlakeError('bad_argument', `${where}: no SQL statement in it (only whitespace or comments)`);
+  if (n > 1) throw new AuditlakeError('bad_argument', `${where}: ${n} statements; auditlake query runs one at a time (run them separately, or combine them with WITH or UNION ALL)`);
 }
 
 async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryOptions): Promise<void> {
   const params = bindParams(sql, opts.param, saved);
   if (opts.format === 'parquet' && !opts.out) throw new AuditlakeError('bad_argument', '--format parquet needs --out FILE');
   if (opts.format === 'arrow' && !opts.out && process.stdout.isTTY) throw new AuditlakeError('bad_argument', '--format arrow is binary: give --out FILE or pipe it');
+  if (opts.out) checkOutPath(opts.out); // before the query runs, which can take a while
   const body = sql.replace(/;\s*$/, '');
   if (opts.parquet) {
     // Said rather than one of them silently ignored: the answer would come from the other source.
