@@ -4,16 +4,37 @@
  * snapshots, or a `--no-detect` replay), so detection continues exactly where the data is.
  */
 import type { Detector } from './detectors/define.js';
+import { AuditlakeError } from './errors.js';
 import type { Engine } from './detectors/engine.js';
 import { DETECTOR_STATE, resumeDetection } from './pipeline.js';
 import type { Store } from './store/duckdb.js';
 
-/** The catalogue minus the detectors switched off by id or family prefix (`encryption.`). */
-export async function enabledDetectors(disabled: readonly string[] = []): Promise<readonly Detector[]> {
+/**
+ * The catalogue minus the detectors switched off by id, family prefix (`encryption.`) or bare
+ * family (`encryption`, as `detectors test --only` reads it). An entry that matches no detector
+ * is refused: a misspelt id would otherwise leave the detector its operator meant to silence
+ * running, with nothing said. `where` names the config file in the message.
+ */
+export async function enabledDetectors(disabled: readonly string[] = [], where = 'config'): Promise<readonly Detector[]> {
   // Loaded on demand: commands that only store or query don't pay for the catalogue.
   const { detectors } = await import('./detectors/index.js');
-  const off = (id: string) => disabled.some((d) => id === d || (d.endsWith('.') && id.startsWith(d)));
-  return detectors.filter((d) => !off(d.id));
+  const ids = detectors.map((d) => d.id);
+  const matchers = disabled.map((entry, i) => {
+    const matches = detectorMatcher(entry);
+    if (!ids.some(matches)) {
+      const families = [...new Set(ids.map((id) => id.split('.')[0]))].join(', ');
+      throw new AuditlakeError('bad_config', `${where}: detectors.disabled[${i}]: '${entry}' matches no detector `
+        + `(expected an id from auditlake detectors list, or a family: ${families})`);
+    }
+    return matches;
+  });
+  return detectors.filter((d) => !matchers.some((matches) => matches(d.id)));
+}
+
+/** Whether an id is what `entry` names: the id itself, a family prefix `rbac.`, or a family `rbac`. */
+export function detectorMatcher(entry: string): (id: string) => boolean {
+  const prefix = entry.endsWith('.') ? entry : entry.includes('.') ? undefined : `${entry}.`;
+  return (id) => id === entry || (prefix !== undefined && id.startsWith(prefix));
 }
 
 /** The categories the detectors read, lower-case: the rows worth sending to the engine. */

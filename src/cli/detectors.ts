@@ -1,5 +1,6 @@
 /** `auditlake detectors list|test`: the catalogue, and every detector proving itself on its own cases. */
 import { Command, Option } from 'commander';
+import { detectorMatcher } from '../detect.js';
 import { AuditlakeError } from '../errors.js';
 import { textPieces, writeOut, type TextFormat } from './output.js';
 
@@ -25,11 +26,12 @@ export function detectorsCommand(): Command {
     });
   cmd.command('test')
     .description('Run every detector\'s cases (events that must fire, events that must stay quiet); exit 1 if any fails.')
-    .option('--only <id>', 'one detector, or a family prefix such as rbac.')
+    .option('--only <id>', 'one detector, or a family (rbac, or rbac.)')
     .action(async (opts: { only?: string }) => {
       const { runCases } = await import('../detectors/run-cases.js');
-      const list = (await catalogue()).filter((d) => !opts.only || d.id === opts.only || d.id.startsWith(opts.only));
-      if (list.length === 0) throw new AuditlakeError('not_found', `--only ${opts.only}: no detector matches`);
+      const matches = opts.only ? detectorMatcher(opts.only) : () => true;
+      const list = (await catalogue()).filter((d) => matches(d.id));
+      if (list.length === 0) throw new AuditlakeError('bad_argument', `--only ${opts.only}: no detector matches (see auditlake detectors list)`);
       let failed = 0;
       let total = 0;
       for (const d of list) {
