@@ -26,3 +26,32 @@ describe('parseConfig', () => {
       .toThrow(/^a\.yaml: sources\.eventhubs\.0\.prefetchCount: Too small/);
   });
 });
+
+describe('parseConfig: what is refused', () => {
+  it('reports every issue, a line each with its key path, not only the first', () => {
+    let message = '';
+    try {
+      parseConfig('replay:\n  workers: 65\n  maxRecordBytes: 1\nserver:\n  port: -1\n', 'a.yaml');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      expect.stringMatching(/^a\.yaml: replay\.workers: Too big/),
+      expect.stringMatching(/^a\.yaml: replay\.maxRecordBytes: Too small/),
+      expect.stringMatching(/^a\.yaml: server\.port: Too small/),
+    ]);
+  });
+
+  it('a hub listed twice, a namespace that is not a host name, an in-memory db', () => {
+    expect(() => parseConfig('sources:\n  eventhubs:\n    - fullyQualifiedNamespace: ns.servicebus.windows.net\n      hubs: [a, b, a]\n', 'a.yaml'))
+      .toThrow("a.yaml: sources.eventhubs.0.hubs.2: 'a' is listed already (hubs.0)");
+    for (const ns of ['https://ns.servicebus.windows.net/hub', 'Endpoint=sb://ns/;SharedAccessKeyName=x', 'my namespace', '-ns.example']) {
+      expect(() => parseConfig(`sources:\n  eventhubs:\n    - fullyQualifiedNamespace: "${ns}"\n      hubs: [a]\n`, 'a.yaml'))
+        .toThrow('a.yaml: sources.eventhubs.0.fullyQualifiedNamespace: expected a host name like <namespace>.servicebus.windows.net');
+    }
+    for (const ns of ['ns.servicebus.windows.net', 'sb://ns.servicebus.windows.net/', 'localhost:5671', '127.0.0.1:5672']) {
+      expect(parseConfig(`sources:\n  eventhubs:\n    - fullyQualifiedNamespace: "${ns}"\n      hubs: [a]\n`, 'a.yaml').sources.eventhubs[0]!.fullyQualifiedNamespace).toBe(ns);
+    }
+    expect(() => parseConfig('db: ":memory:"\n', 'a.yaml')).toThrow('a.yaml: db: expected a database file path');
+  });
+});

@@ -16,10 +16,14 @@ import { eventhubsSchema } from './sources/eventhubs.js';
 import { kafkaSchema } from './sources/kafka.js';
 import { deliverySchema, sinksSchema } from './sinks/index.js';
 
+/** Bounds of `replay.workers` and `replay.maxRecordBytes`, shared with the flags that override them (--workers, --max-record-bytes). */
+export const WORKER_LIMITS = { min: 0, max: 64 };
+export const RECORD_BYTES_LIMITS = { min: 1024, max: 16 << 20 };
+
 const replaySchema = z.strictObject({
   /** Decode worker threads; default one per spare core. */
-  workers: z.int().min(0).max(64).optional(),
-  maxRecordBytes: z.int().min(1024).max(16 << 20).optional(),
+  workers: z.int().min(WORKER_LIMITS.min).max(WORKER_LIMITS.max).optional(),
+  maxRecordBytes: z.int().min(RECORD_BYTES_LIMITS.min).max(RECORD_BYTES_LIMITS.max).optional(),
 });
 
 const detectorsSchema = z.strictObject({
@@ -54,8 +58,8 @@ const serviceSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  /** The DuckDB file; `--db` and $AUDITLAKE_DB win over it. */
-  db: z.string().min(1).optional(),
+  /** The DuckDB file; `--db` and $AUDITLAKE_DB win over it. Never DuckDB's in-memory database: it would keep nothing. */
+  db: z.string().trim().min(1).refine((db) => !db.toLowerCase().startsWith(':memory:'), 'expected a database file path (:memory: would store nothing)').optional(),
   replay: replaySchema.default({}),
   detectors: detectorsSchema.default({ disabled: [] }),
   /** The identity for every Azure API (Event Hubs, Storage, Key Vault references); DefaultAzureCredential when absent. */
@@ -102,9 +106,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   const result = configSchema.safeParse(substituteEnv(doc, [], env, file));
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const path = issue.path.join('.') || '(root)';
-    throw new AuditlakeError('bad_config', `${file}: ${path}: ${issue.message}`);
+    // Every issue, a line each: fixing a file one error per run is slow going.
+    const lines = result.error.issues.map((issue) => `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new AuditlakeError('bad_config', lines.join('\n'));
   }
   return result.data;
 }

@@ -28,12 +28,23 @@ const blobCheckpointsSchema = z.strictObject({
   message: 'give either containerUrl, or connectionString and container',
 });
 
+/**
+ * A host name, as namespaceOf reads it: optionally `sb://` before it and a port after it (a
+ * local peer). Not a URL with a path, a connection string, or a name with spaces.
+ */
+const NAMESPACE_HOST = /^(?:sb:\/\/)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?\/?$/;
+
 export const eventhubsSchema = z.strictObject({
   /** `<namespace>.servicebus.windows.net`; authenticated with the configured Azure credential. */
-  fullyQualifiedNamespace: z.string().min(1).optional(),
+  fullyQualifiedNamespace: z.string().regex(NAMESPACE_HOST, 'expected a host name like <namespace>.servicebus.windows.net').optional(),
   /** Accepted, but a managed identity is better: keys leak and do not expire. */
   connectionString: z.string().min(1).optional(),
-  hubs: z.array(z.string().min(1)).min(1),
+  // A hub listed twice would get two consumers in one group, each storing the other's positions.
+  hubs: z.array(z.string().min(1)).min(1).superRefine((hubs, ctx) => {
+    hubs.forEach((hub, i) => {
+      if (hubs.indexOf(hub) < i) ctx.addIssue({ code: 'custom', path: [i], message: `'${hub}' is listed already (hubs.${hubs.indexOf(hub)})` });
+    });
+  }),
   consumerGroup: z.string().min(1).default('$Default'),
   /** Where a partition with no stored position starts: a fresh deployment takes what the hub still retains. */
   startPosition: z.enum(['earliest', 'latest']).default('earliest'),
