@@ -6,7 +6,7 @@ import { isHeldByAnotherProcess, openOrFindServer, queryServer } from '../server
 import { dbOption, resolveDb } from './common.js';
 import { parseSince } from './duration.js';
 import { textPieces, writeOut, type TextFormat } from './output.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { sinkNames } from '../sinks/index.js';
 import { PENDING_SQL } from '../store/outbox.js';
 import { Store } from '../store/duckdb.js';
@@ -30,27 +30,29 @@ const ALERTS_SQL = `
 
 export function alertsCommand(): Command {
   return new Command('alerts')
-    .description('List alerts raised (or updated) since a time, most severe and newest first.\n'
-      + 'Times are when auditlake raised them; event times are in first_event_time/last_event_time.\n'
+    .description('List alerts raised (or updated) since a time, most severe and newest first. '
+      + 'Times are when auditlake raised them; event times are in first_event_time/last_event_time. '
       + 'While `auditlake run` holds the database, they are read through its server (found in <db>.server.json).')
-    .addOption(dbOption())
-    .option('--since <when>', 'a duration (30m, 24h, 7d) or an ISO-8601 time', '24h')
+    .addOption(dbOption({ withConfig: true }))
+    .option('--since <when>', 'a duration (30m, 24h, 7d), a date (2025-11-14, from its start) or an ISO-8601 time', '24h')
     .addOption(new Option('--severity <level>', 'only this severity or higher').choices(SEVERITIES))
     .option('--detector <id>', 'only this detector (or a family prefix such as keyvault.)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'ndjson']).default('table'))
     .option('--server <url>', 'read them from this auditlake server (default: the one serving --db, when its database is held)')
     .option('--token-file <file>', "the server's bearer token file (default: the one named in <db>.server.json, else <db>.token)")
     .option('--pending', 'instead: alerts not yet delivered to a sink, with attempts and last error (sinks from --config and the outbox)')
-    .option('--config <file>', 'auditlake.yaml, for the names of its sinks (with --pending)')
+    .option('--config <file>', 'auditlake.yaml: its db, and the names of its sinks (with --pending)')
     .enablePositionalOptions()
     .addCommand(redeliverCommand())
     .action(async (opts: AlertsOptions) => {
-      const db = resolveDb(opts.db);
+      // The config's db sits between $AUDITLAKE_DB and the default, as for every other command.
+      const config = opts.config ? loadConfig(opts.config) : undefined;
+      const db = resolveDb(opts.db, config?.db);
       if (!opts.server && !existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
       const since = parseSince(opts.since);
       const minRank = opts.severity ? SEVERITIES.indexOf(opts.severity as (typeof SEVERITIES)[number]) : 0;
       const [sql, params] = opts.pending
-        ? [PENDING_SQL, { sinks: pendingSinks(opts) }]
+        ? [PENDING_SQL, { sinks: pendingSinks(opts.config, config) }]
         : [ALERTS_SQL, { since, rank: minRank, detector: opts.detector ?? '' }];
       const opened = await openOrFindServer(db, opts);
       if ('server' in opened) {
@@ -69,19 +71,19 @@ export function alertsCommand(): Command {
 }
 
 /** The configured sinks' names, comma-separated; without --config, '' (every sink the outbox has seen). */
-function pendingSinks(opts: AlertsOptions): string {
-  if (!opts.config) return '';
-  const names = sinkNames(loadConfig(opts.config).sinks);
-  if (names.length === 0) throw new AuditlakeError('bad_config', `--config ${opts.config}: sinks: no sink is configured`);
+function pendingSinks(file: string | undefined, config: Config | undefined): string {
+  if (!file || !config) return '';
+  const names = sinkNames(config.sinks);
+  if (names.length === 0) throw new AuditlakeError('bad_config', `--config ${file}: sinks: no sink is configured`);
   return names.join(',');
 }
 
 function redeliverCommand(): Command {
   return new Command('redeliver')
-    .description('Send alerts raised or updated since a time to a sink again (they become pending; the next\n'
+    .description('Send alerts raised or updated since a time to a sink again (they become pending; the next '
       + '`run`, or `replay` with the same config, delivers them). Needs the database: stop `run` first.')
     .requiredOption('--sink <name>', 'the sink, as named in auditlake.yaml (default names: sentinel, webhook, ndjson, stdout, kafka)')
-    .option('--since <when>', 'a duration (30m, 24h, 7d) or an ISO-8601 time', '24h')
+    .option('--since <when>', 'a duration (30m, 24h, 7d), a date (2025-11-14, from its start) or an ISO-8601 time', '24h')
     .addOption(dbOption())
     .action(async (opts: { sink: string; since: string; db?: string }) => {
       const db = resolveDb(opts.db);
@@ -91,13 +93,27 @@ function redeliverCommand(): Command {
           ? new AuditlakeError('store_failed', `--db ${db} is held by auditlake run: stop it, redeliver, then start it again (nothing is lost meanwhile)`, { cause: err })
           : err;
       });
+      const since = parseSince(opts.since);
       const outbox = await store.outbox();
       try {
-        const n = await outbox.redeliver(opts.sink, parseSince(opts.since));
+        await checkKnownSink(store, opts.sink);
+        const n = await outbox.redeliver(opts.sink, since);
         process.stdout.write(`${fmt(n)} alert${n === 1 ? '' : 's'} will be delivered to ${opts.sink} again.\n`);
       } finally {
         outbox.close();
         store.close();
       }
     });
+}
+
+/**
+ * Redelivery resets the sink's delivery rows, so a name no delivery was ever recorded for
+ * (a typo, or the kind instead of the configured name) would reset nothing and report
+ * "0 alerts" as if that were the answer.
+ */
+async function checkKnownSink(store: Store, sink: string): Promise<void> {
+  const known = (await store.query('SELECT DISTINCT sink FROM alert_deliveries ORDER BY sink')).rows.map((r) => String(r[0]));
+  if (known.includes(sink)) return;
+  throw new AuditlakeError('bad_argument', `--sink ${sink}: no alert has been delivered to a sink of that name; `
+    + (known.length > 0 ? `known sinks: ${known.join(', ')}` : 'no sink has had any alert yet (nothing to redeliver)'));
 }

@@ -7,7 +7,7 @@
 import { Command, Option } from 'commander';
 import { LogsQueryClient } from '@azure/monitor-query-logs';
 import { prepareForAzure } from '../azure/prepare.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, WORKER_LIMITS } from '../config.js';
 import { DecodePool } from '../decode/pool.js';
 import { DEFAULT_LIMITS } from '../decode/unit.js';
 import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
@@ -54,22 +54,22 @@ function tableList(value: string): TableName[] {
 
 export function backfillCommand(): Command {
   return new Command('backfill')
-    .description('Read history from a Log Analytics workspace through the full pipeline (store, detect, alert).\n'
-      + 'Queries each table in time slices that stay under the API limits (a slice whose answer is too large is\n'
-      + 'halved and asked again), records each finished slice in `checkpoints` with its rows, and on a rerun\n'
+    .description('Read history from a Log Analytics workspace through the full pipeline (store, detect, alert). '
+      + 'Queries each table in time slices that stay under the API limits (a slice whose answer is too large is '
+      + 'halved and asked again), records each finished slice in `checkpoints` with its rows, and on a rerun '
       + 'continues where it stopped. A record also received from Event Hubs is stored once.')
     .requiredOption('--workspace <id>', 'Log Analytics workspace id (GUID)')
-    .option('--since <when>', 'start: a duration back from now (30d, 12h) or an ISO-8601 time', '30d')
-    .option('--until <when>', 'end (exclusive): a duration back from now or an ISO-8601 time (default: now)')
+    .option('--since <when>', 'start: a duration back from now (30d, 12h), a date (2025-11-01, from its start) or an ISO-8601 time', '30d')
+    .option('--until <when>', 'end (exclusive): a duration back from now, a date (2025-11-14: up to its start) or an ISO-8601 time (default: now)')
     .option('--tables <list>', 'comma-separated tables', TABLE_NAMES.join(','))
     .option('--endpoint <url>', 'Log Analytics query endpoint, with /v1', DEFAULT_ENDPOINT)
     .option('--audience <url>', 'token audience for another cloud (default: https://api.loganalytics.io)')
     .option('--slice <duration>', 'first time slice per query', '1d')
     .option('--min-slice <duration>', 'smallest slice before giving up on a too-large answer', '1m')
-    .option('--max-rows <n>', 'rows per query (the API allows 500,000 and ~64 MB)', positiveInt('--max-rows'), 20_000)
-    .addOption(dbOption())
+    .option('--max-rows <n>', 'rows per query (the API allows 500,000 and ~64 MB)', positiveInt('--max-rows', { min: 1, max: 499_999 }), 20_000)
+    .addOption(dbOption({ withConfig: true }))
     .option('--config <file>', 'auditlake.yaml: db, azure.credential, detectors.disabled, sinks')
-    .option('--workers <n>', `decode worker threads (default: ${defaultWorkers()})`, positiveInt('--workers'))
+    .option('--workers <n>', `decode worker threads (default: ${defaultWorkers()})`, positiveInt('--workers', WORKER_LIMITS))
     .option('--no-detect', 'store only; do not run the detectors')
     .addOption(new Option('--json', 'print the summary as one JSON object'))
     .option('-q, --quiet', 'no progress bar')
@@ -81,10 +81,9 @@ export function backfillCommand(): Command {
 async function runBackfill(opts: BackfillCliOptions): Promise<Summary> {
   const now = Date.now();
   const sinceMs = parseSince(opts.since, now);
-  const untilMs = opts.until ? parseSince(opts.until, now) : now;
+  const untilMs = opts.until ? parseSince(opts.until, now, { flag: '--until' }) : now;
   if (!(untilMs > sinceMs)) throw new AuditlakeError('bad_argument', `--until ${opts.until ?? 'now'}: must be after --since ${opts.since}`);
   if (!/^https:\/\//i.test(opts.endpoint)) throw new AuditlakeError('bad_argument', `--endpoint ${opts.endpoint}: expected an https:// URL ending in /v1`);
-  if (opts.maxRows < 1 || opts.maxRows >= 500_000) throw new AuditlakeError('bad_argument', `--max-rows ${opts.maxRows}: expected 1 to 499999`);
   const tables = tableList(opts.tables);
   const sliceMs = parseDuration('--slice', opts.slice);
   const minSliceMs = parseDuration('--min-slice', opts.minSlice);
@@ -96,8 +95,8 @@ async function runBackfill(opts: BackfillCliOptions): Promise<Summary> {
   });
 
   const db = resolveDb(opts.db, fileConfig.db);
+  const detectors = opts.detect ? await enabledDetectors(fileConfig.detectors.disabled, opts.config) : [];
   const store = await Store.open(db, { threads: 1 });
-  const detectors = opts.detect ? await enabledDetectors(fileConfig.detectors.disabled) : [];
   const pool = new DecodePool({ maxRecordBytes: DEFAULT_LIMITS.maxRecordBytes }, opts.workers ?? fileConfig.replay.workers ?? defaultWorkers(), detectionCategories(detectors));
   const progress: BackfillProgress = { totalMs: 0, doneMs: 0, rows: 0, queries: 0, splits: 0, sliceStartMs: sinceMs };
   const started = performance.now();

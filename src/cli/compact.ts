@@ -27,7 +27,7 @@ export function compactCommand(): Command {
       + 'with export configured, only events an export holds, the rest kept and counted; then the file is rewritten, '
       + 'events grouped by category and in time order within each (queries that name a category then skip the rest). '
       + 'Needs the database to itself: stop `auditlake run` first (run applies retention on its own schedule).')
-    .addOption(dbOption())
+    .addOption(dbOption({ withConfig: true }))
     .option('--config <file>', 'auditlake.yaml: export, retention, azure.credential')
     .option('--retain <duration>', 'keep events this recent (90d, 12w); older ones are deleted (whole UTC days)')
     .option('--no-rewrite', 'skip rewriting the file (space is still reused by new rows)')

@@ -9,7 +9,7 @@ export const demoDataDir = join(fixturesDir, 'demo');
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('Replay the bundled demo day (a fictional Azure ML tenant, fixtures/demo) into a local\n'
+    .description('Replay the bundled demo day (a fictional Azure ML tenant, fixtures/demo) into a local '
       + 'DuckDB file and print what was stored, rejected and alerted. No Azure account needed.')
     .addOption(dbOption())
     .action(async (opts: { db?: string }) => {

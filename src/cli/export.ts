@@ -23,17 +23,18 @@ export function exportCommand(): Command {
       + 'export.connectionString / $AZURE_STORAGE_CONNECTION_STRING. While `auditlake run` holds the database, '
       + 'configure `export:` and run exports itself.')
     .requiredOption('--to <dir|az://account/container/prefix>', 'the folder, or the Blob container and prefix, to write')
-    .addOption(dbOption())
+    .addOption(dbOption({ withConfig: true }))
     .option('--config <file>', 'auditlake.yaml: azure.credential and export.connectionString for az://')
-    .option('--since <when>', 'events from this day: a duration (7d) or an ISO-8601 time', '1970-01-01T00:00:00Z')
-    .option('--until <when>', 'events before the end of this day (default: no end)')
+    .option('--since <when>', 'events from this day: a duration (7d), a date (2025-11-01) or an ISO-8601 time', '1970-01-01T00:00:00Z')
+    .option('--until <when>', 'events before the end of this day: a duration, a date (2025-11-14, included) or an ISO-8601 time (default: no end)')
     .addOption(memoryLimitOption('exporting: a day\'s events are written at a time'))
     .action(async (opts: ExportOptions) => {
       const config = loadConfig(opts.config);
       const db = resolveDb(opts.db, config.db);
       if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
       const since = parseSince(opts.since);
-      const until = opts.until ? parseSince(opts.until) : Date.UTC(9999, 0, 1);
+      // A plain date is the last day exported, as the help says ("before the end of this day").
+      const until = opts.until ? parseSince(opts.until, Date.now(), { flag: '--until', date: 'end' }) : Date.UTC(9999, 0, 1);
       if (until <= since) throw new AuditlakeError('bad_argument', `--until ${opts.until}: must be after --since ${opts.since}`);
       const destination = configuredDestination(opts.to, config);
       const memoryLimit = opts.memoryLimit ?? defaultMemoryLimit();

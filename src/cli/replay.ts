@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { DecodePool } from '../decode/pool.js';
 import { DEFAULT_LIMITS } from '../decode/unit.js';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig, RECORD_BYTES_LIMITS, WORKER_LIMITS, type Config } from '../config.js';
 import { prepareForAzure } from '../azure/prepare.js';
 import { createLogger } from '../service/log.js';
 import { deliverUntil } from '../sinks/delivery.js';
@@ -28,15 +28,15 @@ export interface ReplayOptions {
 
 export function replayCommand(): Command {
   return new Command('replay')
-    .description('Ingest files or folders through the full pipeline (store, detect, alert), in name order.\n'
-      + 'Accepts .json (an Event Hubs body {"records":[...]}, an array, or one record), .ndjson/.jsonl\n'
-      + '(a body or record per line), each optionally .gz. Exits 0 when it finished, even if some\n'
+    .description('Ingest files or folders through the full pipeline (store, detect, alert), in name order. '
+      + 'Accepts .json (an Event Hubs body {"records":[...]}, an array, or one record), .ndjson/.jsonl '
+      + '(a body or record per line), each optionally .gz. Exits 0 when it finished, even if some '
       + 'records were rejected: they are in the `rejects` table with the reason.')
     .argument('<paths...>', 'files or folders')
-    .addOption(dbOption())
+    .addOption(dbOption({ withConfig: true }))
     .option('--config <file>', 'auditlake.yaml: db, replay.workers, replay.maxRecordBytes, detectors.disabled')
-    .option('--workers <n>', `decode worker threads; 0 decodes on the main thread (default: ${defaultWorkers()})`, positiveInt('--workers'))
-    .option('--max-record-bytes <n>', `refuse records larger than this (default: ${DEFAULT_LIMITS.maxRecordBytes})`, positiveInt('--max-record-bytes'))
+    .option('--workers <n>', `decode worker threads; 0 decodes on the main thread (default: ${defaultWorkers()})`, positiveInt('--workers', WORKER_LIMITS))
+    .option('--max-record-bytes <n>', `refuse records larger than this (default: ${DEFAULT_LIMITS.maxRecordBytes})`, positiveInt('--max-record-bytes', RECORD_BYTES_LIMITS))
     .option('--no-detect', 'store only; do not run the detectors')
     .addOption(new Option('--json', 'print the summary as one JSON object'))
     .option('-q, --quiet', 'no progress line')
@@ -49,9 +49,10 @@ export async function replay(paths: string[], opts: ReplayOptions): Promise<Summ
   const config = loadConfig(opts.config);
   const files = listInputFiles(paths); // fails before anything is opened when a path is wrong
   const db = resolveDb(opts.db, config.db);
+  // Before the database is opened (and perhaps created): a config error leaves nothing behind.
+  const detectors = opts.detect ? await enabledDetectors(config.detectors.disabled, opts.config) : [];
   // One DuckDB thread: the decode workers have the other cores, and a second thread only contends.
   const store = await Store.open(db, { threads: 1 });
-  const detectors = opts.detect ? await enabledDetectors(config.detectors.disabled) : [];
   const limits = { maxRecordBytes: opts.maxRecordBytes ?? config.replay.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes };
   const pool = new DecodePool(limits, opts.workers ?? config.replay.workers ?? defaultWorkers(), detectionCategories(detectors));
   const started = performance.now();

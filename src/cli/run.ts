@@ -5,7 +5,8 @@
  * since positions are stored with the rows).
  */
 import { Command } from 'commander';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig, WORKER_LIMITS, type Config } from '../config.js';
+import { enabledDetectors } from '../detect.js';
 import { AuditlakeError } from '../errors.js';
 import { prepareForAzure } from '../azure/prepare.js';
 import { createLogger } from '../service/log.js';
@@ -16,17 +17,18 @@ interface RunOptions { config: string; db?: string; check?: boolean; workers?: n
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('Consume Event Hubs and Kafka sources into the database, detect, and serve health, metrics and\n'
-      + 'read-only SQL on loopback (see auditlake.yaml: sources, server, service). Logs are JSON lines on stdout.\n'
+    .description('Consume Event Hubs and Kafka sources into the database, detect, and serve health, metrics and '
+      + 'read-only SQL on loopback (see auditlake.yaml: sources, server, service). Logs are JSON lines on stdout. '
       + 'While it runs, `auditlake query` and `auditlake alerts` on the same database go through its server.')
     .requiredOption('--config <file>', 'auditlake.yaml')
-    .addOption(dbOption())
+    .addOption(dbOption({ withConfig: true }))
     .option('--check', 'validate the configuration and exit')
-    .option('--workers <n>', `decode worker threads (default: ${defaultWorkers()})`, positiveInt('--workers'))
+    .option('--workers <n>', `decode worker threads (default: ${defaultWorkers()})`, positiveInt('--workers', WORKER_LIMITS))
     .action(async (opts: RunOptions) => {
       const config = loadConfig(opts.config);
       const sourceCount = config.sources.eventhubs.length + config.sources.kafka.length;
       if (sourceCount === 0) throw new AuditlakeError('bad_config', `${opts.config}: sources: no eventhubs or kafka source is configured`);
+      await enabledDetectors(config.detectors.disabled, opts.config); // refuses an entry that names no detector
       if (opts.check) {
         process.stdout.write(`${opts.config}: valid. ${describe(config)}\n`);
         for (const w of connectionStringWarnings(config)) process.stdout.write(`warning: ${w}\n`);
