@@ -190,7 +190,7 @@ describe('the reader\'s own barriers (the guard bypassed)', () => {
   const limits = { timeoutMs: 5_000, maxRows: 1_000 };
 
   it('prepares one statement only, and only a SELECT', async () => {
-    await expect(reader.select('INSERT INTO rejects VALUES (now(), \'x\', \'y\', \'z\')', {}, limits)).rejects.toThrow(NotASelect);
+    await expect(reader.select('INSERT INTO rejects (received_at, source, reason, raw) VALUES (now(), \'x\', \'y\', \'z\')', {}, limits)).rejects.toThrow(NotASelect);
     await expect(reader.select('CREATE TEMP TABLE t AS SELECT 1', {}, limits)).rejects.toThrow('only SELECT statements are allowed (got CREATE)');
     await expect(reader.select('SELECT 1; SELECT 2', {}, limits)).rejects.toThrow('exactly one statement is allowed (got 2)');
   });
