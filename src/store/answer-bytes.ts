@@ -7,9 +7,7 @@
  * AnswerTooLarge — before converting a chunk's text when it can see the text's length, else
  * after each row.
  */
-import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { AuditlakeError } from '../errors.js';
-import { bindings } from './duckdb-bindings.js';
 
 /**
  * The most an answer may hold in the server's memory. Gathered rows are copied once more as
@@ -35,25 +33,6 @@ export class AnswerBudget {
     this.used += bytes;
     if (this.used > this.limit) throw new AnswerTooLarge(this.limit);
   }
-}
-
-/** A string entry in a VARCHAR vector: 4 bytes of length first (see text-values.ts). */
-const ENTRY = 16;
-
-/** The UTF-8 bytes of a VARCHAR column of `chunk`, read from DuckDB's entries without copying a string. */
-export function textBytes(chunk: DuckDBDataChunk, column: number): number {
-  const duckdb = bindings();
-  const count = chunk.rowCount;
-  const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
-  const data = duckdb.vector_get_data(vector, count * ENTRY);
-  const entries = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  // One bit per row, least significant first; no mask means no NULLs. A NULL's entry is not a length.
-  const validity = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
-  let total = 0;
-  for (let row = 0; row < count; row++) {
-    if (validity === null || (validity[row >> 3]! & (1 << (row & 7))) !== 0) total += entries.getUint32(row * ENTRY, true);
-  }
-  return total;
 }
 
 /** About what a converted value takes: its text and bytes, 8 for a scalar, plus what it holds. */

@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from './duckdb.js';
-import { AnswerBudget, ANSWER_BYTES, textBytes, valueBytes } from './answer-bytes.js';
+import { AnswerBudget, ANSWER_BYTES, valueBytes } from './answer-bytes.js';
 import { jsonRowsSql } from './json-rows.js';
 import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { STAGE_DIR } from './stage.js';
-import { textValues } from './text-values.js';
+import { textBytes, textValues } from './text-values.js';
 
 /** Values a client may bind as `$name`. */
 export type SqlParams = Record<string, string | number | boolean | null>;

@@ -17,11 +17,8 @@ import { bindings } from './duckdb-bindings.js';
 const ENTRY = 16;
 const INLINE = 12;
 
-/**
- * Column `column` of `chunk`, which must be VARCHAR, as strings (null for SQL NULL); `copies`,
- * when given, counts the copies made out of DuckDB.
- */
-export function textValues(chunk: DuckDBDataChunk, column: number, copies?: { count: number }): (string | null)[] {
+/** Column `column` of `chunk` (VARCHAR) as DuckDB holds it: its string entries, and which rows are NULL. */
+export function textEntries(chunk: DuckDBDataChunk, column: number): { count: number; data: Uint8Array; entries: DataView; isNull: (row: number) => boolean } {
   const duckdb = bindings();
   const count = chunk.rowCount;
   const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
@@ -29,7 +26,23 @@ export function textValues(chunk: DuckDBDataChunk, column: number, copies?: { co
   const entries = new DataView(data.buffer, data.byteOffset, data.byteLength);
   // One bit per row, least significant first; no mask means no NULLs.
   const validity = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
-  const isNull = (row: number) => validity !== null && (validity[row >> 3]! & (1 << (row & 7))) === 0;
+  return { count, data, entries, isNull: (row) => validity !== null && (validity[row >> 3]! & (1 << (row & 7))) === 0 };
+}
+
+/** The UTF-8 bytes of column `column` of `chunk` (VARCHAR), read from its entries without copying a string. */
+export function textBytes(chunk: DuckDBDataChunk, column: number): number {
+  const { count, entries, isNull } = textEntries(chunk, column);
+  let total = 0;
+  for (let row = 0; row < count; row++) if (!isNull(row)) total += entries.getUint32(row * ENTRY, true);
+  return total;
+}
+
+/**
+ * Column `column` of `chunk`, which must be VARCHAR, as strings (null for SQL NULL); `copies`,
+ * when given, counts the copies made out of DuckDB.
+ */
+export function textValues(chunk: DuckDBDataChunk, column: number, copies?: { count: number }): (string | null)[] {
+  const { count, data, entries, isNull } = textEntries(chunk, column);
   const length = (row: number) => entries.getUint32(row * ENTRY, true);
   const pointer = (row: number) => entries.getBigUint64(row * ENTRY + 8, true);
 
@@ -56,7 +69,7 @@ export function textValues(chunk: DuckDBDataChunk, column: number, copies?: { co
       end++;
     }
     if (copies) copies.count++;
-    const copied = duckdb.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + row * ENTRY + 8, total);
+    const copied = bindings().get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + row * ENTRY + 8, total);
     const bytes = Buffer.from(copied.buffer, copied.byteOffset, copied.byteLength);
     for (let offset = 0; row < end; row++) {
       const n = length(row);
