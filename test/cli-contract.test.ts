@@ -144,9 +144,20 @@ describe('numeric flags', () => {
     [['replay', '--db', join(tmp.dir, 'n.duckdb'), '--workers', '0x2', 'fixtures/activity'], "--workers '0x2': expected a whole number"],
     [['run', '--config', 'x.yaml', '--workers', '100'], "--workers '100': expected a whole number, 0 to 64"],
     [['backfill', '--workspace', 'w', '--max-rows', '0'], "--max-rows '0': expected a whole number, 1 to 499,999"],
+    [['serve', '--db', db, '--port', '70000'], "--port '70000': expected a whole number, 0 to 65,535"],
+    [['serve', '--db', db, '--query-timeout', '0'], "--query-timeout '0': expected a whole number, 1 to 3,600"],
+    [['serve', '--db', db, '--max-rows', '0'], "--max-rows '0': expected a whole number, 1 to 10,000,000"],
   ])('refuses %j', async (args, message) => {
     expectWrongArgument(await runCliAsync(args), message);
     expect(existsSync(join(tmp.dir, 'n.duckdb'))).toBe(false);
+  });
+});
+
+describe('serve', () => {
+  it('explains a --host it cannot listen on', async () => {
+    // An address of no interface here (TEST-NET-1): no name to look up, nothing sent anywhere.
+    const r = await runCliAsync(['serve', '--db', db, '--host', '192.0.2.1', '--port', '0']);
+    expectWrongArgument(r, /--host 192\.0\.2\.1: cannot listen there \(.*EADDRNOTAVAIL/);
   });
 });
 

@@ -38,21 +38,22 @@ interface ServeOptions {
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('Serve the investigation console and read-only SQL for a database (a copy, or a replayed incident), or for an\n'
-      + '`auditlake export` folder (--parquet), opened read-only.\n'
-      + 'Prints the console URL; sign in with the token in the token file (default <db>.token or <dir>.token, created with mode 0600).\n'
-      + 'Examples:\n'
-      + '  auditlake replay --db incident.duckdb ./logs && auditlake serve --db incident.duckdb\n'
-      + '  xdg-open "http://127.0.0.1:8781/?token=$(cat incident.duckdb.token)"\n'
-      + '  auditlake serve --parquet ./archive    # then: auditlake query --server http://127.0.0.1:8781 --token-file archive.token ...\n'
-      + 'While `auditlake run` holds a database, its own server serves the console: no serve needed.')
+    .description('Serve the investigation console and read-only SQL for a database (a copy, or a replayed incident), or for an '
+      + '`auditlake export` folder (--parquet), opened read-only. Prints the console URL; sign in with the token in the token file '
+      + '(default <db>.token or <dir>.token, created with mode 0600). While `auditlake run` holds a database, its own server serves '
+      + 'the console: no serve needed.')
+    // Examples keep their own lines: in the description, commander would re-wrap them.
+    .addHelpText('after', ['', 'Examples:',
+      '  auditlake replay --db incident.duckdb ./logs && auditlake serve --db incident.duckdb',
+      '  xdg-open "http://127.0.0.1:8781/?token=$(cat incident.duckdb.token)"',
+      '  auditlake serve --parquet ./archive    # then: auditlake query --server http://127.0.0.1:8781 --token-file archive.token ...', ''].join('\n'))
     .addOption(dbOption())
     .option('--parquet <dir>', 'serve an `auditlake export` folder (its events) instead of a database')
     .option('--host <host>', 'address to listen on (beyond loopback, only the token protects it)', '127.0.0.1')
-    .option('--port <port>', 'port (0 picks a free one)', positiveInt('--port'), 8781)
+    .option('--port <port>', 'port (0 picks a free one)', positiveInt('--port', { max: 65535 }), 8781)
     .option('--token-file <file>', 'the bearer token file (default <db>.token, or <dir>.token; created with mode 0600 when absent)')
-    .option('--query-timeout <seconds>', 'time limit of one statement', positiveInt('--query-timeout'), 30)
-    .option('--max-rows <n>', 'rows a statement may return', positiveInt('--max-rows'), 100_000)
+    .option('--query-timeout <seconds>', 'time limit of one statement', positiveInt('--query-timeout', { min: 1, max: 3600 }), 30)
+    .option('--max-rows <n>', 'rows a statement may return', positiveInt('--max-rows', { min: 1, max: 10_000_000 }), 100_000)
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['error', 'warn', 'info', 'debug']).default('warn'))
     .action(async (opts: ServeOptions) => serve(opts));
 }
@@ -72,7 +73,12 @@ async function serve(opts: ServeOptions): Promise<void> {
     log,
   }).catch((err: unknown) => {
     store.close();
-    if ((err as { code?: unknown }).code === 'EADDRINUSE') throw new AuditlakeError('bad_argument', `--port ${opts.port}: in use (give another, or --port 0 for a free one)`);
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') throw new AuditlakeError('bad_argument', `--port ${opts.port}: in use (give another, or --port 0 for a free one)`);
+    // A host that does not resolve, or is not an address of this machine.
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL') {
+      throw new AuditlakeError('bad_argument', `--host ${opts.host}: cannot listen there (${errorMessage(err)})`);
+    }
     throw err;
   });
   // Read-only, the file is not upgraded: saved queries that read what a migration adds would fail.
