@@ -28,9 +28,10 @@ export interface ReplayOptions {
 
 export function replayCommand(): Command {
   return new Command('replay')
-    .description('Ingest files or folders through the full pipeline (store, detect, alert), in name order. '
-      + 'Accepts .json (an Event Hubs body {"records":[...]}, an array, or one record), .ndjson/.jsonl '
-      + '(a body or record per line), each optionally .gz. Exits 0 when it finished, even if some '
+    .description('Ingest files or folders through the full pipeline (store, detect, alert): in name order, but Azure archive folders '
+      + '(…/y=YYYY/m=MM/d=DD/h=HH/…) hour by hour across categories. '
+      + 'Accepts .json (an Event Hubs body {"records":[...]}, an array, or one record, or several one after another as in '
+      + 'archived PT1H.json files), .ndjson/.jsonl (a body or record per line), each optionally .gz. Exits 0 when it finished, even if some '
       + 'records were rejected: they are in the `rejects` table with the reason.')
     .argument('<paths...>', 'files or folders')
     .addOption(dbOption({ withConfig: true }))
