@@ -1,6 +1,6 @@
 /** `--since 24h` / `7d` / `30m` / `2025-11-14` / an ISO-8601 time → epoch ms. */
 import { AuditlakeError } from '../errors.js';
-import { parseTime } from '../schema/fields.js';
+import { isDate, parseTime } from '../schema/fields.js';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const DAY_MS = 86_400_000;
@@ -36,29 +36,20 @@ export function parseSince(value: string, now = Date.now(), { flag = '--since', 
   }
   const day = DATE.exec(text);
   if (day) {
-    const start = utcDate(Number(day[1]), Number(day[2]), Number(day[3]));
-    if (start === null) throw bad('not a date in the calendar (expected YYYY-MM-DD)');
+    if (!isDate(Number(day[1]), Number(day[2]), Number(day[3]))) throw bad('not a date in the calendar (expected YYYY-MM-DD)');
+    const start = Date.parse(`${text}T00:00:00Z`);
     return date === 'end' ? start + DAY_MS : start;
   }
   const full = DATE_TIME.exec(text);
   if (full) {
     const [, y, mo, d, h, mi, s] = full;
-    if (utcDate(Number(y), Number(mo), Number(d)) === null || Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) {
+    if (!isDate(Number(y), Number(mo), Number(d)) || Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) {
       throw bad('not a time in the calendar (expected YYYY-MM-DDTHH:MM:SSZ)');
     }
   }
   const abs = parseTime(text);
   if (abs !== null && abs >= MIN_MS && abs <= MAX_MS) return abs;
   throw bad('expected a duration like 30m, 24h, 7d, a date (2025-11-14), or an ISO-8601 time (2025-11-14T09:00:00Z)');
-}
-
-/** Midnight UTC of that day, or null when the calendar has no such day. */
-function utcDate(y: number, mo: number, d: number): number | null {
-  if (y < 1 || mo < 1 || mo > 12 || d < 1) return null;
-  // setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999.
-  const back = new Date(0);
-  back.setUTCFullYear(y, mo - 1, d);
-  return back.getUTCDate() === d && back.getUTCMonth() === mo - 1 ? back.getTime() : null;
 }
 
 /** `--retain 90d` / `--slice 6h` / `12w` → milliseconds (a positive duration, never a point in time). */

@@ -56,9 +56,9 @@ export function parseTime(value: unknown): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
-/** Whether year-month-day names a day of the calendar (month 1–12, day within that month). */
-function isDate(y: number, mo: number, d: number): boolean {
-  if (mo < 1 || mo > 12 || d < 1) return false;
+/** Whether year-month-day names a day of the calendar (from year 1, month 1–12, day within that month). */
+export function isDate(y: number, mo: number, d: number): boolean {
+  if (y < 1 || mo < 1 || mo > 12 || d < 1) return false;
   return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
 }
 
