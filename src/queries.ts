@@ -85,27 +85,6 @@ export function bindParams(sql: string, given: Record<string, string>, saved?: S
   return values;
 }
 
-/**
- * How many statements the text holds: `;`-separated parts with something besides whitespace and
- * comments, found by the same left-to-right scan (a `;` inside a string, a quoted identifier, a
- * comment or a $$-quoted body separates nothing). `auditlake query` runs exactly one: DuckDB
- * would return only the first statement's rows and run the rest unseen.
- */
-export function countStatements(sql: string): number {
-  const token = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$\$[\s\S]*?\$\$|;|\s+|[^'"\-/;$\s]+|./g;
-  let count = 0;
-  let content = false;
-  for (const [t] of sql.matchAll(token)) {
-    if (t === ';') {
-      if (content) count++;
-      content = false;
-    } else if (!/^\s/.test(t) && !t.startsWith('--') && !t.startsWith('/*')) {
-      content = true;
-    }
-  }
-  return count + (content ? 1 : 0);
-}
-
 /** The candidate nearest `name` in edit distance, when near enough to be a slip (a third of its length, at least 2). */
 export function closestName(name: string, candidates: readonly string[]): string | undefined {
   let best: { candidate: string; distance: number } | undefined;

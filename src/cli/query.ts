@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError, errorMessage } from '../errors.js';
-import { bindParams, closestName, countStatements, findSavedQuery, listSavedQueries, type SavedQuery } from '../queries.js';
+import { bindParams, closestName, findSavedQuery, listSavedQueries, type SavedQuery } from '../queries.js';
 import { openOrFindServer, queryServer, type ServerTarget } from '../server/client.js';
 import { Store, type QueryResult } from '../store/duckdb.js';
 import { writeParquet } from '../store/reader.js';
@@ -55,8 +55,7 @@ export function queryCommand(): Command {
     .action(async (arg: string | undefined, opts: QueryOptions) => {
       if (opts.list) return printList();
       const { sql, saved } = resolveSql(arg, opts.file);
-      checkOneStatement(sql, opts.file ? `--file ${opts.file}` : saved ? `saved query ${saved.name}` : 'the SQL');
-      await runQuery(sql, saved, opts);
+      await runQuery(sql, saved, opts, opts.file ? `--file ${opts.file}` : saved ? `saved query ${saved.name}` : 'the SQL');
     });
 }
 
@@ -93,14 +92,18 @@ function readSqlFile(file: string): string {
   }
 }
 
-/** Exactly one statement: nothing would print an empty table, and of two DuckDB shows only the first. */
-function checkOneStatement(sql: string, where: string): void {
-  const n = countStatements(sql);
+/**
+ * Exactly one statement, as DuckDB's parser counts them: nothing would print an empty table, and
+ * of two DuckDB shows only the first. (A server counts them itself, and refuses the same.)
+ */
+async function checkOneStatement(store: Store, sql: string, where: string): Promise<void> {
+  const n = await store.statementCount(sql);
+  if (n === undefined) return; // not SQL DuckDB can parse: running it says why
   if (n === 0) throw new AuditlakeError('bad_argument', `${where}: no SQL statement in it (only whitespace or comments)`);
   if (n > 1) throw new AuditlakeError('bad_argument', `${where}: ${n} statements; auditlake query runs one at a time (run them separately, or combine them with WITH or UNION ALL)`);
 }
 
-async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryOptions): Promise<void> {
+async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryOptions, where: string): Promise<void> {
   const params = bindParams(sql, opts.param, saved);
   if (opts.format === 'parquet' && !opts.out) throw new AuditlakeError('bad_argument', '--format parquet needs --out FILE');
   if (opts.format === 'arrow' && !opts.out && process.stdout.isTTY) throw new AuditlakeError('bad_argument', '--format arrow is binary: give --out FILE or pipe it');
@@ -110,17 +113,18 @@ async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryO
     // Said rather than one of them silently ignored: the answer would come from the other source.
     const other = opts.db ? '--db' : opts.server ? '--server' : undefined;
     if (other) throw new AuditlakeError('bad_argument', `--parquet ${opts.parquet} queries an export folder: give it without ${other}`);
-    return runLocal(await Store.overParquet(opts.parquet), body, params, opts);
+    return runLocal(await Store.overParquet(opts.parquet), body, params, opts, where);
   }
   const db = resolveDb(opts.db);
   if (!opts.server && !existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
   const opened = await openOrFindServer(db, opts);
   if ('server' in opened) return runRemote(opened.server, body, params, opts);
-  return runLocal(opened.store, body, params, opts);
+  return runLocal(opened.store, body, params, opts, where);
 }
 
-async function runLocal(store: Store, body: string, params: Record<string, string>, opts: QueryOptions): Promise<void> {
+async function runLocal(store: Store, body: string, params: Record<string, string>, opts: QueryOptions, where: string): Promise<void> {
   try {
+    await checkOneStatement(store, body, where);
     if (opts.format === 'parquet') {
       // Materialise with bound parameters, then let DuckDB write the Parquet file.
       await store.execute(`CREATE TEMP TABLE auditlake_result AS ${body}`, params);

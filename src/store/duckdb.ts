@@ -504,6 +504,19 @@ export class Store {
       + 'open it once with this version writable (auditlake run, replay or compact --db) to upgrade it';
   }
 
+  /** How many statements DuckDB's parser finds in `sql`; undefined when it cannot parse it (running it says why). */
+  async statementCount(sql: string): Promise<number | undefined> {
+    try {
+      return (await this.conn.extractStatements(sql)).count;
+    } catch {
+      // The C API's extract fails without a message on text holding none (comments, semicolons),
+      // as on a syntax error: json_serialize_sql tells the two apart (as the SQL guard does).
+      const r = await this.conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+      const parsed = JSON.parse(String(r.getRowsJS()[0]?.[0])) as { error?: boolean; statements?: unknown[] };
+      return !parsed.error && parsed.statements?.length === 0 ? 0 : undefined;
+    }
+  }
+
   async execute(sql: string, params: Record<string, string | number> = {}): Promise<void> {
     try {
       if (Object.keys(params).length > 0) await this.conn.run(sql, params);
