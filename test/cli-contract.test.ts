@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCliAsync, type CliResult } from './support/cli.js';
+import { withServe } from './support/serve.js';
 import { tempDir, writeFile } from './support/db.js';
 
 const tmp = tempDir('auditlake-contract-');
@@ -108,6 +109,24 @@ describe('query', () => {
     const r = await runCliAsync(['query', '--db', db, 'select 1 as a, 2 as a', '--format', 'ndjson']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('{"a":1,"a_2":2}\n');
+  });
+
+  it('shows dates, times, intervals, blobs and floats as DuckDB writes them, the same locally and through a server', async () => {
+    const sql = "SELECT DATE '2025-11-14' AS d, '12:00:01.5'::TIME AS tm, INTERVAL 90 MINUTE AS iv, "
+      + "INTERVAL '1 year 2 months 3 days 4 hours 0.5 seconds' AS iv2, INTERVAL '-90 minutes' AS neg, "
+      + "'x\\x0A\\x5C'::BLOB AS bl, 0.1::FLOAT AS f";
+    const expected = { d: '2025-11-14', tm: '12:00:01.5', iv: '01:30:00', iv2: '1 year 2 months 3 days 04:00:00.5', neg: '-01:30:00', bl: 'x\\x0A\\x5C', f: 0.1 };
+    const local = await runCliAsync(['query', '--db', db, sql, '--format', 'ndjson']);
+    expect(local.code, local.stderr).toBe(0);
+    expect(JSON.parse(local.stdout)).toEqual(expected);
+    const csv = await runCliAsync(['query', '--db', db, sql, '--format', 'csv']);
+    await withServe(['--db', db, '--port', '0'], async ({ url }) => {
+      const remote = await Promise.all(['ndjson', 'csv'].map((format) =>
+        runCliAsync(['query', '--server', url, '--token-file', `${db}.token`, sql, '--format', format])));
+      expect(remote[0]!.code, remote[0]!.stderr).toBe(0);
+      expect(JSON.parse(remote[0]!.stdout)).toEqual(expected);
+      expect(remote[1]!.stdout).toBe(csv.stdout);
+    });
   });
 
   it('an unknown saved query is a wrong argument, with the nearest name and where to see them all', async () => {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Vector } from 'apache-arrow';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { QueryResult } from '../store/duckdb.js';
+import { blobText, shownAs } from './value-text.js';
 
 export type TextFormat = 'table' | 'csv' | 'json' | 'ndjson';
 
@@ -11,6 +12,7 @@ export type TextFormat = 'table' | 'csv' | 'json' | 'ndjson';
 export function plain(v: unknown): unknown {
   if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (v instanceof Uint8Array) return blobText(v);
   if (Array.isArray(v)) return v.map(plain);
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
   return v;
@@ -37,7 +39,11 @@ export function* textPieces(result: QueryResult, format: TextFormat): Generator<
   const names = result.columns.map((c) => c.name);
   const keys = uniqueNames(names);
   const json = result.columns.map((c) => c.type === 'JSON');
-  const { rows } = result;
+  const shown = result.columns.map((c) => shownAs(c.type));
+  // Copied only when a column's type is shown otherwise (value-text.ts): most answers have none.
+  const rows = shown.some(Boolean)
+    ? result.rows.map((r) => r.map((v, i) => (v === null || v === undefined || !shown[i] ? v : shown[i](v))))
+    : result.rows;
   switch (format) {
     case 'json':
       yield* jsonPieces(rows, (r) => rowObject(keys, json, r));
