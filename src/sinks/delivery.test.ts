@@ -143,6 +143,8 @@ describe('delivery', () => {
     const until = (await outbox.pausedUntil('s'))!;
     expect(until).toBeGreaterThanOrEqual(failedAt + 3000);
     expect(await outbox.due('s', 10, until - 1)).toEqual([]);
+    // `alerts --pending` says so beside each of the sink's alerts, the one never sent included.
+    expect((await outbox.pending(['s'])).map((p) => [p.alert_id, p.sink_paused_until])).toEqual([['a', until], ['b', until]]);
     // Other sinks are not paused.
     expect((await outbox.due('other', 10)).map((a) => a.alert_id)).toEqual(['a', 'b']);
     await new Promise((r) => setTimeout(r, until - Date.now() + 50));

@@ -21,10 +21,13 @@ const PENDING = '(d.delivered_version IS NULL OR d.delivered_version < a.time_ge
  * '' for every sink the outbox has seen.
  */
 export const PENDING_SQL = `SELECT s.sink, a.alert_id, a.severity, a.detector_id, a.title, coalesce(d.attempts, 0) AS attempts,
-    d.last_error, strftime(d.next_attempt_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS next_attempt_at
+    d.last_error, strftime(d.next_attempt_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS next_attempt_at,
+    strftime(p.paused_until, '%Y-%m-%dT%H:%M:%S.%gZ') AS sink_paused_until
   FROM alerts a CROSS JOIN (SELECT unnest(CASE WHEN $sinks = '' THEN (SELECT coalesce(list(DISTINCT sink ORDER BY sink), []) FROM alert_deliveries)
     ELSE string_split($sinks, ',') END) AS sink) s
   LEFT JOIN alert_deliveries d ON d.alert_id = a.alert_id AND d.sink = s.sink
+  -- A sink that asked to wait (Retry-After) takes nothing before then: said beside each alert.
+  LEFT JOIN sink_pauses p ON p.sink = s.sink AND p.paused_until > now()
   WHERE ${PENDING}
   ORDER BY s.sink, a.time_generated, a.alert_id`;
 
@@ -37,6 +40,8 @@ export interface PendingRow {
   attempts: number;
   last_error: string | null;
   next_attempt_at: number | null;
+  /** When the sink's pause (a Retry-After it answered) ends, while it lasts. */
+  sink_paused_until: number | null;
 }
 
 export class Outbox {
@@ -89,10 +94,10 @@ export class Outbox {
   async pending(sinks: readonly string[]): Promise<PendingRow[]> {
     if (sinks.length === 0) return [];
     const r = await this.conn.runAndReadAll(PENDING_SQL, { sinks: sinks.join(',') });
-    return r.getRows().map(([sink, id, severity, detector, title, attempts, error, next]) => ({
+    const time = (v: unknown) => (v === null ? null : new Date(String(v)).getTime());
+    return r.getRows().map(([sink, id, severity, detector, title, attempts, error, next, paused]) => ({
       sink: String(sink), alert_id: String(id), severity: String(severity), detector_id: String(detector), title: String(title),
-      attempts: Number(attempts), last_error: error === null ? null : String(error),
-      next_attempt_at: next === null ? null : new Date(String(next)).getTime(),
+      attempts: Number(attempts), last_error: error === null ? null : String(error), next_attempt_at: time(next), sink_paused_until: time(paused),
     }));
   }
 
