@@ -99,6 +99,26 @@ describe('SQL text inside a statement', () => {
   });
 });
 
+describe('run\'s server', () => {
+  it('locks the configuration of a writable store too, which still delivers and exports on connections opened after', async () => {
+    const path = join(tmp.dir, 'run.duckdb');
+    const writable = await Store.open(path);
+    try {
+      await writable.reader();
+      await expect(writable.execute('SET threads = 64')).rejects.toThrow(/configuration has been locked/);
+      // The outbox's and an export's connections are opened later, and set nothing of their own.
+      const outbox = await writable.outbox();
+      expect(await outbox.pending(['pager'])).toEqual([]);
+      outbox.close();
+      const archive = await writable.archive();
+      archive.close();
+      expect((await writable.query("SELECT current_setting('TimeZone') AS tz")).rows).toEqual([['UTC']]);
+    } finally {
+      writable.close();
+    }
+  });
+});
+
 describe('DuckDB\'s memory and disk', () => {
   it('caps what a read-only database\'s reader spills, beside the database', async () => {
     expect(await settings(reader, ['max_temp_directory_size', 'temp_directory'])).toEqual({ max_temp_directory_size: '3.7 GiB', temp_directory: `${db}.tmp` });

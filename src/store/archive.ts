@@ -60,8 +60,8 @@ const COVERED = `EXISTS (SELECT 1 FROM exports x WHERE x.destination = $destinat
 export class Archive {
   private constructor(private readonly conn: DuckDBConnection) {}
 
-  static async on(conn: DuckDBConnection): Promise<Archive> {
-    await conn.run('SET partitioned_write_flush_threshold = 20000');
+  /** On a connection of the store's instance, whose settings Store.open made (partitioned writes flushed in 20,000-row pieces). */
+  static on(conn: DuckDBConnection): Archive {
     return new Archive(conn);
   }
 

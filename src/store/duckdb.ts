@@ -145,7 +145,11 @@ export class Store {
     }
     const conn = await instance.connect();
     // Times print in UTC whatever the host's zone (ICU is linked in, but only settable once loaded).
-    await conn.run("SET TimeZone = 'UTC'");
+    // For every connection, set once: the SQL reader locks the configuration (store/reader.ts),
+    // after which a connection opened later (the outbox's, an export's) could set nothing.
+    await conn.run("SET GLOBAL TimeZone = 'UTC'");
+    // Exports write a day's partitions at a time (archive.ts): flushed in 20,000-row pieces.
+    if (!options.readOnly) await conn.run('SET GLOBAL partitioned_write_flush_threshold = 20000');
     const store = new Store(path, instance, conn, Boolean(options.readOnly));
     if (!options.readOnly) {
       await store.migrate();
@@ -272,9 +276,7 @@ export class Store {
 
   /** Export and retention bookkeeping, on a connection of its own (see archive.ts). */
   async archive(): Promise<Archive> {
-    const conn = await this.instance.connect();
-    await conn.run("SET TimeZone = 'UTC'");
-    return Archive.on(conn);
+    return Archive.on(await this.instance.connect());
   }
 
   /**
@@ -540,8 +542,9 @@ export class Store {
   async reader(options?: ReaderOptions): Promise<SqlReader> {
     // Over an export, the reader's statements read its folder, and need its file list.
     const overExport = this.parquetSession ? { alsoAllowed: [...this.exportDirs, ...exportFolders(this.path)], session: this.parquetSession } : { alsoAllowed: this.exportDirs };
-    // Read-only, nothing in this process configures the instance after the reader: lock it.
-    return openReader(this.instance, { ...overExport, lockConfiguration: this.readOnly, ...options });
+    // Nothing configures the instance after the reader (Store.open set what every connection
+    // needs): locked, so no statement that got past the guard could change a setting.
+    return openReader(this.instance, { ...overExport, lockConfiguration: true, ...options });
   }
 
   /** Folders exports are staged in: still writable once the reader restricts DuckDB's file access. */
@@ -549,9 +552,7 @@ export class Store {
 
   /** The alerts outbox (per-sink delivery state), on a connection of its own. */
   async outbox(): Promise<Outbox> {
-    const conn = await this.instance.connect();
-    await conn.run("SET TimeZone = 'UTC'");
-    return new Outbox(conn);
+    return new Outbox(await this.instance.connect());
   }
 }
 
