@@ -9,7 +9,11 @@ import { redactSecrets } from '../schema/redact.js';
 import type { RejectRow } from '../schema/event.js';
 
 export interface Message {
-  body: Uint8Array | string | null | undefined;
+  /**
+   * Bytes (an AMQP data section, a Kafka value) or text. Event Hubs hands over anything else an
+   * AMQP value or sequence section held (an object, an array, a number) as it is: unknown here.
+   */
+  body: unknown;
   /** Where it sits in its partition, for rejects: `sequence 42`, `offset 17`. */
   where: string;
 }
@@ -22,6 +26,13 @@ export function unitsFromMessages(messages: readonly Message[], source: string):
   for (const { body, where } of messages) {
     if (typeof body === 'string') {
       units.push({ text: body, source, where });
+      continue;
+    }
+    if (body !== null && body !== undefined && !(body instanceof Uint8Array)) {
+      // Refused here rather than thrown: a throw stops the partition's pump, which re-reads the
+      // same batch from its checkpoint and throws again, for ever.
+      const raw = redactSecrets(textOf(body).slice(0, MAX_REJECT_TEXT));
+      rejects.push({ received_at: Date.now(), source, reason: `${where}: not a byte or text body (an AMQP value or sequence section; diagnostic settings send data sections)`, raw });
       continue;
     }
     if (!body || body.length === 0) {
@@ -37,4 +48,13 @@ export function unitsFromMessages(messages: readonly Message[], source: string):
     units.push({ text: bytes.toString('utf8'), source, where });
   }
   return { units, rejects };
+}
+
+/** What a non-byte body held, as text for its reject. */
+function textOf(body: unknown): string {
+  try {
+    return JSON.stringify(body, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(body);
+  } catch {
+    return String(body);
+  }
 }
