@@ -171,6 +171,56 @@ describe('Archive', () => {
     archive.close();
     store.close();
   });
+
+  it('a retry after an export that failed once its late file was written overwrites that file rather than adding one beside it', async () => {
+    const store = await copyOfSeed('late-retry');
+    const dir = join(tmp.dir, 'late-retry');
+    const archive = await store.archive();
+    const first = days[0]!;
+    await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY);
+    await archive.applyRetention(dayMs(days[1]!), dir);
+    const arrive = (n: number) => store.execute(`INSERT INTO events SELECT * REPLACE ('late${n}-' || event_id AS event_id, now() AS ingested_at,
+      $t::TIMESTAMPTZ AS time) FROM events WHERE strftime(time, '%Y-%m-%d') = $d LIMIT 1`, { d: days[1]!, t: `${first}T12:00:00Z` });
+    await arrive(1);
+    // The files are written, then publishing them fails (an upload cut off): nothing is recorded.
+    await expect(archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY, { publish: () => { throw new Error('upload cut off'); } }))
+      .rejects.toThrow(/upload cut off/);
+    await new Promise((r) => setTimeout(r, 5)); // a later commit
+    await arrive(2);
+    expect((await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY)).rows).toBe(2);
+    const exported = await store.query(`SELECT count(*)::INT, count(DISTINCT event_id)::INT FROM ${parquet(dir, 'late-*')}`);
+    expect(exported.rows).toEqual([[2, 2]]);
+    archive.close();
+    store.close();
+  });
+
+  it('exports the days that hold events, however far apart: an event dated 2999 costs one more file, not a COPY per day between', async () => {
+    const store = await copyOfSeed('far');
+    const dir = join(tmp.dir, 'far');
+    await store.execute(`INSERT INTO events SELECT * REPLACE ('far-' || event_id AS event_id, TIMESTAMPTZ '2999-01-01 12:00:00+00' AS time)
+      FROM events LIMIT 1`);
+    const archive = await store.archive();
+    const started = Date.now();
+    const r = await archive.exportDays(dir, dir, dayMs(days[0]!), Date.parse('2999-01-02T00:00:00Z'));
+    expect(r.rows).toBe(Object.values(live).reduce((a, b) => a + b, 0) + 1);
+    expect(files(dir).filter((f) => f.includes('date=2999-01-01'))).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(60_000); // a COPY per calendar day would be ~356,000 of them
+    archive.close();
+    store.close();
+  });
+
+  it('a reopened store commits past every export\'s mark, even after retention deleted the newest rows and the clock went back', async () => {
+    const path = join(tmp.dir, 'marks.duckdb');
+    const store = await copyOfSeed('marks');
+    // An export recorded as holding commits up to a day from now (the clock has since been set back).
+    const ahead = Date.now() + DAY;
+    await store.execute(`INSERT INTO exports SELECT 'x', TIMESTAMPTZ '2000-01-01', TIMESTAMPTZ '2001-01-01', to_timestamp(${ahead} / 1000.0), 0, now()`);
+    store.close();
+    const reopened = await Store.open(path);
+    const { ingestedAt } = await reopened.commitBatch({ stages: [], events: [], rejects: [], checkpoints: [] });
+    expect(ingestedAt).toBeGreaterThan(ahead);
+    reopened.close();
+  });
 });
 
 async function firstEventTime(store: Store, day: string): Promise<number> {

@@ -6,7 +6,8 @@
  * Files are whole UTC days, `category=…/date=YYYY-MM-DD/part-0.parquet`, so exporting a day
  * again overwrites its files with the day's full contents instead of adding copies. Once
  * retention has deleted a day, its part files are never rewritten (they would lose what was
- * deleted); events that arrive late for such a day go to `late-<commit ms>-0.parquet` beside them.
+ * deleted); events that arrive late for such a day go to `late-<ms>-0.parquet` beside them, named
+ * by the ingest time of the first of them.
  * On its own DuckDB connection, so `run` can export while the batch loop commits.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -88,8 +89,10 @@ export class Archive {
       }
       if (since < prunedBefore) {
         const late = { ...params, until: Math.min(until, prunedBefore) };
-        const lateThrough = await this.number(c, `SELECT coalesce(epoch_ms(max(ingested_at)), 0) FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`, late);
-        rows += await this.copy(dir, `SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`, `late-${lateThrough}-{i}`, late);
+        // Named by the first late row not yet exported: until an export of them succeeds, a
+        // retry (with any later arrivals) writes over the same files instead of beside them.
+        const lateFrom = await this.number(c, `SELECT coalesce(epoch_ms(min(ingested_at)), 0) FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`, late);
+        rows += await this.copy(dir, `SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`, `late-${lateFrom}-{i}`, late);
       }
       await publish?.();
       // Same snapshot as the files: every row of the range committed up to this point is in them.
@@ -147,14 +150,15 @@ export class Archive {
     this.conn.closeSync();
   }
 
-  /** The UTC days in [since, until) that hold events: one COPY each keeps memory to a day's rows. */
+  /**
+   * The UTC days in [since, until) that hold events: one COPY each keeps memory to a day's rows.
+   * Taken from the data, not every day from the first to the last: one event dated 0001 or 2999
+   * made that hundreds of thousands of empty COPYs.
+   */
   private async daysWithEvents(since: number, until: number): Promise<number[]> {
     if (since >= until) return [];
-    const first = await this.number(this.conn, `SELECT epoch_ms(min(time)) FROM events WHERE ${IN_RANGE}`, { since, until });
-    const last = await this.number(this.conn, `SELECT epoch_ms(max(time)) FROM events WHERE ${IN_RANGE}`, { since, until });
-    const days: number[] = [];
-    if (Number.isFinite(first)) for (let d = startOfDay(first); d <= last; d += DAY_MS) days.push(d);
-    return days;
+    const r = await this.conn.runAndReadAll(`SELECT DISTINCT epoch_ms(date_trunc('day', time))::DOUBLE AS day FROM events WHERE ${IN_RANGE} ORDER BY day`, { since, until });
+    return r.getRows().map(([day]) => Number(day));
   }
 
   /**

@@ -332,7 +332,10 @@ export class Store {
         throw new AuditlakeError('store_failed', `migration ${file} failed on ${this.path}: ${errorMessage(err)}`, { cause: err });
       }
     }
-    const last = await this.conn.runAndReadAll('SELECT epoch_ms(max(ingested_at)) FROM events');
+    // Past every commit an export has recorded too: retention may have deleted the newest rows,
+    // and with the clock set back a new row at or below an export's mark would count as exported.
+    const last = await this.conn.runAndReadAll(`SELECT greatest(coalesce(epoch_ms((SELECT max(ingested_at) FROM events)), 0),
+      coalesce(epoch_ms((SELECT max(through_ingested_at) FROM exports)), 0))`);
     this.lastIngestedAt = Number(last.getRows()[0]?.[0] ?? 0);
   }
 
