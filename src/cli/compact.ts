@@ -41,7 +41,8 @@ export function compactCommand(): Command {
         destination: config.export ? configuredDestination(config.export.to, config) : undefined,
         retainDays,
       };
-      const before = statSync(db).size;
+      // With its WAL: what a crash left in it is part of the file's size until the next checkpoint.
+      const before = statSync(db).size + (existsSync(`${db}.wal`) ? statSync(`${db}.wal`).size : 0);
       const memoryLimit = opts.memoryLimit ?? defaultMemoryLimit();
       const rewritten = `${db}.compact-${process.pid}`;
       await underMemoryLimit(memoryLimit, async () => {
