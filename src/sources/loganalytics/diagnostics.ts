@@ -5,6 +5,17 @@
  * not fit in 500 columns in `AdditionalFields`. The record is rebuilt from that: envelope
  * columns back to their fields, `identity_claim_*` back to `identity.claim` (the long claim
  * URIs restored), every other typed column to `properties.<path>`.
+ *
+ * Flattening joins nested keys with `_` and writes arrays as JSON text in `_s` columns:
+ * Key Vault's `properties.addedAccessPolicy.Permissions.secrets: ["Get","List"]` is the column
+ * `addedAccessPolicy_Permissions_secrets_s` = `'["Get","List"]'`, `networkAcls.ipRules` is
+ * `networkAcls_ipRules_s`. For the categories in NESTED_CATEGORIES that is undone: the path is
+ * split back into nested objects and JSON text parsed, so the family parser finds the access
+ * policy and firewall facts where the streamed record has them (else a backfilled VaultPut
+ * lacked them, and its streamed twin, arriving later with the same event_id, was dropped as a
+ * duplicate). Other categories keep `properties.<path>` flat: their property names may hold
+ * `_` themselves, and the ones no family reads keep the hash of their record text as event_id,
+ * which a changed shape would change.
  */
 import { compact, jsonCell, number, text, timeOf, type Row } from './columns.js';
 
@@ -34,11 +45,60 @@ const CLAIM_URIS: Record<string, string> = Object.fromEntries([
 
 const TYPED = /^(.+)_([sgdbt])$/;
 
+/**
+ * Categories whose flattened paths are rebuilt into nested properties: Key Vault's `AuditEvent`
+ * (the only family read through this table), whose property names are camelCase without `_`.
+ */
+const NESTED_CATEGORIES = new Set(['auditevent']);
+
+const isObject = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `'["Get","List"]'` → the array, `'{"a":1}'` → the object; any other cell (or text that does not parse) as it is. */
+function jsonText(cell: unknown): unknown {
+  if (typeof cell !== 'string') return cell;
+  const t = cell.trim();
+  if (!(t.startsWith('[') && t.endsWith(']')) && !(t.startsWith('{') && t.endsWith('}'))) return cell;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return cell;
+  }
+}
+
+/**
+ * `properties[a][b][c] = value` for the path `a_b_c`, merging with what is there (`AdditionalFields`,
+ * sibling columns). Where a segment already holds a value that is not an object, the path is
+ * kept flat instead (`properties['a_b_c']`), so no cell is lost.
+ */
+function setNested(target: Rec, path: string, value: unknown): void {
+  const keys = path.split('_');
+  if (keys.some((k) => k === '' || k === '__proto__')) {
+    target[path] = value;
+    return;
+  }
+  let at = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = Object.hasOwn(at, key) ? at[key] : undefined;
+    if (next === undefined) at = at[key] = {};
+    else if (isObject(next)) at = next;
+    else {
+      target[path] = value;
+      return;
+    }
+  }
+  const last = keys[keys.length - 1]!;
+  const there = Object.hasOwn(at, last) ? at[last] : undefined;
+  if (!isObject(there)) at[last] = value; // a column wins over AdditionalFields, as it did flat
+  else if (isObject(value)) Object.assign(there, value);
+  else target[path] = value;
+}
+
 export function diagnosticsRecord(row: Row): Rec {
   const claim: Rec = {};
   const properties: Rec = {};
   const extra = jsonCell(row, 'AdditionalFields');
   if (extra !== null && typeof extra === 'object' && !Array.isArray(extra)) Object.assign(properties, extra);
+  const nested = NESTED_CATEGORIES.has((text(row, 'Category') ?? '').toLowerCase());
   for (const [column, value] of Object.entries(row)) {
     if (NOT_THE_RECORD.has(column) || value === null || value === undefined || value === '') continue;
     const typed = TYPED.exec(column);
@@ -48,7 +108,9 @@ export function diagnosticsRecord(row: Row): Rec {
       const name = path.slice('identity_claim_'.length);
       claim[CLAIM_URIS[name] ?? name] = cell;
     } else {
-      properties[path.startsWith('properties_') ? path.slice('properties_'.length) : path] = cell;
+      const key = path.startsWith('properties_') ? path.slice('properties_'.length) : path;
+      if (nested) setNested(properties, key, jsonText(cell));
+      else properties[key] = cell;
     }
   }
   const identityText = text(row, 'identity_s');

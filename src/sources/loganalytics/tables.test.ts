@@ -40,6 +40,10 @@ for (const [folder, file] of [['keyvault', 'auditevent.json'], ['storage', 'blob
 const COLUMNS = ['time', 'category', 'operation', 'result', 'status_code', 'principal_id', 'principal_name', 'app_id', 'principal_type', 'auth_type',
   'caller_ip', 'resource_id', 'subscription_id', 'resource_name', 'target', 'role_definition_id', 'bytes_out', 'correlation_id'] as const;
 
+/** `details` keys a table has no column for: StorageBlobLogs keeps no `identity.delegatedResource`. */
+const NOT_IN_TABLE: Partial<Record<TableName, string[]>> = { StorageBlobLogs: ['delegated_resource_id', 'delegated_object_id'] };
+const without = (details: Record<string, unknown>, keys: string[] = []) => Object.fromEntries(Object.entries(details).filter(([k]) => !keys.includes(k)));
+
 describe('Log Analytics rows → events', () => {
   for (const table of TABLE_NAMES) {
     it(`${table}: every recorded row maps to the columns (and id) of its Event Hubs twin`, () => {
@@ -55,6 +59,9 @@ describe('Log Analytics rows → events', () => {
           if (c === 'status_code' && table === 'AzureActivity') continue;
           expect([c, e[c]]).toEqual([c, twin![c]]);
         }
+        // The facts too (access policies, firewall, settings): the first copy of an event is the one kept.
+        expect([String(r.OperationName ?? r.OperationNameValue), without(e.details, NOT_IN_TABLE[table])])
+          .toEqual([String(r.OperationName ?? r.OperationNameValue), without(twin!.details, NOT_IN_TABLE[table])]);
       }
     });
   }
@@ -78,6 +85,46 @@ describe('Log Analytics rows → events', () => {
     expect(e).toMatchObject({ principal_id: '11111111-2222-4333-8444-555555555555', principal_name: 'eve@contoso.example', principal_type: 'user',
       target: 'db-password', status_code: '200', result: 'success', caller_ip: '198.51.100.7', resource_name: 'kv1' });
     expect(record).not.toHaveProperty('TenantId');
+  });
+
+  it('rebuilds the Key Vault properties AzureDiagnostics flattened (access policies, firewall) into the facts of the streamed record', () => {
+    const envelope = { time: '2025-11-14T06:00:00.0000000Z', resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV1',
+      operationName: 'VaultPatch', category: 'AuditEvent', resultType: 'Success', resultSignature: 'OK', callerIpAddress: '198.51.100.7' };
+    const streamedRecord = { ...envelope, identity: { claim: { oid: '11111111-2222-4333-8444-555555555555' } }, properties: {
+      id: 'https://kv1.vault.azure.net/', httpStatusCode: 200,
+      removedAccessPolicy: { ObjectId: 'AAAAAAAA-0000-4000-8000-000000000001', Permissions: { keys: ['Get', 'UnwrapKey'], secrets: [] } },
+      updatedAccessPolicy: { ObjectId: 'bbbbbbbb-0000-4000-8000-000000000002', Permissions: { secrets: ['Get', 'List', 'Set'] } },
+      networkAcls: { bypass: 'None', defaultAction: 'Deny', ipRules: [{ value: '203.0.113.0/24' }, { value: '198.51.100.7/32' }], virtualNetworkRules: [] },
+      enableRbacAuthorization: true, publicNetworkAccess: 'Disabled' } };
+    const record = tables.AzureDiagnostics({
+      TimeGenerated: envelope.time, ResourceId: envelope.resourceId, OperationName: 'VaultPatch', Category: 'AuditEvent', ResultType: 'Success',
+      ResultSignature: 'OK', CallerIPAddress: '198.51.100.7', identity_claim_oid_g: '11111111-2222-4333-8444-555555555555',
+      id_s: 'https://kv1.vault.azure.net/', httpStatusCode_d: 200,
+      removedAccessPolicy_ObjectId_g: 'AAAAAAAA-0000-4000-8000-000000000001', removedAccessPolicy_Permissions_keys_s: '["Get", "UnwrapKey"]',
+      removedAccessPolicy_Permissions_secrets_s: '[]', updatedAccessPolicy_ObjectId_g: 'bbbbbbbb-0000-4000-8000-000000000002',
+      updatedAccessPolicy_Permissions_secrets_s: '["Get","List","Set"]',
+      // Some workspaces hold the ARM body's own path (`properties_…`); what did not fit in the columns is in AdditionalFields.
+      properties_networkAcls_bypass_s: 'None', properties_networkAcls_defaultAction_s: 'Deny',
+      networkAcls_ipRules_s: '[{"value":"203.0.113.0/24"},{"value":"198.51.100.7/32"}]',
+      AdditionalFields: JSON.stringify({ networkAcls: { virtualNetworkRules: [] }, publicNetworkAccess: 'Disabled' }),
+      enableRbacAuthorization_b: true, TenantId: 'workspace', Type: 'AzureDiagnostics',
+    });
+    expect(record.properties).toMatchObject({ networkAcls: streamedRecord.properties.networkAcls, removedAccessPolicy: streamedRecord.properties.removedAccessPolicy });
+    const e = row(record, 's');
+    const twin = row(streamedRecord, 'eventhubs');
+    expect(e.event_id).toBe(twin.event_id);
+    expect(e.details).toEqual(twin.details);
+    expect(e.details).toMatchObject({ removed_access_policy_object_id: 'aaaaaaaa-0000-4000-8000-000000000001', removed_access_policy_permissions: 'keys:get,unwrapkey',
+      updated_access_policy_permissions: 'secrets:get,list,set', is_access_policy_change: true, is_network_rule_change: true,
+      network_default_action: 'Deny', network_bypass: 'None', network_ip_rule_count: 2, enable_rbac_authorization: true, public_network_access: 'Disabled' });
+  });
+
+  it('keeps the flattened paths of other AzureDiagnostics categories as they are', () => {
+    const record = tables.AzureDiagnostics({
+      TimeGenerated: '2025-11-14T06:00:00Z', Category: 'SQLSecurityAuditEvents', OperationName: 'AuditEvent',
+      server_principal_name_s: 'sqladmin', additional_information_s: '<batch_information/>', client_ip_s: '198.51.100.7', affected_rows_d: 3,
+    });
+    expect(record.properties).toEqual({ server_principal_name: 'sqladmin', additional_information: '<batch_information/>', client_ip: '198.51.100.7', affected_rows: 3 });
   });
 
   it('refuses a row without its time, or with JSON that does not parse, naming the column', () => {
