@@ -71,6 +71,7 @@ beforeAll(async () => {
     workspaces: {
       'ws-fixtures': fixtureTables,
       'ws-bulk': { AZKVAuditLogs: bulk(1200, Date.UTC(2025, 10, 1), 2) },
+      'ws-burst': { AZKVAuditLogs: bulk(30, Date.UTC(2025, 10, 1), 0) }, // 30 rows at one instant
       'ws-history-x': { AZKVAuditLogs: history(true) },
       'ws-history': { AZKVAuditLogs: history(false) },
     },
@@ -180,6 +181,14 @@ describe('auditlake backfill', () => {
       peer.options.maxRowsPerAnswer = undefined;
       peer.options.overLimit = undefined;
     }
+  });
+
+  it('names the flag that helps when a slice cannot be made small enough', async () => {
+    // More rows at one instant than --max-rows: no smaller slice parts them, only more room does.
+    const r = await runCliAsync(backfillArgs(`${dir.dir}/burst.duckdb`, 'ws-burst', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-01T01:00:00Z',
+      '--tables', 'AZKVAuditLogs', '--max-rows', '10', '--min-slice', '1m', '--no-detect']), { env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/AZKVAuditLogs .* is still too large in a slice of 60 s \(more than 10 rows\); raise --max-rows/);
   });
 
   it('killed midway (kill -9) and run again, ends with each row once, querying only what was not done', async () => {

@@ -113,8 +113,12 @@ export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch>
           if (answer.kind === 'split' || answer.truncated) {
             const reason = answer.kind === 'split' ? answer.reason : `more than ${o.maxRows} rows`;
             if (end - at <= o.minSliceMs) {
+              // More rows than --max-rows in the smallest slice share an instant or nearly: no
+              // smaller slice parts them, only more room does. A partial or too-large answer (bytes,
+              // time) is what a smaller slice helps.
+              const advice = answer.kind === 'split' ? 'lower --min-slice' : 'raise --max-rows (up to 499,999)';
               throw new AuditlakeError('source_unavailable', `Log Analytics ${table} ${new Date(at).toISOString()}..${new Date(end).toISOString()} `
-                + `is still too large in a slice of ${Math.round((end - at) / 1000)} s (${reason}); lower --min-slice or --max-rows`);
+                + `is still too large in a slice of ${Math.round((end - at) / 1000)} s (${reason}); ${advice}`);
             }
             progress.splits++;
             o.onSplit?.(table, [at, end], reason);
