@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DecodePool } from './decode/pool.js';
 import { createEngine } from './detectors/engine.js';
 import { DETECTOR_STATE, runPipeline } from './pipeline.js';
+import { BatchQueue } from './service/batch-queue.js';
 import type { SourceBatch } from './sources/source.js';
 import { stagePath } from './store/stage.js';
 import { Store } from './store/duckdb.js';
@@ -76,6 +77,23 @@ describe('runPipeline', () => {
     // The six batches read before the failure are stored, with their position.
     expect(await store.checkpoints()).toEqual([{ source: 'test:hub', partition: '0', position: '300' }]);
     expect(Number((await store.query('SELECT count(*) FROM events')).rows[0]![0])).toBe(300);
+    store.close();
+  });
+
+  it('fails at once when a commit fails while the source is idle (a service\'s empty queue), rather than waiting for the next batch', async () => {
+    const store = await openStore();
+    // The real store, whose commit fails as a full disk makes DuckDB's fail.
+    const failing = Object.assign(Object.create(store) as Store, {
+      commitBatch: () => Promise.reject(new Error('IO Error: Could not write file "p.duckdb.wal": No space left on device')),
+    });
+    const queue = new BatchQueue(4);
+    const { value: batch } = await batches(1, 20).next();
+    await queue.push(batch as SourceBatch);
+    // Nothing more is pushed and the queue is never ended: the source is idle, as a quiet hub is.
+    const outcome = runPipeline(queue, failing, { pool: new DecodePool({ maxRecordBytes: 1 << 20 }, 0) }).then(() => 'ended', (err: Error) => err.message);
+    const hung = new Promise((r) => setTimeout(r, 5000, 'still waiting for the source')).then(String);
+    expect(await Promise.race([outcome, hung])).toMatch(/No space left on device/);
+    queue.end();
     store.close();
   });
 });

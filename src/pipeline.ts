@@ -168,13 +168,30 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
   let stateSaved = true;
   const itemAdded = new Signal();
   const spaceFreed = new Signal();
+  // Settles when a commit fails. The reader waits on it beside the source: an idle source (a
+  // service's queue with nothing in it) would otherwise keep `next()` pending for ever, the
+  // loop would never settle, and a service whose store failed would hang instead of exiting.
+  let commitFailed!: () => void;
+  const failure = new Promise<typeof FAILED>((resolve) => { commitFailed = () => resolve(FAILED); });
 
   const read = async () => {
+    const batches = source[Symbol.asyncIterator]();
     try {
-      for await (const batch of source) {
+      for (;;) {
+        const next = await Promise.race([batches.next(), failure]);
+        if (next === FAILED) {
+          // The pending next() cannot be awaited (nothing may ever come): ask the source to
+          // finish once it can, as for-await would, without waiting for it.
+          void Promise.resolve(batches.return?.()).catch(() => undefined);
+          return;
+        }
+        if (next.done) return;
         while (inflight.length >= decodeAhead && !failed) await spaceFreed.wait();
-        if (failed) return;
-        decode(batch);
+        if (failed) {
+          await batches.return?.();
+          return;
+        }
+        decode(next.value);
         itemAdded.notify();
       }
     } finally {
@@ -196,6 +213,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
       }
     } catch (err) {
       failed = true;
+      commitFailed();
       spaceFreed.notify();
       throw err;
     }
@@ -223,6 +241,8 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     }
   }
 }
+
+const FAILED = Symbol('commit failed');
 
 /** Wakes whoever waits for the next change (one waiter at a time per signal). */
 class Signal {
