@@ -16,7 +16,7 @@ const tmp = tempDir('auditlake-run-kafka-');
 const records = recordsFrom(SCENARIO_DAYS, 2400);
 
 beforeAll(async () => {
-  mock = await startKafkaMock({ topics: { 'insights-logs-auditevent': 3, crash: 3 } });
+  mock = await startKafkaMock({ topics: { 'insights-logs-auditevent': 3, crash: 3, stop: 1, rejoin: 1 } });
   kafka = new Kafka({ clientId: 'test-producer', brokers: mock.brokers, logLevel: logLevel.NOTHING });
 });
 afterAll(async () => {
@@ -44,12 +44,44 @@ async function produce(topic: string, bodies: string[]): Promise<void> {
   if (added !== bodies.length) throw new Error(`the mock kept ${added} of ${bodies.length} messages`);
 }
 
-function config(db: string, topic: string, groupId: string) {
+function config(db: string, topic: string, groupId: string, extra: object = {}) {
   return {
     db,
-    sources: { kafka: [{ brokers: mock.brokers, topics: [topic], groupId, sessionTimeoutSeconds: 6, heartbeatIntervalSeconds: 1 }] },
+    sources: { kafka: [{ brokers: mock.brokers, topics: [topic], groupId, sessionTimeoutSeconds: 6, heartbeatIntervalSeconds: 1, ...extra }] },
     server: { enabled: false },
   };
+}
+
+/** One partition's bodies, 20 per request. */
+async function produceTo(topic: string, partition: number, bodies: string[]): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < bodies.length; i += 20) await producer.send({ topic, messages: bodies.slice(i, i + 20).map((value) => ({ value, partition })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Commits `offset` as the group's for one partition, as a member of the group (the mock has no
+ * DescribeGroups, so admin.setOffsets is out): a crash between a commit and its offset commit
+ * leaves the group behind the database just so.
+ */
+async function rewindGroup(groupId: string, topic: string, offset: string): Promise<void> {
+  const member = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 1000 });
+  await member.connect();
+  try {
+    await member.subscribe({ topics: [topic] });
+    let joined!: () => void;
+    const join = new Promise<void>((r) => { joined = r; });
+    member.on(member.events.GROUP_JOIN, () => joined());
+    await member.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+    await join;
+    await member.commitOffsets([{ topic, partition: 0, offset }]);
+  } finally {
+    await member.disconnect();
+  }
 }
 
 const expectedIds = (name: string, bodies: string[]) => replayedIds(tmp.dir, name, bodies);
@@ -91,6 +123,52 @@ describe('auditlake run with Kafka', () => {
     const perPartition = [0, 1, 2].map((p) => String(bodies.filter((_, i) => i % 3 === p).length));
     expect(stored).toEqual({ 0: perPartition[0], 1: perPartition[1], 2: perPartition[2] });
     expect(await groupOffsets('auditlake-a', topic)).toEqual(stored);
+  });
+
+  it('SIGTERM with batches queued: they commit and their offsets reach the group before the consumer leaves; a restart reads nothing again', async () => {
+    // Small fetches: many batches, so the queue is full when the signal comes.
+    const bodies = toBodies(records.slice(0, 1200), 3);
+    await produceTo('stop', 0, bodies);
+    const db = join(tmp.dir, 'kafka-stop.duckdb');
+    const file = writeConfig(tmp.dir, config(db, 'stop', 'auditlake-stop', { maxBytesPerPartition: 1024 }), 'kafka-stop.yaml');
+    const run = startRun(file);
+    await run.waitForLog((l) => l.msg === 'Batch committed.', 60_000);
+    expect((await run.stop('SIGTERM')).code).toBe(0);
+    const [stored] = queryJson(db, "SELECT position FROM checkpoints WHERE source = 'kafka:auditlake-stop/stop'");
+    // Every batch the database holds has its offset in the group too (it was 20 against 360).
+    expect(await groupOffsets('auditlake-stop', 'stop')).toEqual({ 0: String(stored!.position) });
+    expect(run.output()).not.toMatch(/Offset not committed/);
+
+    const more = toBodies(records.slice(1200, 1290), 3);
+    await produceTo('stop', 0, more);
+    const again = startRun(file);
+    await eventually(async () => (await groupOffsets('auditlake-stop', 'stop'))[0] === String(bodies.length + more.length), 60_000, 'the group to reach the end');
+    await again.stop('SIGTERM');
+    // What the first run left (none of it, or the few batches refused while it drained) and the new ones, each once.
+    expect(again.committed('duplicates')).toBe(0);
+    expect(again.committed('records')).toBe((bodies.length + more.length - Number(stored!.position)) * 3);
+    expect(ids(db)).toEqual(expectedIds('kafka-stop-expected', [...bodies, ...more]));
+  });
+
+  it('a partition whose group offset is behind the database resumes from the database before its first batch', async () => {
+    const bodies = toBodies(records.slice(0, 600), 3);
+    await produceTo('rejoin', 0, bodies);
+    const db = join(tmp.dir, 'kafka-rejoin.duckdb');
+    const file = writeConfig(tmp.dir, config(db, 'rejoin', 'auditlake-rejoin'), 'kafka-rejoin.yaml');
+    const first = startRun(file);
+    await eventually(async () => (await groupOffsets('auditlake-rejoin', 'rejoin'))[0] === String(bodies.length), 60_000, 'the group to reach the end');
+    await first.stop('SIGTERM');
+    // As a crash between a commit and its offset commit leaves it: the group far behind the database.
+    await rewindGroup('auditlake-rejoin', 'rejoin', '20');
+    const later = toBodies(records.slice(600, 660), 3);
+    await produceTo('rejoin', 0, later);
+    const second = startRun(file);
+    await eventually(async () => (await groupOffsets('auditlake-rejoin', 'rejoin'))[0] === String(bodies.length + later.length), 60_000, 'the group to reach the end after the restart');
+    await second.stop('SIGTERM');
+    // Not one batch fetched from the group's offset reached the store.
+    expect({ records: second.committed('records'), duplicates: second.committed('duplicates') }).toEqual({ records: 60, duplicates: 0 });
+    expect(second.logs().some((l) => l.msg.startsWith('Resuming from the stored position'))).toBe(true);
+    expect(ids(db)).toEqual(expectedIds('kafka-rejoin-expected', [...bodies, ...later]));
   });
 
   it('kill -9 at two random points while consuming, then a restart: exactly the produced records, none missing, none twice', async () => {

@@ -1,9 +1,10 @@
 /**
  * `auditlake run` as a value: opens the store, resumes detection, starts the sources and the
  * HTTP server, and runs the batch loop until stopped. Stopping is ordered so that nothing
- * pushed is lost: sources stop fetching (batches they were still pushing are refused, and so
- * delivered again next time), the queue drains through the pipeline, the last batch commits
- * with its positions, and only then do the server and store close.
+ * pushed is lost or read twice: the queue refuses new batches (never acknowledged, so delivered
+ * again next time), the queued ones commit with their positions and are acknowledged to their
+ * sources while these still run, then the sources stop, and only then do the server and store
+ * close. A failed commit ends the loop at once (the process exits non-zero rather than skip data).
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { Config } from '../config.js';
@@ -12,7 +13,7 @@ import { DEFAULT_LIMITS } from '../decode/unit.js';
 import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
 import { errorMessage } from '../errors.js';
 import { runPipeline, type CommitTiming } from '../pipeline.js';
-import type { SourceContext } from '../sources/source.js';
+import type { SourceBatch, SourceContext } from '../sources/source.js';
 import { startSources, type StartedSources } from '../sources/index.js';
 import { Store } from '../store/duckdb.js';
 import { stagingDirFor } from '../archive/destination.js';
@@ -63,9 +64,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     if (policy?.destination) store.exportDirs = [stagingDirFor(db)];
     if (config.server.enabled) server = await startLiveServer({ config: config.server, db, store, metrics, isReady, log });
 
+    // Kept current as batches commit (below), not just read at start: a source comparing its
+    // own positions with the stored ones later (Kafka, on each rebalance) must see what has
+    // committed since, or it resumes a partition from an older offset and reads it again.
+    const positions = groupPositions(await store.checkpoints());
     const ctx: SourceContext = {
-      push: (batch) => queue.push(batch),
-      positions: groupPositions(await store.checkpoints()),
+      push: (batch) => queue.push(recordingPositions(batch, positions)),
+      positions,
       log,
       credential: options.credential,
       reportLag: (source, partition, lag) => metrics.setLag(source, partition, lag),
@@ -90,12 +95,23 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
     let stopping: Promise<void> | undefined;
     const done = pipeline.then(() => undefined);
+    // The queued batches get most of the shutdown timeout to commit; the sources then close
+    // within what is left, before run's timer exits the process.
+    const timeoutMs = config.service.shutdownTimeoutSeconds * 1000;
+    const drainMs = Math.max(timeoutMs / 2, timeoutMs - 5000);
     const stop = (reason: string) => (stopping ??= (async () => {
       ready = false;
       log.info({ reason }, 'Stopping: finishing the batches in hand.');
-      queue.close();
-      await running?.stop();
+      // Drain first, sources second. A batch's ack moves the position a source keeps outside
+      // the store (the Kafka group offset, the blob checkpoint), and only a source still
+      // running can: kafkajs refuses or skips commitOffsets once disconnected, and the Event
+      // Hubs processor forgets the partitions it released. Stopped the other way round, every
+      // queued batch would be delivered again, to this instance or another sharing the group.
+      // New pushes are refused from here (not acknowledged, so delivered again next time).
       queue.end();
+      const drained = await Promise.race([done.then(() => true, () => true), sleep(drainMs).then(() => false)]);
+      if (!drained) log.warn({ drainSeconds: drainMs / 1000 }, 'Queued batches still committing; stopping the sources anyway. Their positions commit with their rows; the sources may deliver them again.');
+      await running?.stop();
       await done.catch(() => undefined);
       await close();
       log.info({}, 'Stopped.');
@@ -126,6 +142,22 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     throw err;
   }
 }
+
+/** The batch, its ack first recording its positions as committed (the ack runs after the commit). */
+function recordingPositions(batch: SourceBatch, positions: Map<string, Map<string, string>>): SourceBatch {
+  const { ack } = batch;
+  batch.ack = async () => {
+    for (const c of batch.checkpoints) {
+      let m = positions.get(c.source);
+      if (!m) positions.set(c.source, (m = new Map()));
+      m.set(c.partition, c.position);
+    }
+    await ack?.();
+  };
+  return batch;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 function groupPositions(rows: Array<{ source: string; partition: string; position: string }>): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();

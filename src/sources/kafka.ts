@@ -99,32 +99,55 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
   const admin = kafka.admin();
 
   // On joining the group, partitions whose stored position is ahead of the group's committed
-  // offset (a crash between commit and offset commit) start from the stored one.
+  // offset (a crash between commit and offset commit) start from the stored one. Comparing
+  // takes a round trip while kafkajs fetches from the group offset at once, so each partition's
+  // batches wait for the comparison, and those from before a seek are dropped (kafkajs then
+  // fetches from the sought offset): otherwise they would be read, and stored by another
+  // instance sharing the group, again. (Pausing instead stalls kafkajs's fetch loop for its
+  // maxWaitTime, 5 s, on every join.)
+  let compared = new Map<string, Promise<bigint | undefined>>();
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    void seekToStored(payload.memberAssignment).catch((err: unknown) => log.warn({ err }, 'Could not compare stored positions with the group; using the group offsets.'));
+    const next = new Map<string, Promise<bigint | undefined>>();
+    for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+      if (partitions.length === 0 || !ctx.positions.has(checkpointSource(config.groupId, topic))) continue;
+      const sought = seekToStored(topic, partitions).catch((err: unknown) => {
+        log.warn({ err, topic }, 'Could not compare stored positions with the group; using the group offsets.');
+        return new Map<number, bigint>();
+      });
+      for (const partition of partitions) next.set(`${topic}/${partition}`, sought.then((m) => m.get(partition)));
+    }
+    compared = next; // set synchronously: kafkajs emits GROUP_JOIN before its first fetch
   });
-  async function seekToStored(assignment: Record<string, number[]>): Promise<void> {
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      const stored = ctx.positions.get(checkpointSource(config.groupId, topic));
-      if (!stored || partitions.length === 0) continue;
-      const [committed] = await admin.fetchOffsets({ groupId: config.groupId, topics: [topic] });
-      for (const partition of partitions) {
-        const own = stored.get(String(partition));
-        const group = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-        if (own !== undefined && BigInt(own) > BigInt(group)) {
-          log.info({ topic, partition, offset: own, groupOffset: group }, 'Resuming from the stored position, ahead of the group offset.');
-          consumer.seek({ topic, partition, offset: own });
-        }
+  /** Seeks where the database is ahead; returns those partitions' sought offsets. */
+  async function seekToStored(topic: string, partitions: number[]): Promise<Map<number, bigint>> {
+    const sought = new Map<number, bigint>();
+    // ctx.positions is kept current by the service: what is stored now, not what was at start.
+    const stored = ctx.positions.get(checkpointSource(config.groupId, topic));
+    if (!stored) return sought;
+    const [committed] = await admin.fetchOffsets({ groupId: config.groupId, topics: [topic] });
+    for (const partition of partitions) {
+      const own = stored.get(String(partition));
+      const group = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      if (own !== undefined && BigInt(own) > BigInt(group)) {
+        log.info({ topic, partition, offset: own, groupOffset: group }, 'Resuming from the stored position, ahead of the group offset.');
+        consumer.seek({ topic, partition, offset: own });
+        sought.set(partition, BigInt(own));
       }
     }
+    return sought;
   }
+  /** Whether a batch starting at `first` comes from before a seek (and is to be dropped). */
+  const beforeSeek = async (topic: string, partition: number, first: string) => {
+    const from = await compared.get(`${topic}/${partition}`);
+    return from !== undefined && BigInt(first) < from;
+  };
 
   await connect(consumer, admin, config);
   await consumer.subscribe({ topics: config.topics, fromBeginning: config.fromBeginning });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: (payload) => consumeBatch(payload, consumer, config, ctx, log),
+    eachBatch: (payload) => consumeBatch(payload, consumer, config, ctx, log, beforeSeek),
   });
   log.info({ topics: config.topics, groupId: config.groupId }, 'Kafka consumer started.');
 
@@ -147,11 +170,13 @@ async function connect(consumer: Consumer, admin: ReturnType<Kafka['admin']>, co
   }
 }
 
-async function consumeBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload, consumer: Consumer, config: KafkaConfig,
-  ctx: SourceContext, log: SourceContext['log']): Promise<void> {
+async function consumeBatch({ batch, resolveOffset, heartbeat, pause }: EachBatchPayload, consumer: Consumer, config: KafkaConfig,
+  ctx: SourceContext, log: SourceContext['log'], beforeSeek: (topic: string, partition: number, first: string) => Promise<boolean>): Promise<void> {
   const last = batch.messages[batch.messages.length - 1];
   if (!last) return;
   const { topic, partition } = batch;
+  // Not resolved: the seek made on joining takes effect on the next fetch.
+  if (await beforeSeek(topic, partition, batch.messages[0]!.offset)) return;
   const next = String(BigInt(last.offset) + 1n);
   const { units, rejects } = unitsFromMessages(batch.messages.map((m) => ({ body: m.value, where: `offset ${m.offset}` })), `kafka:${topic}/${partition}`);
   // Waiting for room in the queue can outlast the session timeout: keep the membership alive.
@@ -173,7 +198,12 @@ async function consumeBatch({ batch, resolveOffset, heartbeat }: EachBatchPayloa
   } finally {
     clearInterval(beat);
   }
-  if (!queued) return; // shutting down: not resolved, so not skipped
+  if (!queued) {
+    // Shutting down: not resolved, so not skipped. Paused, or kafkajs would fetch the same
+    // batch again and again while the queued batches drain (their acks need the consumer running).
+    pause();
+    return;
+  }
   resolveOffset(last.offset);
   log.debug({ topic, partition, next }, 'Kafka batch queued.');
   ctx.reportLag(checkpointSource(config.groupId, topic), String(partition), Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
