@@ -25,8 +25,10 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startRun(configFile: string, extraArgs: string[] = [], env: Record<string, string> = {}): RunningService {
-  const child = spawn(process.execPath, [resolve(repoRoot, 'bin/auditlake.js'), 'run', '--config', configFile, ...extraArgs], {
+/** `prefix`: a command to run node under (`['prlimit', '--fsize=N']`), node's path appended to it. */
+export function startRun(configFile: string, extraArgs: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): RunningService {
+  const args = [resolve(repoRoot, 'bin/auditlake.js'), 'run', '--config', configFile, ...extraArgs];
+  const child = spawn(prefix[0] ?? process.execPath, prefix.length > 0 ? [...prefix.slice(1), process.execPath, ...args] : args, {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
