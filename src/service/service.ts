@@ -96,9 +96,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     let stopping: Promise<void> | undefined;
     const done = pipeline.then(() => undefined);
     // The queued batches get most of the shutdown timeout to commit; the sources then close
-    // within what is left, before run's timer exits the process.
+    // within what is left (kafkajs can take its 5 s fetch wait), before run's timer exits.
     const timeoutMs = config.service.shutdownTimeoutSeconds * 1000;
-    const drainMs = Math.max(timeoutMs / 2, timeoutMs - 5000);
+    const drainMs = Math.max(timeoutMs / 2, timeoutMs - 10_000);
     const stop = (reason: string) => (stopping ??= (async () => {
       ready = false;
       log.info({ reason }, 'Stopping: finishing the batches in hand.');
