@@ -4,6 +4,7 @@
  * and no record is lost. Each instance has its own database (positions still stored with its rows).
  */
 import { join } from 'node:path';
+import { ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type AzuriteInstance } from './support/azurite.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
@@ -11,12 +12,13 @@ import { queryJsonAsync, tempDir } from './support/db.js';
 import { eventually, recordsFrom, replayedIds, SCENARIO_DAYS, startRun, storedIds, toBodies, writeConfig, type RunningService } from './support/service.js';
 
 const HUB = 'shared';
+const STOP_HUB = 'stopping';
 let peer: EventHubsPeer;
 let azurite: AzuriteInstance;
 const tmp = tempDir('auditlake-run-blob-');
 
 beforeAll(async () => {
-  [peer, azurite] = await Promise.all([startEventHubsPeer({ hubs: { [HUB]: 4 } }), startAzurite()]);
+  [peer, azurite] = await Promise.all([startEventHubsPeer({ hubs: { [HUB]: 4, [STOP_HUB]: 1 } }), startAzurite()]);
 });
 afterAll(async () => {
   await Promise.all([peer?.close(), azurite?.close()]);
@@ -44,7 +46,41 @@ function owned(run: RunningService): Set<string> {
   return held;
 }
 
+/** The blob checkpoints' sequence numbers of a hub, by partition (BlobCheckpointStore keeps them in metadata). */
+async function blobCheckpoints(container: string, hub: string): Promise<Record<string, number>> {
+  const client = new ContainerClient(azurite.connectionString, container);
+  const out: Record<string, number> = {};
+  for await (const blob of client.listBlobsFlat({ includeMetadata: true })) {
+    const m = new RegExp(`/${hub}/[^/]+/checkpoint/(\\d+)$`, 'i').exec(blob.name);
+    if (m) out[m[1]!] = Number(blob.metadata?.sequencenumber);
+  }
+  return out;
+}
+
 describe('auditlake run with blob checkpoints (Azurite)', () => {
+  it('SIGTERM with batches queued: they commit and move the blob checkpoint before the partition is released', async () => {
+    const bodies = toBodies(recordsFrom(SCENARIO_DAYS, 1200), 3);
+    peer.send(STOP_HUB, '0', bodies);
+    const db = join(tmp.dir, 'stop.duckdb');
+    const file = writeConfig(tmp.dir, {
+      db,
+      // One event per batch: the queue is full of them when the signal comes.
+      sources: { eventhubs: [{
+        connectionString: peer.connectionString(STOP_HUB), hubs: [STOP_HUB], consumerGroup: 'auditlake', maxBatchSize: 1, maxWaitTimeSeconds: 0.2,
+        checkpoints: { store: 'blob', connectionString: azurite.connectionString, container: 'eh-stop', updateIntervalSeconds: 1, ownershipExpirationSeconds: 6 },
+      }] },
+      server: { enabled: false },
+    }, 'stop.yaml');
+    const run = startRun(file);
+    await run.waitForLog((l) => l.msg === 'Batch committed.', 60_000);
+    expect((await run.stop('SIGTERM')).code).toBe(0);
+    const [stored] = await queryJsonAsync(db, 'SELECT position FROM checkpoints');
+    const { sequenceNumber } = JSON.parse(String(stored!.position)) as { sequenceNumber: number };
+    // The instance taking the partition over starts where this one's rows end, not batches before.
+    expect(await blobCheckpoints('eh-stop', STOP_HUB)).toEqual({ 0: sequenceNumber });
+  });
+
+
   it('two instances split the partitions; after one is killed the other takes over and nothing is lost', async () => {
     const records = recordsFrom(SCENARIO_DAYS, 3000);
     const before = toBodies(records.slice(0, 2000), 20);

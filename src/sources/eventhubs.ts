@@ -126,15 +126,23 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
     }));
   }
 
-  /** Partitions this instance holds now: a released partition's late acks must not move the blob back. */
-  const owned = new Set<string>();
+  /**
+   * The claim each partition is held under now, a token per processInitialize. A batch moves
+   * the blob checkpoint only under the claim it was read in: an ack arriving after the
+   * partition was released (and perhaps claimed again, from a later checkpoint, by this
+   * instance or another) would move it back. Such a batch's rows are still stored here, as
+   * they were read: harmless for this database (its position commits with them), though the
+   * partition's new owner may store them in its own too. Draining before the sources stop
+   * (service.ts) keeps a graceful stop from leaving any batch in that state.
+   */
+  const claims = new Map<string, object>();
   const subscription: Subscription = client.subscribe({
     processInitialize: async (context) => {
-      owned.add(context.partitionId);
+      claims.set(context.partitionId, {});
       log.info({ partition: context.partitionId }, 'Partition claimed.');
     },
     processClose: async (reason, context) => {
-      owned.delete(context.partitionId);
+      claims.delete(context.partitionId);
       log.info({ partition: context.partitionId, reason }, 'Partition released.');
     },
     processError: async (err, context) => {
@@ -150,13 +158,14 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
       const position = { offset: String(last.offset), sequenceNumber: last.sequenceNumber };
       // The service reports the partition's newest sequence number with each batch (no extra calls).
       const newest = context.lastEnqueuedEventProperties?.sequenceNumber;
+      const claim = claims.get(partition);
       await ctx.push({
         units,
         rejects,
         checkpoints: [{ source, partition, position: formatPosition(position) }],
         ack: async () => {
           if (newest !== undefined) ctx.reportLag(source, partition, Math.max(0, newest - last.sequenceNumber));
-          if (!owned.has(partition)) return;
+          if (claim === undefined || claims.get(partition) !== claim) return;
           // After the rows: the SDK resumes a restarted pump, and other instances take over, from here.
           await context.updateCheckpoint(last).catch((err: unknown) => {
             log.warn({ partition, err }, 'Checkpoint not moved in the checkpoint store; the database has it.');
