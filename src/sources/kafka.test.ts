@@ -1,5 +1,8 @@
+import { Writable } from 'node:stream';
+import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kafkaConnection, kafkaSchema } from './kafka.js';
+import { createLogger } from '../service/log.js';
+import { kafkaConnection, kafkaLogCreator, kafkaSchema } from './kafka.js';
 
 describe('Kafka source configuration', () => {
   it('turns an Event Hubs connection string into its Kafka endpoint: TLS, port 9093, SASL PLAIN as $ConnectionString', () => {
@@ -25,5 +28,20 @@ describe('Kafka source configuration', () => {
   it('refuses a connection string without an endpoint, naming the key', () => {
     const config = kafkaSchema.parse({ eventHubsConnectionString: 'SharedAccessKey=abc', topics: ['t'] });
     expect(() => kafkaConnection(config)).toThrow(/sources\.kafka: eventHubsConnectionString has no Endpoint=sb:\/\/<namespace>\//);
+  });
+});
+
+describe('kafkajs log lines', () => {
+  it('are redacted as auditlake\'s own: a connection string quoted by kafkajs keeps no key', () => {
+    const lines: string[] = [];
+    const log = createLogger('warn', new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+    const entry = kafkaLogCreator(log)(logLevel.ERROR);
+    entry({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: {
+      timestamp: '', logger: 'kafkajs',
+      message: 'Connection error: Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=KEYSECRET123=',
+      error: 'SASL PLAIN authentication failed for password=PWSECRET456',
+    } });
+    expect(lines.join('')).toMatch(/Connection error/);
+    expect(lines.join('')).not.toMatch(/KEYSECRET123|PWSECRET456/);
   });
 });

@@ -10,6 +10,7 @@ import { Kafka, logLevel as kafkaLogLevel, type Consumer, type EachBatchPayload,
 import type { Logger } from '../service/log.js';
 import { z } from 'zod';
 import { AuditlakeError } from '../errors.js';
+import { redactSecrets } from '../schema/redact.js';
 import { unitsFromMessages } from './message.js';
 import type { RunningSource, SourceContext } from './source.js';
 
@@ -48,7 +49,8 @@ export type KafkaConfig = z.infer<typeof kafkaSchema>;
 export function kafkaLogCreator(log: Logger): logCreator {
   return () => ({ namespace, level, log: entry }) => {
     const { message, error } = entry as { message: string; error?: string };
-    log[level === kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: namespace, detail: error }, message);
+    // kafkajs's own text can quote a broker's answer or the connection it tried: redacted as ours is.
+    log[level === kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: namespace, detail: error === undefined ? undefined : redactSecrets(String(error)) }, redactSecrets(String(message)));
   };
 }
 
