@@ -191,6 +191,23 @@ describe('auditlake backfill', () => {
     expect(r.stderr).toMatch(/AZKVAuditLogs .* is still too large in a slice of 60 s \(more than 10 rows\); raise --max-rows/);
   });
 
+  it('stops on throttling past the SDK\'s retries, saying so, rather than halving slices into a misleading "too large"', async () => {
+    peer.options.throttle = true;
+    const before = peer.throttled;
+    try {
+      const r = await runCliAsync(backfillArgs(`${dir.dir}/throttled.duckdb`, 'ws-bulk', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-02T00:00:00Z',
+        '--tables', 'AZKVAuditLogs', '--no-detect']), { env });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/throttled the query of AZKVAuditLogs .* \(HTTP 429\) after retrying: run backfill again later/);
+      expect(r.stderr).not.toMatch(/too large/);
+      // The SDK retried (Retry-After: 0) before giving up; then nothing was split and asked again.
+      expect(peer.throttled - before).toBeGreaterThan(1);
+      expect(peer.throttled - before).toBeLessThan(10);
+    } finally {
+      peer.options.throttle = undefined;
+    }
+  });
+
   it('killed midway (kill -9) and run again, ends with each row once, querying only what was not done', async () => {
     const db = `${dir.dir}/killed.duckdb`;
     const args = backfillArgs(db, 'ws-bulk', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-03T00:00:00Z', '--tables', 'AZKVAuditLogs', '--slice', '1h', '--no-detect']);

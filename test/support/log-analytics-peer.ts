@@ -24,6 +24,8 @@ export interface LogAnalyticsPeerOptions {
   overLimit?: 'partial' | 'error';
   /** Wait this long before each answer (to stop a backfill midway). */
   delayMs?: number;
+  /** Answer every query 429 with `Retry-After: 0`, as the service does a caller over its rate. */
+  throttle?: boolean;
 }
 
 export interface LogAnalyticsPeer {
@@ -37,6 +39,8 @@ export interface LogAnalyticsPeer {
   queries: LogAnalyticsQuery[];
   /** Queries refused for a missing or wrong bearer token. */
   unauthorized: number;
+  /** Queries answered 429 (`throttle`). */
+  throttled: number;
   options: LogAnalyticsPeerOptions;
   http: HttpsPeer;
   close(): Promise<void>;
@@ -51,7 +55,7 @@ export async function startLogAnalyticsPeer(options: LogAnalyticsPeerOptions): P
   const json = (res: import('node:http').ServerResponse, status: number, value: unknown) =>
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(value));
   const peer: LogAnalyticsPeer = {
-    endpoint: '', url: '', ca: '', caFile: '', entra, queries, unauthorized: 0, options, http: undefined as unknown as HttpsPeer,
+    endpoint: '', url: '', ca: '', caFile: '', entra, queries, unauthorized: 0, throttled: 0, options, http: undefined as unknown as HttpsPeer,
     close: async () => { await peer.http.close(); },
   };
   peer.http = await startHttpsPeer(async (req, body, res) => {
@@ -65,6 +69,12 @@ export async function startLogAnalyticsPeer(options: LogAnalyticsPeerOptions): P
       return;
     }
     if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+    if (options.throttle) {
+      peer.throttled++;
+      res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '0' })
+        .end(JSON.stringify({ error: { code: 'ThrottledError', message: 'Rate limit is exceeded. Try again later.' } }));
+      return;
+    }
     const workspace = decodeURIComponent(route[1]!);
     const { query } = JSON.parse(body.toString('utf8')) as { query: string; timespan?: string };
     const tableName = query.split('\n')[0]!.trim();

@@ -43,6 +43,12 @@ export async function querySlice(client: LogsQueryClient, q: SliceRequest, abort
   } catch (err) {
     const e = err as { statusCode?: number; code?: string; details?: { error?: { code?: string; message?: string } } };
     const detail = `${e.code ?? ''} ${e.details?.error?.code ?? ''} ${e.details?.error?.message ?? ''} ${(e.details?.error as { innererror?: { message?: string } } | undefined)?.innererror?.message ?? ''} ${errorMessage(err)}`;
+    // Throttled past the SDK's own retries: the service says 'rate limit … exceeded', which is no
+    // reason to halve the slice (each half is throttled too, down to a misleading "too large").
+    if (e.statusCode === 429) {
+      throw new AuditlakeError('source_unavailable', `Log Analytics throttled the query of ${where} in workspace ${q.workspace} (HTTP 429) `
+        + `after retrying: run backfill again later; the ranges done are kept and not asked again`, { cause: err });
+    }
     if (e.statusCode === 413 || e.statusCode === 504 || TOO_BIG.test(detail)) return { kind: 'split', reason: `HTTP ${e.statusCode ?? '?'}: ${errorMessage(err).slice(0, 200)}` };
     if (/Failed to resolve table|could not be found|PathNotFound/i.test(detail) && e.statusCode === 400) {
       return { kind: 'missing', reason: errorMessage(err).slice(0, 200) };
