@@ -33,6 +33,11 @@ export class AnswerBudget {
     this.used += bytes;
     if (this.used > this.limit) throw new AnswerTooLarge(this.limit);
   }
+
+  /** A piece held only until it is passed on (a streamed chunk): it must fit by itself. */
+  checkPiece(bytes: number): void {
+    if (bytes > this.limit) throw new AnswerTooLarge(this.limit);
+  }
 }
 
 /** About what a converted value takes: its text and bytes, 8 for a scalar, plus what it holds. */

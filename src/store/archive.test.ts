@@ -145,16 +145,10 @@ describe('Archive', () => {
   });
 
   it('never rewrites a pruned day: a late event goes to a late file, and retention then removes it', async () => {
-    const store = await copyOfSeed('late');
-    const dir = join(tmp.dir, 'late');
-    const archive = await store.archive();
-    const first = days[0]!;
-    await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY);
-    await archive.applyRetention(dayMs(days[1]!), dir);
+    const { store, dir, archive, first, arriveLate } = await firstDayPruned('late');
     expect(await archive.firstUnexported(dir)).toBe(await firstEventTime(store, days[1]!));
     // A record of the pruned day arrives late (a slow partition, a backfill).
-    await store.execute(`INSERT INTO events SELECT * REPLACE ('late-' || event_id AS event_id, now() AS ingested_at,
-      $t::TIMESTAMPTZ AS time) FROM events WHERE strftime(time, '%Y-%m-%d') = $d LIMIT 1`, { d: days[1]!, t: `${first}T12:00:00Z` });
+    await arriveLate('late-');
     expect(await archive.firstUnexported(dir)).toBe(dayMs(first) + 12 * 3_600_000);
 
     const r = await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY);
@@ -173,20 +167,13 @@ describe('Archive', () => {
   });
 
   it('a retry after an export that failed once its late file was written overwrites that file rather than adding one beside it', async () => {
-    const store = await copyOfSeed('late-retry');
-    const dir = join(tmp.dir, 'late-retry');
-    const archive = await store.archive();
-    const first = days[0]!;
-    await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY);
-    await archive.applyRetention(dayMs(days[1]!), dir);
-    const arrive = (n: number) => store.execute(`INSERT INTO events SELECT * REPLACE ('late${n}-' || event_id AS event_id, now() AS ingested_at,
-      $t::TIMESTAMPTZ AS time) FROM events WHERE strftime(time, '%Y-%m-%d') = $d LIMIT 1`, { d: days[1]!, t: `${first}T12:00:00Z` });
-    await arrive(1);
+    const { store, dir, archive, first, arriveLate } = await firstDayPruned('late-retry');
+    await arriveLate('late1-');
     // The files are written, then publishing them fails (an upload cut off): nothing is recorded.
     await expect(archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY, { publish: () => { throw new Error('upload cut off'); } }))
       .rejects.toThrow(/upload cut off/);
     await new Promise((r) => setTimeout(r, 5)); // a later commit
-    await arrive(2);
+    await arriveLate('late2-');
     expect((await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY)).rows).toBe(2);
     const exported = await store.query(`SELECT count(*)::INT, count(DISTINCT event_id)::INT FROM ${parquet(dir, 'late-*')}`);
     expect(exported.rows).toEqual([[2, 2]]);
@@ -222,6 +209,22 @@ describe('Archive', () => {
     reopened.close();
   });
 });
+
+/**
+ * A copy of the seed whose first day is exported to `<name>/` and then pruned, and a way for a
+ * record of that day to arrive late (a copy of one of the next day's, with `idPrefix`).
+ */
+async function firstDayPruned(name: string) {
+  const store = await copyOfSeed(name);
+  const dir = join(tmp.dir, name);
+  const archive = await store.archive();
+  const first = days[0]!;
+  await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY);
+  await archive.applyRetention(dayMs(days[1]!), dir);
+  const arriveLate = (idPrefix: string) => store.execute(`INSERT INTO events SELECT * REPLACE ($p || event_id AS event_id, now() AS ingested_at,
+    $t::TIMESTAMPTZ AS time) FROM events WHERE strftime(time, '%Y-%m-%d') = $d LIMIT 1`, { p: idPrefix, d: days[1]!, t: `${first}T12:00:00Z` });
+  return { store, dir, archive, first, arriveLate };
+}
 
 async function firstEventTime(store: Store, day: string): Promise<number> {
   const r = await store.query(`SELECT epoch_ms(min(time))::DOUBLE FROM events WHERE strftime(time, '%Y-%m-%d') >= $d`, { d: day });

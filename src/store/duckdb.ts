@@ -540,14 +540,12 @@ export class Store {
    * Read-only SQL on this open database for the HTTP server (see reader.ts): its own
    * connections on this instance, so analysts' statements run beside the batch loop's commits.
    * By default it also turns DuckDB's file access off for the whole instance except the stage
-   * directory, which the batch loop keeps reading, and `exportDirs`.
+   * directory, which the batch loop keeps reading, and `exportDirs`, and locks its configuration.
    */
   async reader(options?: ReaderOptions): Promise<SqlReader> {
     // Over an export, the reader's statements read its folder, and need its file list.
     const overExport = this.parquetSession ? { alsoAllowed: [...this.exportDirs, ...exportFolders(this.path)], session: this.parquetSession } : { alsoAllowed: this.exportDirs };
-    // Nothing configures the instance after the reader (Store.open set what every connection
-    // needs): locked, so no statement that got past the guard could change a setting.
-    return openReader(this.instance, { ...overExport, lockConfiguration: true, ...options });
+    return openReader(this.instance, { ...overExport, ...options });
   }
 
   /** Folders exports are staged in: still writable once the reader restricts DuckDB's file access. */

@@ -100,15 +100,6 @@ export interface ReaderOptions {
   /** Run on each statement's connection before the statement: what the store's views need of a session (`Store.overParquet`). */
   session?: (conn: DuckDBConnection) => Promise<void>;
   /**
-   * Once file access is restricted, lock DuckDB's configuration for the whole instance (`SET
-   * GLOBAL lock_configuration`): then even a statement the guard wrongly let through cannot
-   * change a setting (memory, threads, the allowed folders). Only for an instance nothing else
-   * configures later: `run`'s batch loop sets session options on the connections it opens for
-   * exports, so `Store.reader` asks for it on read-only stores (`serve`) only. SET VARIABLE
-   * (the export's file list) is not a setting and still works.
-   */
-  lockConfiguration?: boolean;
-  /**
    * The most a statement's sorts, joins and aggregates may spill to DuckDB's temp directory
    * (`max_temp_directory_size`, instance-wide), default READER_TEMP_LIMIT.
    */
@@ -182,7 +173,11 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
       await control.run('SET GLOBAL enable_external_access = false');
       restricted = true;
     }
-    if (restricted && options.lockConfiguration && locked !== true) await control.run('SET GLOBAL lock_configuration = true');
+    // Once file access is restricted, the whole instance's configuration is locked: even a
+    // statement the guard wrongly let through cannot change a setting (memory, threads, the
+    // allowed folders). Store.open set what every later connection needs (TimeZone, the export
+    // flush size); SET VARIABLE (an export's file list) is not a setting and still works.
+    if (restricted && locked !== true) await control.run('SET GLOBAL lock_configuration = true');
   } catch (err) {
     control.closeSync();
     throw new AuditlakeError('store_failed', `cannot restrict file access for the SQL reader: ${errorMessage(err)}`, { cause: err });
@@ -362,7 +357,7 @@ export async function openReader(instance: DuckDBInstance, options: ReaderOption
           begun = true;
         };
         const truncated = await eachRows(result, reading, (chunk) => {
-          new AnswerBudget(reading.budget.limit).add(textBytes(chunk, 0));
+          reading.budget.checkPiece(textBytes(chunk, 0));
           return textValues(chunk, 0) as string[];
         }, (texts) => {
           begin();
