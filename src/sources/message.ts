@@ -20,12 +20,22 @@ export interface Message {
 
 const MAX_REJECT_TEXT = 64 * 1024;
 
+/**
+ * Some producers (.NET's `Encoding.UTF8`, PowerShell, Windows editors) write a UTF-8 byte order
+ * mark before the JSON, which JSON.parse refuses: it is dropped, as files.ts drops it at the
+ * start of a file. Only at the start of a body; anywhere else it is content.
+ */
+const BOM = '\uFEFF';
+const hasBom = (b: Buffer) => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+
 export function unitsFromMessages(messages: readonly Message[], source: string): { units: Unit[]; rejects: RejectRow[] } {
   const units: Unit[] = [];
   const rejects: RejectRow[] = [];
   for (const { body, where } of messages) {
     if (typeof body === 'string') {
-      units.push({ text: body, source, where });
+      const text = body.startsWith(BOM) ? body.slice(1) : body;
+      if (text.length === 0) rejects.push({ received_at: Date.now(), source, reason: `${where}: empty message body`, raw: '' });
+      else units.push({ text, source, where });
       continue;
     }
     if (body !== null && body !== undefined && !(body instanceof Uint8Array)) {
@@ -35,11 +45,12 @@ export function unitsFromMessages(messages: readonly Message[], source: string):
       rejects.push({ received_at: Date.now(), source, reason: `${where}: not a byte or text body (an AMQP value or sequence section; diagnostic settings send data sections)`, raw });
       continue;
     }
-    if (!body || body.length === 0) {
+    const whole = body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : Buffer.alloc(0);
+    const bytes = hasBom(whole) ? whole.subarray(3) : whole;
+    if (bytes.length === 0) {
       rejects.push({ received_at: Date.now(), source, reason: `${where}: empty message body`, raw: '' });
       continue;
     }
-    const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (!isUtf8(bytes)) {
       const raw = redactSecrets(bytes.subarray(0, MAX_REJECT_TEXT).toString('utf8'));
       rejects.push({ received_at: Date.now(), source, reason: `${where}: not valid UTF-8`, raw });
