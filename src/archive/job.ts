@@ -33,7 +33,11 @@ export async function exportDays(store: Store, destination: Destination, sinceMs
   mkdirSync(staging, { recursive: true });
   const archive = await store.archive();
   try {
-    return await archive.exportDays(staged, destination.name, sinceMs, untilMs, { publish: () => destination.publish(staged), onDay });
+    return await archive.exportDays(staged, destination.name, sinceMs, untilMs, {
+      publish: () => destination.publish(staged),
+      heldFiles: (partitions) => destination.fetchHeld(partitions, join(staging, 'held')),
+      onDay,
+    });
   } finally {
     archive.close();
     rmSync(staging, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { AuditlakeError } from '../errors.js';
 import { Store } from '../store/duckdb.js';
 import { dbOption, fmt, resolveDb, utcDay as day } from './common.js';
 import { parseDuration } from './duration.js';
+import { alreadyExportedLine } from './export.js';
 import { defaultMemoryLimit, memoryLimitOption, underMemoryLimit } from './memory-limit.js';
 
 interface CompactOptions { db?: string; config?: string; retain?: string; rewrite: boolean; memoryLimit?: string }
@@ -49,7 +50,7 @@ export function compactCommand(): Command {
         const store = await Store.open(db, { memoryLimit });
         try {
           const { exported, retention } = await archiveOnce(store, policy);
-          if (exported) process.stdout.write(`Exported ${fmt(exported.rows)} events (days ${day(exported.sinceMs)} to ${day(exported.untilMs - 1)}) to ${policy.destination!.name}.\n`);
+          if (exported) process.stdout.write(`Exported ${fmt(exported.rows)} events (days ${day(exported.sinceMs)} to ${day(exported.untilMs - 1)}) to ${policy.destination!.name}.\n${alreadyExportedLine(exported, policy.destination!.name)}`);
           else if (policy.destination) process.stdout.write(`Nothing new to export to ${policy.destination.name}.\n`);
           if (retention) {
             process.stdout.write(`Deleted ${fmt(retention.deleted)} events before ${day(retention.horizonMs)}.\n`);

@@ -5,7 +5,7 @@ import { configuredDestination } from '../archive/destination.js';
 import { exportDays } from '../archive/job.js';
 import { loadConfig } from '../config.js';
 import { AuditlakeError } from '../errors.js';
-import type { ExportProgress } from '../store/archive.js';
+import type { ExportProgress, ExportResult } from '../store/archive.js';
 import { Store } from '../store/duckdb.js';
 import { dbOption, fmt, formatEta, resolveDb, utcDay as day } from './common.js';
 import { parseSince } from './duration.js';
@@ -50,8 +50,15 @@ export function exportCommand(): Command {
         }
       });
       const days = r.rows > 0 && r.untilMs < Date.UTC(9999, 0, 1) ? ` (days ${day(r.sinceMs)} to ${day(r.untilMs - 1)})` : '';
-      process.stdout.write(`Exported ${fmt(r.rows)} events${days} to ${destination.name}.\n`);
+      process.stdout.write(`Exported ${fmt(r.rows)} events${days} to ${destination.name}.\n${alreadyExportedLine(r, destination.name)}`);
     });
+}
+
+/** Said, not silent: late events not written because the destination already holds them (shared with compact). */
+export function alreadyExportedLine(r: ExportResult, destination: string): string {
+  return r.alreadyExported > 0
+    ? `Left out ${fmt(r.alreadyExported)} late events ${destination} already holds (ingested again after retention deleted their day).\n`
+    : '';
 }
 
 /**

@@ -93,7 +93,7 @@ describe('Archive', () => {
     // From the middle of the second day to the middle of the third: both whole days come out.
     const progress: ExportProgress[] = [];
     const r = await archive.exportDays(dir, dir, dayMs(days[1]!) + 13 * 3_600_000, dayMs(days[2]!) + 3_600_000, { onDay: (p) => progress.push(p) });
-    expect(r).toEqual({ sinceMs: dayMs(days[1]!), untilMs: dayMs(days[2]!) + DAY, rows: live[days[1]!]! + live[days[2]!]! });
+    expect(r).toEqual({ sinceMs: dayMs(days[1]!), untilMs: dayMs(days[2]!) + DAY, rows: live[days[1]!]! + live[days[2]!]!, alreadyExported: 0 });
     expect(progress).toEqual([
       { dayMs: dayMs(days[1]!), daysDone: 1, days: 2, rows: live[days[1]!] },
       { dayMs: dayMs(days[2]!), daysDone: 2, days: 2, rows: r.rows },
@@ -181,6 +181,25 @@ describe('Archive', () => {
     store.close();
   });
 
+  it('leaves out late rows a pruned day\'s files already hold (ingested again), exports the new ones, and a rerun writes nothing', async () => {
+    const { store, dir, archive, first, arriveLate, ingestAgain } = await firstDayPruned('again');
+    await ingestAgain(3);
+    await arriveLate('new-'); // never exported: a backfill of older history
+    expect((await perDay(store, 'events'))[first]).toBe(4);
+    const r = await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY);
+    expect(r).toMatchObject({ rows: 1, alreadyExported: 3 });
+    const exported = await store.query(`SELECT count(*)::INT, count(DISTINCT event_id)::INT FROM ${parquet(dir)} WHERE date = $d`, { d: first });
+    expect(exported.rows).toEqual([[live[first]! + 1, live[first]! + 1]]);
+    // Held by the export: covered, so retention deletes them and nothing is pending.
+    expect(await archive.firstUnexported(dir)).toBe(await firstEventTime(store, days[1]!));
+    const before = files(dir);
+    expect(await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY)).toMatchObject({ rows: 0, alreadyExported: 0 });
+    expect(files(dir)).toEqual(before);
+    expect((await archive.applyRetention(dayMs(days[1]!), dir)).deleted).toBe(4);
+    archive.close();
+    store.close();
+  });
+
   it('exports the days that hold events, however far apart: an event dated 2999 costs one more file, not a COPY per day between', async () => {
     const store = await copyOfSeed('far');
     const dir = join(tmp.dir, 'far');
@@ -212,7 +231,9 @@ describe('Archive', () => {
 
 /**
  * A copy of the seed whose first day is exported to `<name>/` and then pruned, and a way for a
- * record of that day to arrive late (a copy of one of the next day's, with `idPrefix`).
+ * record of that day to arrive late (a copy of one of the next day's, with `idPrefix`), or to be
+ * ingested again (`n` of the exported records, event_id and all, committed now: a replayed
+ * file, a backfill after `checkpoints reset`, a redelivery).
  */
 async function firstDayPruned(name: string) {
   const store = await copyOfSeed(name);
@@ -223,7 +244,9 @@ async function firstDayPruned(name: string) {
   await archive.applyRetention(dayMs(days[1]!), dir);
   const arriveLate = (idPrefix: string) => store.execute(`INSERT INTO events SELECT * REPLACE ($p || event_id AS event_id, now() AS ingested_at,
     $t::TIMESTAMPTZ AS time) FROM events WHERE strftime(time, '%Y-%m-%d') = $d LIMIT 1`, { p: idPrefix, d: days[1]!, t: `${first}T12:00:00Z` });
-  return { store, dir, archive, first, arriveLate };
+  const ingestAgain = (n: number) => store.execute(`INSERT INTO events BY NAME SELECT * EXCLUDE (date) REPLACE (now() AS ingested_at)
+    FROM ${parquet(dir, 'part-*')} ORDER BY event_id LIMIT ${n}`);
+  return { store, dir, archive, first, arriveLate, ingestAgain };
 }
 
 async function firstEventTime(store: Store, day: string): Promise<number> {

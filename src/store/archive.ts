@@ -7,9 +7,14 @@
  * again overwrites its files with the day's full contents instead of adding copies. Once
  * retention has deleted a day, its part files are never rewritten (they would lose what was
  * deleted); events that arrive late for such a day go to `late-<ms>-0.parquet` beside them, named
- * by the ingest time of the first of them.
+ * by the ingest time of the first of them. A late row whose event_id that day's files already
+ * hold is left out and counted: the store no longer has the pruned copy to dedupe against, so a
+ * record ingested again (a replayed file, a backfill after `checkpoints reset`, a redelivery)
+ * looks new to it, but the export would then hold it twice.
  * On its own DuckDB connection, so `run` can export while the batch loop commits.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { AuditlakeError, errorMessage } from '../errors.js';
 
@@ -28,6 +33,11 @@ export interface ExportResult {
   sinceMs: number;
   untilMs: number;
   rows: number;
+  /**
+   * Late rows not written because the destination already holds their event_id (ingested again
+   * after retention pruned their day); recorded as exported all the same, so retention deletes them.
+   */
+  alreadyExported: number;
 }
 
 /** How far an export has come, after each day it wrote. */
@@ -44,6 +54,11 @@ export interface ExportOptions {
   /** Runs inside the export's snapshot once the files are written (see exportDays). */
   publish?: () => Promise<void>;
   onDay?: (progress: ExportProgress) => void;
+  /**
+   * The Parquet files the destination holds in these partitions (`category=…/date=…`), as local
+   * paths DuckDB may read. Default: those under the folder written to (an export written in place).
+   */
+  heldFiles?: (partitions: string[]) => Promise<string[]>;
 }
 
 export interface RetentionResult {
@@ -51,6 +66,19 @@ export interface RetentionResult {
   deleted: number;
   /** Older than the horizon, but in no export to the destination yet: kept. */
   keptUnexported: number;
+}
+
+/**
+ * The Parquet files under `dir` in these partitions (`category=…/date=…`), none for a partition
+ * it lacks. Dot-names and `*.partial` (a copy's leftovers, see destination.ts) are not parts.
+ */
+export function partitionFiles(dir: string, partitions: string[]): string[] {
+  return partitions.flatMap((p) => {
+    const folder = join(dir, p);
+    if (!existsSync(folder)) return [];
+    return readdirSync(folder, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.'))
+      .map((e) => join(folder, e.name));
+  });
 }
 
 /** A range of events whose Parquet files may be rewritten, and the late rows of days that may not. */
@@ -73,7 +101,7 @@ export class Archive {
    * it throws, nothing is recorded and a later export writes the same files again.
    */
   async exportDays(dir: string, destination: string, sinceMs: number, untilMs: number,
-    { publish, onDay }: ExportOptions = {}): Promise<ExportResult> {
+    { publish, onDay, heldFiles = async (partitions) => partitionFiles(dir, partitions) }: ExportOptions = {}): Promise<ExportResult> {
     const since = startOfDay(sinceMs);
     const until = endOfDay(untilMs);
     const c = this.conn;
@@ -82,6 +110,7 @@ export class Archive {
       const params = { since, until, destination };
       const prunedBefore = await this.number(c, 'SELECT coalesce(epoch_ms(max(horizon)), 0) FROM retention_runs');
       let rows = 0;
+      let alreadyExported = 0;
       const days = await this.daysWithEvents(Math.max(since, prunedBefore), until);
       for (const [i, day] of days.entries()) {
         rows += await this.copy(dir, `SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events WHERE ${IN_RANGE}`, 'part-{i}', { since: day, until: day + DAY_MS });
@@ -89,17 +118,27 @@ export class Archive {
       }
       if (since < prunedBefore) {
         const late = { ...params, until: Math.min(until, prunedBefore) };
+        const pending = `FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`;
         // Named by the first late row not yet exported: until an export of them succeeds, a
         // retry (with any later arrivals) writes over the same files instead of beside them.
-        const lateFrom = await this.number(c, `SELECT coalesce(epoch_ms(min(ingested_at)), 0) FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`, late);
-        rows += await this.copy(dir, `SELECT *, strftime(time, '%Y-%m-%d') AS date FROM events e WHERE ${IN_RANGE} AND NOT ${COVERED}`, `late-${lateFrom}-{i}`, late);
+        const name = `late-${await this.number(c, `SELECT coalesce(epoch_ms(min(ingested_at)), 0) ${pending}`, late)}`;
+        const partitions = (await c.runAndReadAll(`SELECT DISTINCT 'category=' || category || '/date=' || strftime(time, '%Y-%m-%d') AS p ${pending} ORDER BY p`,
+          used(pending, late))).getRows().map(([p]) => String(p));
+        // What the destination holds already, but for the files this COPY overwrites: their rows
+        // are still pending (a retry after a failed publish), and leaving them out would lose them.
+        const held = partitions.length === 0 ? [] : (await heldFiles(partitions)).filter((f) => !basename(f).startsWith(`${name}-`));
+        const notHeld = held.length === 0 ? ''
+          : ` AND event_id NOT IN (SELECT event_id FROM read_parquet([${held.map(sqlString).join(', ')}], union_by_name = true))`;
+        const written = await this.copy(dir, `SELECT *, strftime(time, '%Y-%m-%d') AS date ${pending}${notHeld}`, `${name}-{i}`, late);
+        alreadyExported = await this.number(c, `SELECT count(*) ${pending}`, late) - written;
+        rows += written;
       }
       await publish?.();
       // Same snapshot as the files: every row of the range committed up to this point is in them.
       await this.changed(c, `INSERT INTO exports SELECT $destination, to_timestamp($since / 1000.0), to_timestamp($until / 1000.0),
         (SELECT max(ingested_at) FROM events WHERE ${IN_RANGE}), $rows, now()`, { ...params, rows });
       await c.run('COMMIT');
-      return { sinceMs: since, untilMs: until, rows };
+      return { sinceMs: since, untilMs: until, rows, alreadyExported };
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
       if (err instanceof AuditlakeError) throw err;
