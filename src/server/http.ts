@@ -7,7 +7,7 @@
  * allowed to read audit logs.
  *
  *   GET  /healthz   200 while the process is alive (no token: for supervisors)
- *   GET  /readyz    200 when consuming, else 503
+ *   GET  /readyz    200 when consuming, else 503 naming each source that is not and why
  *   GET  /metrics   Prometheus text
  *   POST /sql       {"sql": "...", "params": {"name": value}, "maxRows"?: n}
  *                   → {"columns": [{"name","type"}], "rows": [[...]], "truncated": bool}
@@ -22,6 +22,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { AuditlakeError, errorMessage } from '../errors.js';
+import { redactSecrets } from '../schema/redact.js';
 import type { SqlReader } from '../store/reader.js';
 import { createAuth, fromOwnPage } from './console/auth.js';
 import { consoleRoutes, signInRefused } from './console/routes.js';
@@ -42,7 +43,7 @@ export interface ServerOptions {
   token: string;
   reader: SqlReader;
   metrics: Metrics;
-  isReady?: () => boolean;
+  isReady?: () => boolean | Readiness;
   limits?: Partial<QueryLimits>;
   log?: Logger;
   /** Largest request body accepted (default 1 MiB). */
@@ -56,6 +57,15 @@ export interface ServerOptions {
   sessionTtlMs?: number;
   /** The investigation console (default on); `webDir` overrides where its built page is. */
   console?: false | { webDir?: string };
+}
+
+/** What /readyz answers beyond yes or no: why not, and which sources (by key path) do not consume. */
+export interface Readiness {
+  ready: boolean;
+  /** Why not, when not ready for a reason other than its sources (starting, stopping). */
+  reason?: string;
+  /** Each source that does not consume, with why (redacted by the source). */
+  sources?: Record<string, string>;
 }
 
 export interface RunningServer {
@@ -116,7 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         case '/healthz':
           return sendJson(res, 200, { status: 'ok' });
         case '/readyz':
-          return isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { error: 'not consuming yet (or stopping)', code: 'not_ready' });
+          return answerReady(res);
         case '/metrics':
           return send(res, 200, metrics.contentType, await metrics.text());
         case '/sql':
@@ -125,6 +135,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (await consoleApp?.handle(req, res, url)) return;
     throw new HttpError(404, 'not_found', `no route ${path} (routes: ${Object.keys(ROUTES).join(', ')}${consoleApp ? ', the console at /' : ''})`);
+  }
+
+  function answerReady(res: ServerResponse): void {
+    const answer = isReady();
+    const r: Readiness = typeof answer === 'boolean' ? { ready: answer } : answer;
+    if (r.ready) return sendJson(res, 200, { status: 'ready' });
+    // Redacted again here: this body goes to probes, load balancers and their logs.
+    const sources = Object.fromEntries(Object.entries(r.sources ?? {}).map(([k, v]) => [k, redactSecrets(v)]));
+    const why = [...(r.reason ? [redactSecrets(r.reason)] : []), ...Object.entries(sources).map(([k, v]) => `${k}: ${v}`)];
+    sendJson(res, 503, { error: `not consuming: ${why.join('; ') || 'not started yet, or stopping'}`, code: 'not_ready', ...(r.sources ? { sources } : {}) });
   }
 
   async function answerSql(req: IncomingMessage, res: ServerResponse): Promise<void> {

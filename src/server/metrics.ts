@@ -35,6 +35,8 @@ export class Metrics {
   private readonly batchLatency: Histogram;
   private readonly partitionLag: Gauge<'source' | 'partition'>;
   private readonly lastCommit: Gauge;
+  /** What the sources say of themselves, asked at each scrape (set by `run`). */
+  private sourceHealth: () => ReadonlyArray<{ source: string; ready: boolean }> = () => [];
   private readonly queries: Counter<'outcome'>;
   private readonly queryDuration: Histogram;
 
@@ -57,6 +59,17 @@ export class Metrics {
       labelNames: ['source', 'partition'],
       registers,
     });
+    const sourceHealth = () => this.sourceHealth();
+    new Gauge({
+      name: 'auditlake_source_ready',
+      help: 'Whether each configured source consumes now (1) or not (0), as GET /readyz reports it.',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset(); // a source no longer listed does not linger
+        for (const h of sourceHealth()) this.set({ source: h.source }, h.ready ? 1 : 0);
+      },
+    });
     this.lastCommit = new Gauge({ name: 'auditlake_last_commit_timestamp_seconds', help: 'Unix time of the last committed batch.', registers });
     this.queries = new Counter({ name: 'auditlake_sql_queries_total', help: 'SQL statements received by the server, by outcome.', labelNames: ['outcome'], registers });
     this.queryDuration = new Histogram({
@@ -76,6 +89,11 @@ export class Metrics {
     this.recordsRejected.inc(c.rejected);
     if (c.latencyMs !== undefined && Number.isFinite(c.latencyMs)) this.batchLatency.observe(c.latencyMs / 1000);
     this.lastCommit.set(Date.now() / 1000);
+  }
+
+  /** Where `auditlake_source_ready` is read from, at each scrape. */
+  watchSources(health: () => ReadonlyArray<{ source: string; ready: boolean }>): void {
+    this.sourceHealth = health;
   }
 
   alertRaised(severity: string, count = 1): void {

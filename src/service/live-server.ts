@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config.js';
 import { defaultTokenFile, ensureTokenFile, removeServerInfo, writeServerInfo } from '../server/discovery.js';
-import { startServer } from '../server/http.js';
+import { startServer, type Readiness } from '../server/http.js';
 import type { Metrics } from '../server/metrics.js';
 import type { Store } from '../store/duckdb.js';
 import type { Logger } from './log.js';
@@ -20,7 +20,7 @@ export async function startLiveServer(options: {
   db?: string;
   store: Store;
   metrics: Metrics;
-  isReady: () => boolean;
+  isReady: () => boolean | Readiness;
   log: Logger;
 }): Promise<LiveServer> {
   const { config, db, store, metrics, isReady, log } = options;

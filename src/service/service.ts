@@ -22,6 +22,7 @@ import { BatchQueue } from './batch-queue.js';
 import type { Logger } from './log.js';
 import { startLiveServer, type LiveServer } from './live-server.js';
 import { Metrics } from '../server/metrics.js';
+import type { Readiness } from '../server/http.js';
 import { startDeliveryLoop, type DeliveryLoop } from '../sinks/delivery.js';
 import { buildSinks, deliveryOptions } from '../sinks/index.js';
 
@@ -58,7 +59,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     log.info({ db, detectors: detectors.length }, 'Store open, detection resumed.');
     const sinks = buildSinks(config.sinks, { credential: options.credential, log });
     if (sinks.length > 0) delivery = startDeliveryLoop(outbox, sinks, { ...deliveryOptions(config.delivery), pollMs: config.delivery.pollSeconds * 1000 }, log);
-    const isReady = () => ready && running?.ready() === true;
+    // Ready while the service runs and every source consumes; /readyz names those that do not.
+    const isReady = (): Readiness => {
+      if (!ready || !running) return { ready: false, reason: 'the service is starting or stopping' };
+      const failing = running.health().filter((h) => !h.ready);
+      return failing.length === 0 ? { ready: true } : { ready: false, sources: Object.fromEntries(failing.map((h) => [h.source, h.ready ? '' : h.reason])) };
+    };
     const policy = archivePolicy(config);
     // Before the server restricts DuckDB's file access: exports stay writable.
     if (policy?.destination) store.exportDirs = [stagingDirFor(db)];
@@ -89,6 +95,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
     });
     running = startSources(config.sources, ctx);
+    metrics.watchSources(() => running?.health() ?? []);
     if (policy) archive = startArchiveLoop(store, config, policy, log);
     ready = true;
     log.info({ server: server?.url }, 'Service started; sources connecting.');

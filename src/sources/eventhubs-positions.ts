@@ -31,10 +31,13 @@ export function parsePosition(text: string): EventHubsPosition | undefined {
  * instance got further (it owned the partition meanwhile), its blob checkpoint wins.
  */
 export class StoredFirstCheckpointStore implements CheckpointStore {
-  constructor(private readonly blob: CheckpointStore, private readonly stored: Map<string, EventHubsPosition>) {}
+  /** `listed`: told each time ownership is listed, the processor's loop having reached the namespace and the store (readiness). */
+  constructor(private readonly blob: CheckpointStore, private readonly stored: Map<string, EventHubsPosition>, private readonly listed: () => void = () => undefined) {}
 
-  listOwnership(ns: string, hub: string, group: string): Promise<PartitionOwnership[]> {
-    return this.blob.listOwnership(ns, hub, group);
+  async listOwnership(ns: string, hub: string, group: string): Promise<PartitionOwnership[]> {
+    const ownership = await this.blob.listOwnership(ns, hub, group);
+    this.listed();
+    return ownership;
   }
 
   claimOwnership(ownerships: PartitionOwnership[]): Promise<PartitionOwnership[]> {

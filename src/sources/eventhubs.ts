@@ -7,11 +7,11 @@
  * several instances sharing a consumer group with partition load balancing; each instance has
  * its own database and its positions still commit with its rows (see eventhubs-positions.ts).
  */
-import { EventHubConsumerClient, earliestEventPosition, latestEventPosition, type EventPosition, type ReceivedEventData, type PartitionContext, type Subscription } from '@azure/event-hubs';
+import { CloseReason, EventHubConsumerClient, earliestEventPosition, latestEventPosition, type EventPosition, type ReceivedEventData, type PartitionContext, type Subscription } from '@azure/event-hubs';
 import { z } from 'zod';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { unitsFromMessages } from './message.js';
-import type { RunningSource, SourceContext } from './source.js';
+import { HealthTracker, type RunningSource, type SourceContext } from './source.js';
 import { formatPosition, parsePosition, StoredFirstCheckpointStore, type EventHubsPosition } from './eventhubs-positions.js';
 
 const blobCheckpointsSchema = z.strictObject({
@@ -78,7 +78,42 @@ export function checkpointSource(namespace: string, hub: string, consumerGroup: 
 
 export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext): Promise<RunningSource> {
   const running = await Promise.all(config.hubs.map((hub) => startHub(config, hub, ctx)));
-  return { stop: async () => { await Promise.all(running.map((r) => r.stop())); } };
+  return {
+    stop: async () => { await Promise.all(running.map((r) => r.stop())); },
+    // Every hub must consume: the first that does not says why.
+    health: () => running.map((r) => r.health()).find((h) => !h.ready) ?? { ready: true },
+  };
+}
+
+/**
+ * Readiness of one hub's consumer, per part: each claimed partition, and the processor's own
+ * loop (listing partitions, and with blob checkpoints listing and claiming ownership).
+ * - A partition succeeds on every receive cycle: processEvents runs after each one, with an
+ *   empty array when maxWaitTimeSeconds passed with nothing new, so an idle hub stays ready.
+ * - The loop succeeds when the blob store lists ownership (the SDK asks the namespace for the
+ *   partitions just before, every updateIntervalSeconds), so an instance left holding no
+ *   partition, its peers having them all, stays ready; with local positions the loop has no
+ *   signal of its own (the SDK keeps ownership in memory), so a receive cycle counts for it, as
+ *   does listing the partitions at start.
+ * - Errors come through processError, each after the SDK's retries: with a partition id from a
+ *   pump, without one from the loop (connections, $cbs tokens, the blob store).
+ */
+function hubHealth(hub: string, blob: boolean) {
+  const tracker = new HealthTracker(`hub ${hub}: nothing received yet, no partition claimed`);
+  const partition = (id: string) => `hub ${hub}, partition ${id}`;
+  const loop = `hub ${hub}`;
+  return {
+    tracker,
+    received: (id: string) => {
+      tracker.ok(partition(id));
+      if (!blob) tracker.ok(loop);
+    },
+    listed: () => tracker.ok(loop),
+    failed: (id: string, err: unknown) => tracker.error(id ? partition(id) : loop, err),
+    // Another instance reads it now; any other close (an error the pump could not retry) keeps
+    // the error until the partition receives again, as the processor claims it anew.
+    released: (id: string, lost: boolean) => { if (lost) tracker.forget(partition(id)); },
+  };
 }
 
 async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext): Promise<RunningSource> {
@@ -92,6 +127,7 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
     else log.warn({ partition }, 'Stored position is unreadable; the partition starts at the configured start position.');
   }
   const blob = config.checkpoints.store === 'blob' ? await blobStore(config.checkpoints, ctx) : undefined;
+  const health = hubHealth(hub, blob !== undefined);
   const clientOptions = {
     // Short SDK retries: past them, a source that cannot start is retried by startSources with
     // its own backoff, and a partition pump that fails is restarted by the SDK's processor.
@@ -102,7 +138,7 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
       partitionOwnershipExpirationIntervalInMs: blob.ownershipExpirationSeconds * 1000,
     } } : {}),
   };
-  const checkpointStore = blob && new StoredFirstCheckpointStore(blob.store, stored);
+  const checkpointStore = blob && new StoredFirstCheckpointStore(blob.store, stored, health.listed);
   // One connection string serves every listed hub: its own EntityPath (if any) would contradict the others.
   const connectionString = config.connectionString?.replace(/;?\s*EntityPath=[^;]*/i, '');
   const client = connectionString
@@ -124,6 +160,7 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
       const p = stored.get(id);
       return [id, p ? { offset: p.offset, isInclusive: false } : fallback];
     }));
+    health.listed(); // the namespace answered, token and all
   }
 
   /**
@@ -143,12 +180,15 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
     },
     processClose: async (reason, context) => {
       claims.delete(context.partitionId);
+      health.released(context.partitionId, reason === CloseReason.OwnershipLost);
       log.info({ partition: context.partitionId, reason }, 'Partition released.');
     },
     processError: async (err, context) => {
+      health.failed(context.partitionId, err);
       log.warn({ partition: context.partitionId || undefined, err }, 'Event Hubs error; the client retries.');
     },
     processEvents: async (events: ReceivedEventData[], context: PartitionContext) => {
+      health.received(context.partitionId);
       const last = events[events.length - 1];
       if (!last) return;
       const partition = context.partitionId;
@@ -185,6 +225,7 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
   log.info({ consumerGroup: config.consumerGroup, positions: config.checkpoints.store, resumed: stored.size }, 'Event Hubs consumer started.');
 
   return {
+    health: () => health.tracker.health(),
     stop: async () => {
       await subscription.close();
       await client.close();

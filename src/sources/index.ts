@@ -2,16 +2,19 @@
 import type { Config } from '../config.js';
 import { startEventHubs } from './eventhubs.js';
 import { startKafka } from './kafka.js';
-import type { RunningSource, SourceContext } from './source.js';
+import { reasonOf, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
 
 export const sources = {
   eventhubs: startEventHubs,
   kafka: startKafka,
 } as const;
 
+/** How often readiness changes are looked for, to be logged. */
+const WATCH_MS = 2000;
+
 export interface StartedSources {
-  /** True once every source has connected and started consuming. */
-  ready(): boolean;
+  /** Each configured source by its key path (`sources.eventhubs.0`), and whether it consumes now. */
+  health(): Array<{ source: string } & SourceHealth>;
   stop(): Promise<void>;
 }
 
@@ -25,7 +28,9 @@ export function startSources(config: Config['sources'], ctx: SourceContext): Sta
     ...config.eventhubs.map((c, i) => ({ name: `sources.eventhubs.${i}`, start: () => sources.eventhubs(c, ctx) })),
     ...config.kafka.map((c, i) => ({ name: `sources.kafka.${i}`, start: () => sources.kafka(c, ctx) })),
   ];
-  const running: RunningSource[] = [];
+  const running = new Map<string, RunningSource>();
+  /** Why a source that has not started yet could not, for /readyz. */
+  const startErrors = new Map<string, string>();
   let stopped = false;
   const sleepers = new Set<() => void>();
   const attempts = starts.map(async ({ name, start }) => {
@@ -33,11 +38,12 @@ export function startSources(config: Config['sources'], ctx: SourceContext): Sta
       try {
         const source = await start();
         if (stopped) await source.stop();
-        else running.push(source);
-        if (running.length === starts.length) ctx.log.info({ sources: starts.length }, 'Consuming.');
+        else running.set(name, source);
+        if (running.size === starts.length) ctx.log.info({ sources: starts.length }, 'Consuming.');
         return;
       } catch (err) {
         const retryInSeconds = Math.round((delayMs * (0.5 + Math.random())) / 1000);
+        startErrors.set(name, reasonOf(err));
         ctx.log.warn({ source: name, err, retryInSeconds }, 'Source could not start; retrying.');
         await new Promise<void>((resolve) => {
           const wake = () => { clearTimeout(timer); sleepers.delete(wake); resolve(); };
@@ -47,13 +53,32 @@ export function startSources(config: Config['sources'], ctx: SourceContext): Sta
       }
     }
   });
+  const health = () => starts.map(({ name }): { source: string } & SourceHealth => {
+    const source = running.get(name);
+    if (source) return { source: name, ...source.health() };
+    const why = startErrors.get(name);
+    return { source: name, ready: false, reason: why ? `cannot start (retrying): ${why}` : 'starting' };
+  });
+  // Changes are logged too, so the log says when consumption stopped and why, and when it came
+  // back, not only /readyz at the moment someone asks. Start failures log themselves (above).
+  const wasReady = new Map<string, boolean>();
+  const watch = setInterval(() => {
+    for (const h of health()) {
+      if (!running.has(h.source) || (wasReady.get(h.source) ?? false) === h.ready) continue;
+      wasReady.set(h.source, h.ready);
+      if (h.ready) ctx.log.info({ source: h.source }, 'Source consuming.');
+      else ctx.log.warn({ source: h.source, reason: h.reason }, 'Source not consuming.');
+    }
+  }, WATCH_MS);
+  watch.unref();
   return {
-    ready: () => running.length === starts.length,
+    health,
     stop: async () => {
       stopped = true;
+      clearInterval(watch);
       for (const wake of [...sleepers]) wake();
       await Promise.allSettled(attempts);
-      const results = await Promise.allSettled(running.map((s) => s.stop()));
+      const results = await Promise.allSettled([...running.values()].map((s) => s.stop()));
       for (const r of results) if (r.status === 'rejected') ctx.log.warn({ err: r.reason }, 'A source did not stop cleanly.');
     },
   };

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { AuditlakeError } from '../errors.js';
 import { redactSecrets } from '../schema/redact.js';
 import { unitsFromMessages } from './message.js';
-import type { RunningSource, SourceContext } from './source.js';
+import { reasonOf, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
 
 export const kafkaSchema = z.strictObject({
   /** `host:port` of the bootstrap brokers; not needed with eventHubsConnectionString. */
@@ -45,13 +45,67 @@ export const kafkaSchema = z.strictObject({
 
 export type KafkaConfig = z.infer<typeof kafkaSchema>;
 
-/** kafkajs's warnings and errors as our log lines (it would print its own JSON otherwise). */
-export function kafkaLogCreator(log: Logger): logCreator {
+/**
+ * kafkajs's warnings and errors as our log lines (it would print its own JSON otherwise).
+ * `onError` hears each error line (redacted): what kafkajs says of a broker it cannot reach is
+ * only in them while it retries, for minutes before it gives up.
+ */
+export function kafkaLogCreator(log: Logger, onError?: (text: string) => void): logCreator {
   return () => ({ namespace, level, log: entry }) => {
     const { message, error } = entry as { message: string; error?: string };
     // kafkajs's own text can quote a broker's answer or the connection it tried: redacted as ours is.
-    log[level === kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: namespace, detail: error === undefined ? undefined : redactSecrets(String(error)) }, redactSecrets(String(message)));
+    const text = redactSecrets(String(message));
+    const detail = error === undefined ? undefined : redactSecrets(String(error));
+    log[level === kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: namespace, detail }, text);
+    if (level === kafkaLogLevel.ERROR) onError?.(detail && !text.includes(detail) ? `${text}: ${detail}` : text);
   };
+}
+
+/** How long kafkajs waits on a fetch that finds nothing new (its default, made explicit: kafkaHealth counts on it). */
+const FETCH_WAIT_MS = 5000;
+
+/**
+ * Readiness from kafkajs's instrumentation events. A consuming member keeps answering its
+ * group coordinator: kafkajs heartbeats after every fetch that finds nothing (each
+ * FETCH_WAIT_MS when idle) and after batches, and consumeBatch heartbeats while a batch waits
+ * for the store; each HEARTBEAT event is an answered one, as are GROUP_JOIN and COMMIT_OFFSETS.
+ * The coordinator drops a member it has not heard from for the session timeout: no answer for
+ * that long (and at least two idle fetches, so one slow answer does not flap) is not consuming
+ * — the broker gone, the network cut, a rebalance that does not end. FETCH events are not used:
+ * kafkajs emits one after a fetch it swallowed a closed connection in, or made no request for.
+ * Errors (CRASH, REQUEST_TIMEOUT, kafkajs's error lines) only say why: a rebalance logs errors
+ * as part of the protocol, and kafkajs retries connection errors for minutes before it crashes,
+ * except a crash it does not restart from, which is final.
+ */
+function kafkaHealth(config: KafkaConfig) {
+  const silentLimitMs = Math.max(config.sessionTimeoutSeconds * 1000, 2 * FETCH_WAIT_MS);
+  let joined = false;
+  let answeredMs = 0;
+  let lastError: string | undefined;
+  let deadFor: string | undefined;
+  const answered = () => { answeredMs = Date.now(); lastError = undefined; };
+  const failed = (text: string) => { lastError = text; };
+  const watch = (consumer: Consumer) => {
+    const { GROUP_JOIN, HEARTBEAT, COMMIT_OFFSETS, CRASH, REQUEST_TIMEOUT, REBALANCING } = consumer.events;
+    consumer.on(GROUP_JOIN, () => { joined = true; answered(); });
+    consumer.on(HEARTBEAT, answered);
+    consumer.on(COMMIT_OFFSETS, answered);
+    consumer.on(REBALANCING, () => failed('the group is rebalancing'));
+    consumer.on(REQUEST_TIMEOUT, ({ payload }) => failed(`${payload.apiName} request to ${payload.broker} timed out`));
+    consumer.on(CRASH, ({ payload }) => {
+      failed(`the consumer crashed: ${reasonOf(payload.error)}`);
+      if (!payload.restart) deadFor = lastError;
+    });
+  };
+  const health = (now = Date.now()): SourceHealth => {
+    const why = lastError ? ` (last error: ${lastError})` : '';
+    if (deadFor) return { ready: false, reason: `${deadFor}; kafkajs does not restart it` };
+    if (!joined) return { ready: false, reason: `joining group ${config.groupId}${why}` };
+    const silentMs = now - answeredMs;
+    if (silentMs > silentLimitMs) return { ready: false, reason: `no answer from the group coordinator for ${Math.round(silentMs / 1000)} s${why}` };
+    return { ready: true };
+  };
+  return { health, failed, watch };
 }
 
 /** The `checkpoints.source` of one topic read by one group. */
@@ -76,6 +130,7 @@ export function kafkaConnection(config: KafkaConfig): { brokers: string[]; ssl: 
 
 export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promise<RunningSource> {
   const log = ctx.log.child({ source: `kafka:${config.groupId}` });
+  const health = kafkaHealth(config);
   const kafka = new Kafka({
     clientId: config.clientId,
     ...kafkaConnection(config),
@@ -85,7 +140,7 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
     // restarts a consumer that crashed (restartOnFailure below).
     retry: { initialRetryTime: 500, maxRetryTime: 5000, retries: 3 },
     logLevel: kafkaLogLevel.WARN,
-    logCreator: kafkaLogCreator(log),
+    logCreator: kafkaLogCreator(log, health.failed),
   });
   const consumer = kafka.consumer({
     groupId: config.groupId,
@@ -93,12 +148,14 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
     heartbeatInterval: config.heartbeatIntervalSeconds * 1000,
     metadataMaxAge: config.metadataMaxAgeSeconds * 1000,
     maxBytesPerPartition: config.maxBytesPerPartition,
+    maxWaitTimeInMs: FETCH_WAIT_MS,
     retry: { initialRetryTime: 1000, maxRetryTime: 30_000, retries: 8, restartOnFailure: async (err) => {
       log.warn({ err }, 'Kafka consumer failed; restarting it.');
       return true;
     } },
   });
   const admin = kafka.admin();
+  health.watch(consumer);
 
   // On joining the group, partitions whose stored position is ahead of the group's committed
   // offset (a crash between commit and offset commit) start from the stored one. Comparing
@@ -154,6 +211,7 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
   log.info({ topics: config.topics, groupId: config.groupId }, 'Kafka consumer started.');
 
   return {
+    health: () => health.health(),
     stop: async () => {
       await consumer.disconnect();
       await admin.disconnect();

@@ -4,6 +4,8 @@ import type { Unit } from '../decode/unit.js';
 import type { Logger } from '../service/log.js';
 import type { RejectRow } from '../schema/event.js';
 import type { Checkpoint } from '../store/duckdb.js';
+import { errorMessage } from '../errors.js';
+import { redactSecrets } from '../schema/redact.js';
 
 export interface SourceBatch {
   units: Unit[];
@@ -36,4 +38,64 @@ export interface SourceContext {
 export interface RunningSource {
   /** Stops fetching; batches already pushed still commit. Resolves once the source's clients are closed. */
   stop(): Promise<void>;
+  /** Whether it consumes now, from its client's own signals (for /readyz and /metrics). */
+  health(): SourceHealth;
+}
+
+/** `reason` says why not, redacted (it reaches /readyz and logs): a sentence naming the part that fails. */
+export type SourceHealth = { ready: true } | { ready: false; reason: string };
+
+/**
+ * How long errors may go on with no success since before a source counts as failing. The SDKs
+ * report an error only after their own retries (3, over ~4 s, see the clients' retryOptions),
+ * and then try again at once: a blip they get over within this does not flap readiness, while a
+ * namespace that stays away turns /readyz 503 within ~15 s.
+ */
+export const ERROR_GRACE_MS = 10_000;
+
+/** An error as a reason: its first line (Azure's add request ids and times), redacted, bounded. */
+export function reasonOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const text = errorMessage(err).split('\n')[0]!.trim().slice(0, 300);
+  return redactSecrets(typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text);
+}
+
+/**
+ * Health from successes and errors, kept per part of a source (a partition, the client's own
+ * loop) so that one partition failing is not hidden by others receiving. Ready once anything
+ * succeeded, while no part has failed for ERROR_GRACE_MS with no success of its own since.
+ * Before the first success, any error is the reason at once: nothing has worked yet.
+ */
+export class HealthTracker {
+  private succeeded = false;
+  private readonly failing = new Map<string, { sinceMs: number; reason: string }>();
+
+  constructor(private readonly waiting: string) {}
+
+  ok(part: string): void {
+    this.succeeded = true;
+    this.failing.delete(part);
+  }
+
+  error(part: string, err: unknown): void {
+    const reason = reasonOf(err);
+    const f = this.failing.get(part);
+    if (f) f.reason = reason;
+    else this.failing.set(part, { sinceMs: Date.now(), reason });
+  }
+
+  /** The part is gone (a partition now read elsewhere): its errors are no longer this source's. */
+  forget(part: string): void {
+    this.failing.delete(part);
+  }
+
+  health(now = Date.now()): SourceHealth {
+    for (const [part, f] of this.failing) {
+      if (!this.succeeded || now - f.sinceMs >= ERROR_GRACE_MS) {
+        const seconds = Math.round((now - f.sinceMs) / 1000);
+        return { ready: false, reason: `${part}: ${f.reason}${seconds > 0 ? ` (failing for ${seconds} s)` : ''}` };
+      }
+    }
+    return this.succeeded ? { ready: true } : { ready: false, reason: this.waiting };
+  }
 }
