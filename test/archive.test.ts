@@ -4,7 +4,7 @@
  * giving the space back, and `run` exporting and applying retention on its own.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,25 @@ async function blobNames(prefix: string): Promise<string[]> {
   return names.sort();
 }
 
+/** The blobs under `prefix`, downloaded into `into` with their paths below the prefix: a folder `query --parquet` reads. */
+async function download(prefix: string, into: string): Promise<string> {
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('audit');
+  for (const n of await blobNames(prefix)) {
+    const file = join(into, n.slice(prefix.length));
+    mkdirSync(dirname(file), { recursive: true });
+    await container.getBlobClient(n).downloadToFile(file);
+  }
+  return into;
+}
+
+/** Each blob under `prefix` with its ETag, which an upload changes even for the same bytes. */
+async function blobVersions(prefix: string): Promise<string[]> {
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('audit');
+  const versions: string[] = [];
+  for await (const b of container.listBlobsFlat({ prefix })) versions.push(`${b.name} ${b.properties.etag}`);
+  return versions.sort();
+}
+
 describe('auditlake export on a terminal', () => {
   it('shows its progress day by day, and keeps the line off a pipe', async () => {
     const db = copySeed('progress');
@@ -77,13 +96,7 @@ describe('auditlake export --to az://', () => {
     expect(names.length).toBeGreaterThan(4);
     for (const n of names) expect(n).toMatch(/^tenant-a\/events\/category=[^/]+\/date=\d{4}-\d{2}-\d{2}\/part-0\.parquet$/);
     // The blobs read back as the events: download them into a folder and query it.
-    const back = join(tmp.dir, 'downloaded');
-    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('audit');
-    for (const n of names) {
-      const file = join(back, n.slice('tenant-a/events/'.length));
-      mkdirSync(dirname(file), { recursive: true });
-      await container.getBlobClient(n).downloadToFile(file);
-    }
+    const back = await download('tenant-a/events/', join(tmp.dir, 'downloaded'));
     const q = await runCliAsync(['query', '--parquet', back, 'SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events', '--format', 'json']);
     expect(JSON.parse(q.stdout)).toEqual([{ n: total, d: total }]);
     expect(await count(db, "SELECT count(*) AS n FROM exports WHERE destination = 'az://devstoreaccount1/audit/tenant-a/events'")).toBe(1);
@@ -94,6 +107,56 @@ describe('auditlake export --to az://', () => {
     expect(refused.stderr).toMatch(/upload to az:\/\/devstoreaccount1\/audit\/other failed/);
     expect(refused.stderr).not.toContain('AccountKey=');
     expect(await count(db, "SELECT count(*) AS n FROM exports WHERE destination = 'az://devstoreaccount1/audit/other'")).toBe(0);
+  });
+
+  it('after retention pruned the days, leaves out what the blobs hold when records are ingested again, uploads a record they never had, and a rerun changes nothing', async () => {
+    const db = copySeed('again');
+    const to = 'az://devstoreaccount1/audit/again';
+    const config = writeConfig(tmp.dir, { export: { to, connectionString: azurite.connectionString }, retention: { days: 1 } }, 'again.yaml');
+    const pruned = await runCliAsync(['compact', '--db', db, '--config', config, '--no-rewrite']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toContain(`Deleted ${total.toLocaleString('en-US')} events`);
+    // The same days replayed (the store has nothing left to dedupe them against), and one record
+    // of an exported day the blobs never had: a copy with another correlationId.
+    const record = (JSON.parse(readFileSync(join(repoRoot, SCENARIO_DAYS[0]!), 'utf8').split('\n')[0]!) as { records: object[] }).records[0]!;
+    const older = join(tmp.dir, 'older-history.json');
+    writeFileSync(older, JSON.stringify({ records: [{ ...record, correlationId: 'backfilled-0001' }] }));
+    expect((await replayAsync(db, [...SCENARIO_DAYS.slice(0, 4), older])).stored).toBe(total + 1);
+
+    const r = await runCliAsync(['export', '--db', db, '--config', config, '--to', to]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Exported 1 events');
+    expect(r.stdout).toContain(`Left out ${total.toLocaleString('en-US')} late events ${to} already holds (ingested again after retention deleted their day).`);
+    const counted = async (into: string) => {
+      const q = await runCliAsync(['query', '--parquet', await download('again/', join(tmp.dir, into)),
+        "SELECT count(*) AS n, count(DISTINCT event_id) AS d, count(*) FILTER (correlation_id = 'backfilled-0001') AS new FROM events", '--format', 'json']);
+      expect(q.code, q.stderr).toBe(0);
+      return JSON.parse(q.stdout) as unknown;
+    };
+    expect(await counted('again-1')).toEqual([{ n: total + 1, d: total + 1, new: 1 }]);
+
+    const before = await blobVersions('again/');
+    const rerun = await runCliAsync(['export', '--db', db, '--config', config, '--to', to]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toBe(`Exported 0 events to ${to}.\n`);
+    expect(await blobVersions('again/')).toEqual(before);
+    expect(await counted('again-2')).toEqual([{ n: total + 1, d: total + 1, new: 1 }]);
+  });
+
+  it('exports old history, pruned with no export configured, to a container that does not exist yet', async () => {
+    const db = copySeed('fresh');
+    const pruned = await runCliAsync(['compact', '--db', db, '--retain', '1d', '--no-rewrite']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const { stored } = await replayAsync(db, SCENARIO_DAYS.slice(0, 1));
+    const to = 'az://devstoreaccount1/fresh/events';
+    const r = await runCliAsync(['export', '--db', db, '--to', to], { env: { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`Exported ${stored.toLocaleString('en-US')} events to ${to}.\n`);
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('fresh');
+    const names: string[] = [];
+    for await (const b of container.listBlobsFlat({ prefix: 'events/' })) names.push(b.name);
+    expect(names.length).toBeGreaterThan(0);
+    for (const n of names) expect(n).toMatch(/^events\/category=[^/]+\/date=\d{4}-\d{2}-\d{2}\/late-\d+-0\.parquet$/);
   });
 
   it('explains a malformed az:// URL', async () => {

@@ -9,9 +9,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSavedQueries } from '../src/queries.js';
 import { FACT_COLUMNS, SETTINGS_CHANGE_COLUMN } from '../src/schema/facts.js';
-import { runCli, runCliAsync } from './support/cli.js';
+import { repoRoot, runCli, runCliAsync } from './support/cli.js';
 import { FIXTURE_DIRS, queryJsonAsync, replayAsync, tempDir } from './support/db.js';
 import { startServe, withServe, type Served } from './support/serve.js';
+import { writeConfig } from './support/service.js';
 
 const tmp = tempDir('auditlake-export-');
 afterAll(() => tmp.cleanup());
@@ -139,6 +140,44 @@ describe('auditlake export', () => {
     const roomy = await runCliAsync(['export', '--db', db, '--to', join(tmp.dir, 'roomy'), '--memory-limit', '256MB']);
     expect(roomy.code, roomy.stderr).toBe(0);
     expect(roomy.stdout).toMatch(/Exported 59 events/);
+  });
+});
+
+describe('auditlake export after retention pruned the days', () => {
+  it('leaves out what the folder holds when records are ingested again, exports a record it never had, and a rerun changes nothing', async () => {
+    const again = join(tmp.dir, 'again.duckdb');
+    const folder = join(tmp.dir, 'again-export');
+    await replayAsync(again, FIXTURE_DIRS);
+    const config = writeConfig(tmp.dir, { export: { to: folder }, retention: { days: 1 } }, 'again.yaml');
+    const pruned = await runCliAsync(['compact', '--db', again, '--config', config, '--no-rewrite']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toContain('Deleted 59 events');
+    // The same files replayed (the store has nothing left to dedupe them against), and one
+    // record of an exported day the folder never had: a copy with another correlationId.
+    const record = (JSON.parse(readFileSync(join(repoRoot, 'fixtures/keyvault/auditevent.json'), 'utf8')) as { records: object[] }).records[0]!;
+    const older = join(tmp.dir, 'older-history.json');
+    writeFileSync(older, JSON.stringify({ records: [{ ...record, correlationId: 'backfilled-0001' }] }));
+    const replayed = await replayAsync(again, [...FIXTURE_DIRS, older]);
+    expect(replayed.stored).toBe(60);
+
+    const r = await runCliAsync(['export', '--db', again, '--to', folder]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Exported 1 events');
+    expect(r.stdout).toContain(`Left out 59 late events ${folder} already holds (ingested again after retention deleted their day).`);
+    const counted = async () => {
+      const q = await runCliAsync(['query', '--parquet', folder, 'SELECT count(*) AS n, count(DISTINCT event_id) AS d, count(*) FILTER (correlation_id = \'backfilled-0001\') AS new FROM events', '--format', 'json']);
+      expect(q.code, q.stderr).toBe(0);
+      return JSON.parse(q.stdout) as unknown;
+    };
+    expect(await counted()).toEqual([{ n: 60, d: 60, new: 1 }]);
+
+    const snapshot = () => parquetFiles(folder).map((f) => [f, readFileSync(join(folder, f)).toString('base64')]);
+    const before = snapshot();
+    const rerun = await runCliAsync(['export', '--db', again, '--to', folder]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/^Exported 0 events to .*\.\n$/);
+    expect(snapshot()).toEqual(before);
+    expect(await counted()).toEqual([{ n: 60, d: 60, new: 1 }]);
   });
 });
 
