@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayAsync, tempDir } from '../../test/support/db.js';
 import { SCENARIO_DAYS } from '../../test/support/service.js';
+import { destinationFor, stagingDirFor } from '../archive/destination.js';
+import { exportDays } from '../archive/job.js';
 import type { ExportProgress } from './archive.js';
 import { Store } from './duckdb.js';
 
@@ -196,6 +198,21 @@ describe('Archive', () => {
     expect(await archive.exportDays(dir, dir, dayMs(first), dayMs(first) + DAY)).toMatchObject({ rows: 0, alreadyExported: 0 });
     expect(files(dir)).toEqual(before);
     expect((await archive.applyRetention(dayMs(days[1]!), dir)).deleted).toBe(4);
+    archive.close();
+    store.close();
+  });
+
+  it('reads what the folder holds from the staging folder, the one DuckDB may read once run restricts file access', async () => {
+    const { store, dir, archive, first, ingestAgain } = await firstDayPruned('restricted');
+    await ingestAgain(2);
+    // As run does: the staging folder stays open to DuckDB, nothing else outside the store.
+    store.exportDirs = [stagingDirFor(store.path)];
+    const reader = await store.reader();
+    await expect(store.query(`SELECT count(*) FROM ${parquet(dir)}`)).rejects.toThrow(/Permission Error|disabled/i);
+    const folder = destinationFor(dir, { credential: () => { throw new Error('a folder needs no credential'); } });
+    const r = await exportDays(store, folder, dayMs(first), dayMs(first) + DAY);
+    expect(r).toMatchObject({ rows: 0, alreadyExported: 2 });
+    reader.close();
     archive.close();
     store.close();
   });
