@@ -31,7 +31,7 @@ export function startArchiveLoop(store: Store, config: Config, policy: ArchivePo
   const once = async () => {
     try {
       const { exported, retention } = await archiveOnce(store, policy);
-      if (exported) log.info({ rows: exported.rows, since: new Date(exported.sinceMs).toISOString(), until: new Date(exported.untilMs).toISOString(), to: policy.destination?.name }, 'Exported.');
+      if (exported) log.info({ rows: exported.rows, alreadyExported: exported.alreadyExported, since: new Date(exported.sinceMs).toISOString(), until: new Date(exported.untilMs).toISOString(), to: policy.destination?.name }, 'Exported.');
       if (retention) log.info({ deleted: retention.deleted, keptUnexported: retention.keptUnexported, horizon: new Date(retention.horizonMs).toISOString() }, 'Retention applied.');
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'Archive round failed; trying again next round. Nothing unexported was deleted.');
