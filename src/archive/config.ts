@@ -15,7 +15,7 @@ import { AZ_URL } from '../azure/blob-folder.js';
 export const exportSchema = z.strictObject({
   /** A folder, or az://<storage account>/<container>/<prefix> (Blob Storage or ADLS Gen2). */
   to: z.string().min(1).refine((to) => !to.startsWith('az://') || AZ_URL.test(to),
-    'expected az://<storage account>/<container>[/<prefix>] (lowercase account and container names), or a folder'),
+    'expected az://<storage account>/<container>[/<prefix>] (account: 3-24 lowercase letters and digits; container: 3-63 lowercase letters, digits and single hyphens), or a folder'),
   /** For az://: a storage connection string instead of `azure.credential` (Azurite, or no identity). */
   connectionString: z.string().min(1).optional(),
   everyHours: z.number().min(0.001).max(168).default(24),

@@ -17,14 +17,15 @@ export interface BlobTarget {
   prefix: string;
 }
 
-// Storage account names: 3-24 lowercase letters and digits; containers: 3-63, lowercase, digits, '-'.
-export const AZ_URL = /^az:\/\/([a-z0-9]{3,24})\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)(?:\/(.*))?$/;
+// Storage account names: 3-24 lowercase letters and digits; containers: 3-63 lowercase letters,
+// digits and single hyphens between them (Azure refuses others only at the first upload).
+export const AZ_URL = /^az:\/\/([a-z0-9]{3,24})\/((?![a-z0-9-]*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?:\/(.*))?$/;
 
 /** The target of an `az://` URL; null for anything else (a local folder); an error for a malformed one. */
 export function parseBlobTarget(url: string): BlobTarget | null {
   if (!url.startsWith('az://')) return null;
   const m = AZ_URL.exec(url);
-  if (!m) throw new AuditlakeError('bad_argument', `${url}: expected az://<storage account>/<container>[/<prefix>] (lowercase account and container names)`);
+  if (!m) throw new AuditlakeError('bad_argument', `${url}: expected az://<storage account>/<container>[/<prefix>] (account: 3-24 lowercase letters and digits; container: 3-63 lowercase letters, digits and single hyphens)`);
   return { account: m[1]!, container: m[2]!, prefix: (m[3] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
