@@ -11,7 +11,7 @@ import { CloseReason, EventHubConsumerClient, earliestEventPosition, latestEvent
 import { z } from 'zod';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { unitsFromMessages } from './message.js';
-import { HealthTracker, type RunningSource, type SourceContext } from './source.js';
+import { ERROR_GRACE_MS, HealthTracker, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
 import { formatPosition, parsePosition, StoredFirstCheckpointStore, type EventHubsPosition } from './eventhubs-positions.js';
 
 const blobCheckpointsSchema = z.strictObject({
@@ -90,6 +90,9 @@ export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext
  * loop (listing partitions, and with blob checkpoints listing and claiming ownership).
  * - A partition succeeds on every receive cycle: processEvents runs after each one, with an
  *   empty array when maxWaitTimeSeconds passed with nothing new, so an idle hub stays ready.
+ *   A claimed partition whose last cycle ended longer ago than that plus ERROR_GRACE_MS fails
+ *   too (unless its batch is waiting for the store): a namespace that stops answering without
+ *   refusing leaves the SDK waiting up to 60 s per connection attempt before any error.
  * - The loop succeeds when the blob store lists ownership (the SDK asks the namespace for the
  *   partitions just before, every updateIntervalSeconds), so an instance left holding no
  *   partition, its peers having them all, stays ready; with local positions the loop has no
@@ -98,21 +101,38 @@ export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext
  * - Errors come through processError, each after the SDK's retries: with a partition id from a
  *   pump, without one from the loop (connections, $cbs tokens, the blob store).
  */
-function hubHealth(hub: string, blob: boolean) {
+function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
   const tracker = new HealthTracker(`hub ${hub}: nothing received yet, no partition claimed`);
   const partition = (id: string) => `hub ${hub}, partition ${id}`;
   const loop = `hub ${hub}`;
+  /** Claimed partitions: when their last receive cycle ended, or null while their batch is being handed over. */
+  const cycles = new Map<string, number | null>();
   return {
-    tracker,
+    claimed: (id: string) => cycles.set(id, Date.now()),
     received: (id: string) => {
+      cycles.set(id, null);
       tracker.ok(partition(id));
       if (!blob) tracker.ok(loop);
     },
+    handled: (id: string) => { if (cycles.has(id)) cycles.set(id, Date.now()); },
     listed: () => tracker.ok(loop),
     failed: (id: string, err: unknown) => tracker.error(id ? partition(id) : loop, err),
     // Another instance reads it now; any other close (an error the pump could not retry) keeps
     // the error until the partition receives again, as the processor claims it anew.
-    released: (id: string, lost: boolean) => { if (lost) tracker.forget(partition(id)); },
+    released: (id: string, lost: boolean) => {
+      cycles.delete(id);
+      if (lost) tracker.forget(partition(id));
+    },
+    health: (now = Date.now()): SourceHealth => {
+      const h = tracker.health(now);
+      if (!h.ready) return h;
+      for (const [id, endedMs] of cycles) {
+        if (endedMs !== null && now - endedMs > maxWaitMs + ERROR_GRACE_MS) {
+          return { ready: false, reason: `${partition(id)}: no receive cycle for ${Math.round((now - endedMs) / 1000)} s (the namespace does not answer)` };
+        }
+      }
+      return h;
+    },
   };
 }
 
@@ -127,7 +147,7 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
     else log.warn({ partition }, 'Stored position is unreadable; the partition starts at the configured start position.');
   }
   const blob = config.checkpoints.store === 'blob' ? await blobStore(config.checkpoints, ctx) : undefined;
-  const health = hubHealth(hub, blob !== undefined);
+  const health = hubHealth(hub, blob !== undefined, config.maxWaitTimeSeconds * 1000);
   const clientOptions = {
     // Short SDK retries: past them, a source that cannot start is retried by startSources with
     // its own backoff, and a partition pump that fails is restarted by the SDK's processor.
@@ -173,9 +193,36 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
    * (service.ts) keeps a graceful stop from leaving any batch in that state.
    */
   const claims = new Map<string, object>();
+  /** One receive cycle's events to the store's queue (waits there while the store is behind). */
+  const handOver = async (events: ReceivedEventData[], context: PartitionContext) => {
+    const last = events[events.length - 1];
+    if (!last) return;
+    const partition = context.partitionId;
+    const where = `${namespace}/${hub}/${partition}`;
+    const { units, rejects } = unitsFromMessages(
+      events.map((e) => ({ body: e.body as Uint8Array, where: `sequence ${e.sequenceNumber}` })), `eventhubs:${where}`);
+    const position = { offset: String(last.offset), sequenceNumber: last.sequenceNumber };
+    // The service reports the partition's newest sequence number with each batch (no extra calls).
+    const newest = context.lastEnqueuedEventProperties?.sequenceNumber;
+    const claim = claims.get(partition);
+    await ctx.push({
+      units,
+      rejects,
+      checkpoints: [{ source, partition, position: formatPosition(position) }],
+      ack: async () => {
+        if (newest !== undefined) ctx.reportLag(source, partition, Math.max(0, newest - last.sequenceNumber));
+        if (claim === undefined || claims.get(partition) !== claim) return;
+        // After the rows: the SDK resumes a restarted pump, and other instances take over, from here.
+        await context.updateCheckpoint(last).catch((err: unknown) => {
+          log.warn({ partition, err }, 'Checkpoint not moved in the checkpoint store; the database has it.');
+        });
+      },
+    });
+  };
   const subscription: Subscription = client.subscribe({
     processInitialize: async (context) => {
       claims.set(context.partitionId, {});
+      health.claimed(context.partitionId);
       log.info({ partition: context.partitionId }, 'Partition claimed.');
     },
     processClose: async (reason, context) => {
@@ -189,29 +236,11 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
     },
     processEvents: async (events: ReceivedEventData[], context: PartitionContext) => {
       health.received(context.partitionId);
-      const last = events[events.length - 1];
-      if (!last) return;
-      const partition = context.partitionId;
-      const where = `${namespace}/${hub}/${partition}`;
-      const { units, rejects } = unitsFromMessages(
-        events.map((e) => ({ body: e.body as Uint8Array, where: `sequence ${e.sequenceNumber}` })), `eventhubs:${where}`);
-      const position = { offset: String(last.offset), sequenceNumber: last.sequenceNumber };
-      // The service reports the partition's newest sequence number with each batch (no extra calls).
-      const newest = context.lastEnqueuedEventProperties?.sequenceNumber;
-      const claim = claims.get(partition);
-      await ctx.push({
-        units,
-        rejects,
-        checkpoints: [{ source, partition, position: formatPosition(position) }],
-        ack: async () => {
-          if (newest !== undefined) ctx.reportLag(source, partition, Math.max(0, newest - last.sequenceNumber));
-          if (claim === undefined || claims.get(partition) !== claim) return;
-          // After the rows: the SDK resumes a restarted pump, and other instances take over, from here.
-          await context.updateCheckpoint(last).catch((err: unknown) => {
-            log.warn({ partition, err }, 'Checkpoint not moved in the checkpoint store; the database has it.');
-          });
-        },
-      });
+      try {
+        await handOver(events, context);
+      } finally {
+        health.handled(context.partitionId);
+      }
     },
   }, {
     startPosition,
@@ -225,7 +254,7 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
   log.info({ consumerGroup: config.consumerGroup, positions: config.checkpoints.store, resumed: stored.size }, 'Event Hubs consumer started.');
 
   return {
-    health: () => health.tracker.health(),
+    health: () => health.health(),
     stop: async () => {
       await subscription.close();
       await client.close();

@@ -2,7 +2,7 @@
 import type { Config } from '../config.js';
 import { startEventHubs } from './eventhubs.js';
 import { startKafka } from './kafka.js';
-import { reasonOf, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
+import { ERROR_GRACE_MS, reasonOf, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
 
 export const sources = {
   eventhubs: startEventHubs,
@@ -10,7 +10,7 @@ export const sources = {
 } as const;
 
 /** How often readiness changes are looked for, to be logged. */
-const WATCH_MS = 2000;
+const WATCH_MS = 1000;
 
 export interface StartedSources {
   /** Each configured source by its key path (`sources.eventhubs.0`), and whether it consumes now. */
@@ -29,6 +29,7 @@ export function startSources(config: Config['sources'], ctx: SourceContext): Sta
     ...config.kafka.map((c, i) => ({ name: `sources.kafka.${i}`, start: () => sources.kafka(c, ctx) })),
   ];
   const running = new Map<string, RunningSource>();
+  const startedAt = new Map<string, number>();
   /** Why a source that has not started yet could not, for /readyz. */
   const startErrors = new Map<string, string>();
   let stopped = false;
@@ -38,7 +39,10 @@ export function startSources(config: Config['sources'], ctx: SourceContext): Sta
       try {
         const source = await start();
         if (stopped) await source.stop();
-        else running.set(name, source);
+        else {
+          running.set(name, source);
+          startedAt.set(name, Date.now());
+        }
         if (running.size === starts.length) ctx.log.info({ sources: starts.length }, 'Consuming.');
         return;
       } catch (err) {
@@ -60,14 +64,18 @@ export function startSources(config: Config['sources'], ctx: SourceContext): Sta
     return { source: name, ready: false, reason: why ? `cannot start (retrying): ${why}` : 'starting' };
   });
   // Changes are logged too, so the log says when consumption stopped and why, and when it came
-  // back, not only /readyz at the moment someone asks. Start failures log themselves (above).
+  // back, not only /readyz at the moment someone asks. A source that has not consumed since it
+  // started is logged once it has had the error grace to settle; start failures log themselves.
   const wasReady = new Map<string, boolean>();
   const watch = setInterval(() => {
     for (const h of health()) {
-      if (!running.has(h.source) || (wasReady.get(h.source) ?? false) === h.ready) continue;
-      wasReady.set(h.source, h.ready);
+      const since = startedAt.get(h.source);
+      const was = wasReady.get(h.source);
+      if (since === undefined || was === h.ready) continue;
       if (h.ready) ctx.log.info({ source: h.source }, 'Source consuming.');
+      else if (was === undefined && Date.now() - since < ERROR_GRACE_MS) continue;
       else ctx.log.warn({ source: h.source, reason: h.reason }, 'Source not consuming.');
+      wasReady.set(h.source, h.ready);
     }
   }, WATCH_MS);
   watch.unref();

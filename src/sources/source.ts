@@ -46,17 +46,22 @@ export interface RunningSource {
 export type SourceHealth = { ready: true } | { ready: false; reason: string };
 
 /**
- * How long errors may go on with no success since before a source counts as failing. The SDKs
- * report an error only after their own retries (3, over ~4 s, see the clients' retryOptions),
- * and then try again at once: a blip they get over within this does not flap readiness, while a
- * namespace that stays away turns /readyz 503 within ~15 s.
+ * How long errors may go on with no success since before a source counts as failing. The Event
+ * Hubs SDK reports an error only after its own retries (3, over ~4 s: retryOptions in
+ * eventhubs.ts), and then tries again: a blip it gets over within this does not flap readiness,
+ * while a namespace that stays away turns /readyz 503 within ~15 s (measured: 12 s). Kafka has
+ * its own bound, the group's session timeout (kafka.ts).
  */
 export const ERROR_GRACE_MS = 10_000;
 
-/** An error as a reason: its first line (Azure's add request ids and times), redacted, bounded. */
+/** An error as a reason: one line, redacted, bounded. */
 export function reasonOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  const text = errorMessage(err).split('\n')[0]!.trim().slice(0, 300);
+  // The Event Hubs SDK gives up with an AggregateError of its attempts' errors, its own message empty.
+  const inner = err instanceof AggregateError ? [...new Set(err.errors.map(errorMessage))].join('; ') : '';
+  // Azure's messages run over lines, with request ids and times that say nothing here.
+  const text = (errorMessage(err) || inner || (err instanceof Error ? err.name : 'unknown error')).split('\n')
+    .map((l) => l.trim()).filter((l) => l && !/^(RequestId|Time):/.test(l)).join(' ').slice(0, 400);
   return redactSecrets(typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text);
 }
 
