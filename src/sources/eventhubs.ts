@@ -91,8 +91,10 @@ export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext
  * - A partition succeeds on every receive cycle: processEvents runs after each one, with an
  *   empty array when maxWaitTimeSeconds passed with nothing new, so an idle hub stays ready.
  *   A claimed partition whose last cycle ended longer ago than that plus ERROR_GRACE_MS fails
- *   too (unless its batch is waiting for the store): a namespace that stops answering without
- *   refusing leaves the SDK waiting up to 60 s per connection attempt before any error.
+ *   too (unless its batch is waiting for the store): once a connection is found dead, each of
+ *   the SDK's attempts to reconnect to a namespace that does not answer (rather than refuse)
+ *   can wait 60 s before it counts as an error. (An idle cycle ends on a timer, without the
+ *   network: a connection that dies silently is noticed by AMQP's idle timeout first.)
  * - The loop succeeds when the blob store lists ownership (the SDK asks the namespace for the
  *   partitions just before, every updateIntervalSeconds), so an instance left holding no
  *   partition, its peers having them all, stays ready; with local positions the loop has no
