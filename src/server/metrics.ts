@@ -66,7 +66,7 @@ export class Metrics {
       labelNames: ['source'],
       registers,
       collect() {
-        this.reset(); // a source no longer listed does not linger
+        this.reset(); // asked afresh at each scrape
         for (const h of sourceHealth()) this.set({ source: h.source }, h.ready ? 1 : 0);
       },
     });
