@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { repoRoot } from './cli.js';
-import { queryJson, replay } from './db.js';
+import { queryJson, queryJsonAsync, replay, replayAsync } from './db.js';
 
 export interface LogLine { level: string; msg: string; [field: string]: unknown }
 
@@ -129,13 +129,35 @@ export function storedIds(db: string): string[] {
   return queryJson(db, 'SELECT event_id FROM events ORDER BY event_id').map((r) => String(r.event_id));
 }
 
-/** The event ids `replay` stores from the same bodies (in `dir/name`): what a consumer must store, exactly. */
-export function replayedIds(dir: string, name: string, bodies: string[]): string[] {
+/** storedIds in a child process that does not block, so it can overlap other work. */
+export async function storedIdsAsync(db: string): Promise<string[]> {
+  return (await queryJsonAsync(db, 'SELECT event_id FROM events ORDER BY event_id')).map((r) => String(r.event_id));
+}
+
+function expectedBodies(dir: string, name: string, bodies: string[]): string {
   const where = join(dir, `${name}-expected`);
   mkdirSync(where, { recursive: true });
   writeFileSync(join(where, 'bodies.ndjson'), `${bodies.join('\n')}\n`);
+  return where;
+}
+
+/** The event ids `replay` stores from the same bodies (in `dir/name`): what a consumer must store, exactly. */
+export function replayedIds(dir: string, name: string, bodies: string[]): string[] {
+  const where = expectedBodies(dir, name, bodies);
   replay(join(where, 'expected.duckdb'), [join(where, 'bodies.ndjson')]);
   return storedIds(join(where, 'expected.duckdb'));
+}
+
+/**
+ * replayedIds without blocking: start it when the bodies are known and await it after the
+ * consumer stopped, so the replay runs while the test waits on the consumer. A failure
+ * surfaces where the promise is awaited (not as an unhandled rejection before that).
+ */
+export function replayedIdsAsync(dir: string, name: string, bodies: string[]): Promise<string[]> {
+  const where = expectedBodies(dir, name, bodies);
+  const ids = replayAsync(join(where, 'expected.duckdb'), [join(where, 'bodies.ndjson')]).then(() => storedIdsAsync(join(where, 'expected.duckdb')));
+  ids.catch(() => undefined);
+  return ids;
 }
 
 /** A loopback port nothing listens on (yet): for a peer that starts late, or never. */
