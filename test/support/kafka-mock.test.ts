@@ -132,7 +132,9 @@ async function committed(groupId: string, topic: string, via = kafka): Promise<M
   return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
 }
 
-describe('Kafka mock cluster with kafkajs', () => {
+// Concurrent: each test has its own topic and group (the 3-broker one its own cluster), and
+// most of each is the mock's fixed join delay.
+describe.concurrent('Kafka mock cluster with kafkajs', () => {
   it('listens on 127.0.0.1 only', () => {
     expect(mock.brokers).toHaveLength(1);
     for (const b of mock.brokers) expect(b).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -165,12 +167,12 @@ describe('Kafka mock cluster with kafkajs', () => {
 
   it('a new consumer in the same group resumes from the committed offsets', async () => {
     await produce('resume', 0, 1_000);
-    expect(await consumeCommitting('g1', 'resume', 1_000)).toHaveLength(1_000);
+    expect(await consumeCommitting('g-resume', 'resume', 1_000)).toHaveLength(1_000);
     await produce('resume', 1_000, 30);
     // Had it started anywhere before the commit, old messages would come first in that partition.
-    const got = await consumeCommitting('g1', 'resume', 30);
+    const got = await consumeCommitting('g-resume', 'resume', 30);
     expect(got.map((g) => g.value).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `m${1_000 + i}`).sort());
-    expect(await committed('g1', 'resume')).toEqual(await highWatermarks('resume'));
+    expect(await committed('g-resume', 'resume')).toEqual(await highWatermarks('resume'));
   });
 
   it('seeks, on assignment, to positions stored elsewhere', async () => {
