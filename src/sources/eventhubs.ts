@@ -10,6 +10,7 @@
 import { CloseReason, EventHubConsumerClient, earliestEventPosition, latestEventPosition, type EventPosition, type ReceivedEventData, type PartitionContext, type Subscription } from '@azure/event-hubs';
 import { z } from 'zod';
 import { AuditlakeError, errorMessage } from '../errors.js';
+import { boundEventHubsPrefetch } from './eventhubs-credit.js';
 import { unitsFromMessages } from './message.js';
 import { ERROR_GRACE_MS, HealthTracker, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
 import { formatPosition, parsePosition, StoredFirstCheckpointStore, type EventHubsPosition } from './eventhubs-positions.js';
@@ -77,6 +78,7 @@ export function checkpointSource(namespace: string, hub: string, consumerGroup: 
 }
 
 export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext): Promise<RunningSource> {
+  boundEventHubsPrefetch(); // else idle time piles up link credit past prefetchCount (eventhubs-credit.ts)
   const running = await Promise.all(config.hubs.map((hub) => startHub(config, hub, ctx)));
   return {
     stop: async () => { await Promise.all(running.map((r) => r.stop())); },
