@@ -4,6 +4,7 @@
  * redaction as stored rows, because SDK errors can quote connection strings and SAS URIs.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { errorMessage } from '../errors.js';
 import { redactSecrets } from '../schema/redact.js';
 
 export type Logger = PinoLogger;
@@ -30,5 +31,7 @@ export function createLogger(level: LogLevel = 'info', destination: NodeJS.Writa
 function serializeError(err: unknown): { type: string; message: string; code?: string } {
   if (!(err instanceof Error)) return { type: typeof err, message: redactSecrets(String(err)) };
   const code = (err as { code?: unknown }).code;
-  return { type: err.name, message: redactSecrets(err.message), ...(typeof code === 'string' ? { code } : {}) };
+  // The Event Hubs SDK gives up with an AggregateError of its attempts' errors, its own message empty.
+  const message = err.message || (err instanceof AggregateError ? [...new Set(err.errors.map(errorMessage))].join('; ') : '');
+  return { type: err.name, message: redactSecrets(message), ...(typeof code === 'string' ? { code } : {}) };
 }

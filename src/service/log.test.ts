@@ -1,0 +1,22 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './log.js';
+
+function captured() {
+  let text = '';
+  const out = new Writable({ write(chunk, _enc, done) { text += String(chunk); done(); } });
+  return { log: createLogger('info', out), lines: () => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('log lines', () => {
+  it("say why an AggregateError (the Event Hubs SDK's give-up) failed, redacted, instead of an empty message", () => {
+    const { log, lines } = captured();
+    const attempt = new Error('connect ECONNREFUSED 127.0.0.1:5671 (https://a.blob.core.windows.net/c?sv=2024&sig=abcdefSECRET)');
+    log.error({ err: new AggregateError([attempt, attempt]) }, 'Source not consuming.');
+    const err = lines()[0]!.err as { type: string; message: string };
+    expect(err.type).toBe('AggregateError');
+    expect(err.message).toContain('connect ECONNREFUSED 127.0.0.1:5671');
+    expect(err.message.match(/ECONNREFUSED/g)).toHaveLength(1);
+    expect(err.message).not.toContain('abcdefSECRET');
+  });
+});
