@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type AzuriteInstance } from './support/azurite.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
 import { queryJsonAsync, tempDir } from './support/db.js';
-import { eventually, recordsFrom, replayedIds, SCENARIO_DAYS, startRun, storedIds, toBodies, writeConfig, type RunningService } from './support/service.js';
+import { eventually, recordsFrom, replayedIdsAsync, SCENARIO_DAYS, startRun, storedIdsAsync, toBodies, writeConfig, type RunningService } from './support/service.js';
 
 const HUB = 'shared';
 const STOP_HUB = 'stopping';
@@ -86,6 +86,8 @@ describe('auditlake run with blob checkpoints (Azurite)', () => {
     const before = toBodies(records.slice(0, 2000), 20);
     const after = toBodies(records.slice(2000), 20);
     before.forEach((b, i) => peer.send(HUB, String(i % 4), [b]));
+    // What `replay` stores from the same bodies, replayed while the instances run.
+    const expected = replayedIdsAsync(tmp.dir, 'all', [...before, ...after]);
 
     const a = startRun(instanceConfig('a'));
     const b = startRun(instanceConfig('b'));
@@ -105,11 +107,9 @@ describe('auditlake run with blob checkpoints (Azurite)', () => {
     }, 60_000, 'the survivor to store the rest');
     await b.stop('SIGTERM');
 
-    const expected = replayedIds(tmp.dir, 'all', [...before, ...after]);
-    const inA = storedIds(join(tmp.dir, 'a.duckdb'));
-    const inB = storedIds(join(tmp.dir, 'b.duckdb'));
+    const [inA, inB] = await Promise.all([storedIdsAsync(join(tmp.dir, 'a.duckdb')), storedIdsAsync(join(tmp.dir, 'b.duckdb'))]);
     // Every record is in one of the databases; each database holds a record at most once.
-    expect([...new Set([...inA, ...inB])].sort()).toEqual(expected);
+    expect([...new Set([...inA, ...inB])].sort()).toEqual(await expected);
     expect(new Set(inA).size).toBe(inA.length);
     expect(new Set(inB).size).toBe(inB.length);
   });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync } from './support/cli.js';
 import { queryJsonAsync, tempDir } from './support/db.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
-import { eventually, recordsFrom, replayedIds, SCENARIO_DAYS, startRun, storedIds, toBodies, writeConfig } from './support/service.js';
+import { eventually, recordsFrom, replayedIdsAsync, SCENARIO_DAYS, startRun, storedIdsAsync, toBodies, writeConfig } from './support/service.js';
 
 let peer: EventHubsPeer;
 const tmp = tempDir('auditlake-run-crash-');
@@ -36,6 +36,8 @@ describe('auditlake run with Event Hubs, killed', () => {
     const bodies = toBodies(records.slice(0, 2400), 8);
     const db = join(tmp.dir, 'crash.duckdb');
     const file = writeConfig(tmp.dir, config(db), 'crash.yaml');
+    // What `replay` stores from the same bodies, replayed while the consumer is killed and restarted.
+    const expectedIds = replayedIdsAsync(tmp.dir, 'crash', bodies);
     // Bodies keep arriving while the consumer is killed and restarted.
     let sent = 0;
     const producer = setInterval(() => {
@@ -60,8 +62,8 @@ describe('auditlake run with Event Hubs, killed', () => {
       return rows.length === 3 && rows.every((r) => (JSON.parse(String(r.position)) as { sequenceNumber: number }).sequenceNumber === peer.count('crash', String(r.partition)) - 1);
     }, 60_000, 'the consumer to reach the end of every partition');
     await last.stop('SIGTERM');
-    const expected = replayedIds(tmp.dir, 'crash', bodies);
-    expect(storedIds(db)).toEqual(expected);
+    const expected = await expectedIds;
+    expect(await storedIdsAsync(db)).toEqual(expected);
 
     // An operator resets one partition: the next run reads it again from the start, and stores nothing twice.
     const list = async () => JSON.parse((await runCliAsync(['checkpoints', 'list', '--db', db, '--format', 'json'])).stdout) as Array<{ partition: string }>;
@@ -74,6 +76,6 @@ describe('auditlake run with Event Hubs, killed', () => {
     await reread.waitForLog(() => reread.committed('duplicates') >= peer.count('crash', '0') * 8 - 8, 60_000);
     await reread.stop('SIGTERM');
     expect(reread.committed('stored')).toBe(0);
-    expect(storedIds(db)).toHaveLength(expected.length);
+    expect(await storedIdsAsync(db)).toHaveLength(expected.length);
   });
 });

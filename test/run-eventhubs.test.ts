@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
 import { queryJson, queryJsonAsync, tempDir } from './support/db.js';
-import { freePort, recordsFrom, replayedIds, SCENARIO_DAYS, startRun, storedIds, toBodies, writeConfig, type RunningService } from './support/service.js';
+import { freePort, recordsFrom, replayedIdsAsync, SCENARIO_DAYS, startRun, storedIdsAsync, toBodies, writeConfig, type RunningService } from './support/service.js';
 
 const HUB = 'insights-logs-auditevent';
 const ACTIVITY_HUB = 'insights-activity-logs';
@@ -37,7 +37,9 @@ function config(db: string, hubs: string[], server = false) {
   };
 }
 
-const expectedIds = (name: string, bodies: string[]) => replayedIds(tmp.dir, name, bodies);
+// What `replay` stores from the same bodies: started as soon as the bodies are known, so the
+// replay runs while the test waits on the consumer.
+const expectedIds = (name: string, bodies: string[]) => replayedIdsAsync(tmp.dir, name, bodies);
 
 const committed = (run: RunningService, n: number) => run.waitForLog(() => run.committed('records') >= n, 60_000);
 
@@ -49,10 +51,11 @@ describe('auditlake run with Event Hubs', () => {
     activity.forEach((b, i) => peer.send(ACTIVITY_HUB, String(i % 2), [b]));
     const db = join(tmp.dir, 'mixed.duckdb');
     const file = writeConfig(tmp.dir, config(db, [HUB, ACTIVITY_HUB], true), 'mixed.yaml');
-    const expected = expectedIds('mixed', [...bodies, ...activity]);
+    const expecting = expectedIds('mixed', [...bodies, ...activity]);
 
     const run = startRun(file);
     await committed(run, 1206);
+    const expected = await expecting;
     // While it holds the database: the CLI answers through the server, /metrics counts.
     const [count] = await queryJsonAsync(db, 'SELECT count(*) AS n FROM events');
     expect(count).toEqual({ n: expected.length });
@@ -70,16 +73,17 @@ describe('auditlake run with Event Hubs', () => {
     expect(run.logs().map((l) => l.msg)).toContain('Stopped.');
     expect(run.output()).not.toContain(PEER_KEY);
     expect(run.output()).not.toContain(token);
-    expect(storedIds(db)).toEqual(expected);
+    expect(await storedIdsAsync(db)).toEqual(expected);
 
     // A restart resumes from the stored positions: nothing is read twice; new bodies arrive.
     const more = toBodies(records.slice(1200, 1400), 20);
+    const expectedMore = expectedIds('more', more);
     more.forEach((b, i) => peer.send(HUB, String(i % 4), [b]));
     const again = startRun(file);
     await committed(again, 200);
     await again.stop('SIGTERM');
     expect(again.committed('duplicates')).toBe(0);
-    expect(storedIds(db)).toEqual([...expected, ...expectedIds('more', more)].sort());
+    expect(await storedIdsAsync(db)).toEqual([...expected, ...await expectedMore].sort());
     const positions = queryJson(db, 'SELECT source, partition FROM checkpoints ORDER BY source, partition');
     expect(positions.map((p) => `${String(p.source)}#${String(p.partition)}`)).toEqual([
       `eventhubs:127.0.0.1/${ACTIVITY_HUB}/$Default#0`, `eventhubs:127.0.0.1/${ACTIVITY_HUB}/$Default#1`,
@@ -92,10 +96,11 @@ describe('auditlake run with Event Hubs', () => {
     const after = toBodies(records.slice(0, 100), 50);
     peer.send('poison', '0', ['{"records":[{"time": oops', Buffer.alloc(1 << 20, 0x41), Buffer.from([0xff, 0xfe, 0x00, 0x81]), big!, ...after]);
     const db = join(tmp.dir, 'poison.duckdb');
+    const expected = expectedIds('poison', [big!, ...after]);
     const run = startRun(writeConfig(tmp.dir, config(db, ['poison']), 'poison.yaml'));
     await committed(run, 10_103);
     await run.stop('SIGTERM');
-    expect(storedIds(db)).toEqual(expectedIds('poison', [big!, ...after]));
+    expect(await storedIdsAsync(db)).toEqual(await expected);
     const reasons = queryJson(db, 'SELECT reason FROM rejects ORDER BY reason').map((r) => String(r.reason));
     expect(reasons).toHaveLength(3);
     expect(reasons[0]).toMatch(/sequence 0\b.*JSON/i);
@@ -134,6 +139,7 @@ describe('auditlake run with Event Hubs', () => {
     const first = toBodies(records.slice(3000, 3600), 20);
     const second = toBodies(records.slice(3600, 4200), 20);
     first.forEach((b, i) => peer.send('reconnect', String(i % 2), [b]));
+    const expected = expectedIds('reconnect', [...first, ...second]);
     const db = join(tmp.dir, 'reconnect.duckdb');
     const run = startRun(writeConfig(tmp.dir, config(db, ['reconnect']), 'reconnect.yaml'));
     await committed(run, 600);
@@ -141,7 +147,7 @@ describe('auditlake run with Event Hubs', () => {
     second.forEach((b, i) => peer.send('reconnect', String(i % 2), [b]));
     await committed(run, 1200);
     await run.stop('SIGTERM');
-    expect(storedIds(db)).toEqual(expectedIds('reconnect', [...first, ...second]));
+    expect(await storedIdsAsync(db)).toEqual(await expected);
   });
 
   it('keeps retrying a namespace it cannot reach at start, not ready meanwhile, and consumes once it answers', async () => {
