@@ -6,12 +6,12 @@
  */
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SENTINEL_COLUMNS } from '../src/sinks/sentinel.js';
 import { runCliAsync } from './support/cli.js';
-import { queryJson, tempDir } from './support/db.js';
+import { queryJsonAsync, tempDir } from './support/db.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
-import { startHttpsPeer, tokenEndpoint, type HttpsPeer } from './support/https-peer.js';
+import { startHttpsPeer, testCertificate, tokenEndpoint, type HttpsPeer } from './support/https-peer.js';
 import { eventually, freePort, startRun, writeConfig } from './support/service.js';
 
 const RULE = 'dcr-00112233445566778899aabbccddeeff';
@@ -20,14 +20,25 @@ const CLIENT_SECRET = 'test-client-secret-value';
 const tmp = tempDir('auditlake-delivery-');
 
 type Mode = 'ok' | '500' | '429' | 'hang';
-/** What the endpoint does with the next requests, in order; then 'ok'. */
-const script: Mode[] = [];
-const received: Array<{ path: string; authorization: string | undefined; rows: Array<Record<string, unknown>> }> = [];
-const entra = tokenEndpoint();
-const hanging: Array<() => void> = [];
 
-async function startSentinelPeer(port?: number): Promise<HttpsPeer> {
-  return startHttpsPeer((req, body, res) => {
+/** A Sentinel endpoint (and the Entra token endpoint on the same host), with what it received: one per test, so the tests can run at once. */
+interface SentinelPeer {
+  peer: HttpsPeer;
+  entra: ReturnType<typeof tokenEndpoint>;
+  /** What the endpoint does with the next requests, in order; then 'ok'. */
+  script: Mode[];
+  received: Array<{ path: string; authorization: string | undefined; rows: Array<Record<string, unknown>> }>;
+  hanging: Array<() => void>;
+  deliveredIds(): string[];
+  close(): Promise<void>;
+}
+
+async function startSentinelPeer(port?: number): Promise<SentinelPeer> {
+  const entra = tokenEndpoint();
+  const script: Mode[] = [];
+  const received: SentinelPeer['received'] = [];
+  const hanging: Array<() => void> = [];
+  const peer = await startHttpsPeer((req, body, res) => {
     if (entra.handle(req, body, res)) return;
     const text = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body).toString('utf8') : body.toString('utf8');
     received.push({ path: req.url ?? '', authorization: req.headers.authorization, rows: JSON.parse(text) as Array<Record<string, unknown>> });
@@ -37,6 +48,14 @@ async function startSentinelPeer(port?: number): Promise<HttpsPeer> {
     if (mode === '429') { res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":{"code":"TooManyRequests"}}'); return; }
     res.writeHead(204).end();
   }, port === undefined ? {} : { port });
+  return {
+    peer, entra, script, received, hanging,
+    deliveredIds: () => [...new Set(received.flatMap((r) => r.rows.map((row) => String(row.AlertId))))].sort(),
+    close: async () => {
+      for (const h of hanging.splice(0)) h();
+      await peer.close();
+    },
+  };
 }
 
 function config(db: string, endpoint: string, extra: object = {}) {
@@ -49,20 +68,12 @@ function config(db: string, endpoint: string, extra: object = {}) {
   };
 }
 
-let peer: HttpsPeer;
-let env: Record<string, string>;
-beforeAll(async () => {
-  peer = await startSentinelPeer();
-  env = { NODE_EXTRA_CA_CERTS: peer.caFile, TEST_CLIENT_SECRET: CLIENT_SECRET };
-});
-afterAll(async () => {
-  for (const h of hanging) h();
-  await peer?.close();
-  tmp.cleanup();
-});
+// Every peer of this test process serves the same certificate (testCertificate), so one trust file does for all.
+const env = { NODE_EXTRA_CA_CERTS: testCertificate().file, TEST_CLIENT_SECRET: CLIENT_SECRET };
+afterAll(() => tmp.cleanup());
 
-const alertIds = (db: string) => queryJson(db, 'SELECT alert_id FROM alerts ORDER BY alert_id').map((r) => String(r.alert_id));
-const deliveredIds = () => [...new Set(received.flatMap((r) => r.rows.map((row) => String(row.AlertId))))].sort();
+// Never a blocking child process here: the tests' peers share this process's event loop.
+const alertIds = async (db: string) => (await queryJsonAsync(db, 'SELECT alert_id FROM alerts ORDER BY alert_id')).map((r) => String(r.alert_id));
 
 async function replayWith(file: string, paths: string[]) {
   const r = await runCliAsync(['replay', '--json', '--quiet', '--config', file, ...paths], { env, timeoutMs: 120_000 });
@@ -70,35 +81,40 @@ async function replayWith(file: string, paths: string[]) {
   return JSON.parse(r.stdout) as { delivery?: { delivered: number; pending: number } };
 }
 
-describe('alert delivery to Sentinel (Logs Ingestion API)', () => {
+// Concurrent: each test has its own endpoint, database and files; much of each is waiting (a
+// hung request's time limit, Retry-After, backoff, a refusing endpoint's deadline).
+describe.concurrent('alert delivery to Sentinel (Logs Ingestion API)', () => {
   it('rides out a 500, a 429 with Retry-After and a hung request, and delivers every alert with the right columns', async () => {
-    received.length = 0;
-    script.push('500', '429', 'hang');
-    const db = join(tmp.dir, 'outage.duckdb');
-    const summary = await replayWith(writeConfig(tmp.dir, config(db, peer.url), 'outage.yaml'), ['fixtures/demo']);
-    const ids = alertIds(db);
-    expect(ids.length).toBeGreaterThan(5);
-    expect(summary.delivery).toEqual({ delivered: ids.length, pending: 0 });
-    expect(deliveredIds()).toEqual(ids);
-    expect(received.length).toBeGreaterThanOrEqual(Math.ceil(ids.length / 4) + 3);
-    for (const r of received) {
-      expect(r.path).toMatch(new RegExp(`^/dataCollectionRules/${RULE}/streams/${STREAM}\\?api(-|%2D)version=`));
-      expect(r.authorization).toBe(`Bearer ${entra.accessToken}`);
+    const { peer, entra, script, received, deliveredIds, close } = await startSentinelPeer();
+    try {
+      script.push('500', '429', 'hang');
+      const db = join(tmp.dir, 'outage.duckdb');
+      const summary = await replayWith(writeConfig(tmp.dir, config(db, peer.url), 'outage.yaml'), ['fixtures/demo']);
+      const ids = await alertIds(db);
+      expect(ids.length).toBeGreaterThan(5);
+      expect(summary.delivery).toEqual({ delivered: ids.length, pending: 0 });
+      expect(deliveredIds()).toEqual(ids);
+      expect(received.length).toBeGreaterThanOrEqual(Math.ceil(ids.length / 4) + 3);
+      for (const r of received) {
+        expect(r.path).toMatch(new RegExp(`^/dataCollectionRules/${RULE}/streams/${STREAM}\\?api(-|%2D)version=`));
+        expect(r.authorization).toBe(`Bearer ${entra.accessToken}`);
+      }
+      expect(entra.requests[0]).toMatchObject({ clientId: 'client-1', clientSecret: CLIENT_SECRET, scope: 'https://monitor.azure.com/.default' });
+      const row = received.at(-1)!.rows[0]!;
+      expect(Object.keys(row).sort()).toEqual(SENTINEL_COLUMNS.map((c) => c.name).filter((n) => n in row).sort());
+      expect(row).toMatchObject({ AlertId: expect.any(String), DetectorId: expect.stringMatching(/^[a-z]+\.[a-z-]+$/), Severity: expect.stringMatching(/^(Informational|Low|Medium|High)$/) });
+    } finally {
+      await close();
     }
-    expect(entra.requests[0]).toMatchObject({ clientId: 'client-1', clientSecret: CLIENT_SECRET, scope: 'https://monitor.azure.com/.default' });
-    const row = received.at(-1)!.rows[0]!;
-    expect(Object.keys(row).sort()).toEqual(SENTINEL_COLUMNS.map((c) => c.name).filter((n) => n in row).sort());
-    expect(row).toMatchObject({ AlertId: expect.any(String), DetectorId: expect.stringMatching(/^[a-z]+\.[a-z-]+$/), Severity: expect.stringMatching(/^(Informational|Low|Medium|High)$/) });
   });
 
   it('keeps alerts pending while the endpoint refuses connections, lists them, and delivers them once it is back', async () => {
-    received.length = 0;
     const port = await freePort();
     const endpoint = `https://127.0.0.1:${port}`;
     const db = join(tmp.dir, 'down.duckdb');
     const file = writeConfig(tmp.dir, config(db, endpoint, { delivery: { initialBackoffSeconds: 0.2, maxBackoffSeconds: 1, replayDeadlineSeconds: 2 } }), 'down.yaml');
     const first = await replayWith(file, ['fixtures/demo']);
-    const ids = alertIds(db);
+    const ids = await alertIds(db);
     expect(first.delivery).toEqual({ delivered: 0, pending: ids.length });
     const pending = await runCliAsync(['alerts', '--pending', '--config', file, '--db', db, '--format', 'json'], { env });
     const rows = JSON.parse(pending.stdout) as Array<{ sink: string; alert_id: string; attempts: number; last_error: string }>;
@@ -111,7 +127,7 @@ describe('alert delivery to Sentinel (Logs Ingestion API)', () => {
     try {
       const second = await replayWith(file, ['fixtures/demo']);
       expect(second.delivery).toEqual({ delivered: ids.length, pending: 0 });
-      expect(deliveredIds()).toEqual(ids);
+      expect(back.deliveredIds()).toEqual(ids);
       const none = await runCliAsync(['alerts', '--pending', '--config', file, '--db', db, '--format', 'json'], { env });
       expect(JSON.parse(none.stdout)).toEqual([]);
       // An operator asks for them again (the SOC lost a day, say): pending once more, for that sink only.
@@ -125,12 +141,11 @@ describe('alert delivery to Sentinel (Logs Ingestion API)', () => {
   });
 
   it('loses nothing when run is killed mid-delivery: after a restart every alert arrives, re-sent rows under the same AlertId', async () => {
-    received.length = 0;
-    for (const h of hanging.splice(0)) h();
     const db = join(tmp.dir, 'killed.duckdb');
     // The alerts are already in the database (raised by a replay without sinks): run's loop delivers them.
     expect((await runCliAsync(['replay', '--quiet', '--db', db, 'fixtures/demo'])).code).toBe(0);
-    const ids = alertIds(db);
+    const ids = await alertIds(db);
+    const { peer, entra, script, received, hanging, deliveredIds, close } = await startSentinelPeer();
     const hub: EventHubsPeer = await startEventHubsPeer({ hubs: { quiet: 1 } });
     try {
       const file = writeConfig(tmp.dir, config(db, peer.url, {
@@ -155,7 +170,7 @@ describe('alert delivery to Sentinel (Logs Ingestion API)', () => {
       expect(second.output()).not.toContain(CLIENT_SECRET);
       expect(second.output()).not.toContain(entra.accessToken);
     } finally {
-      await hub.close();
+      await Promise.all([hub.close(), close()]);
     }
   });
 });
