@@ -31,12 +31,12 @@ export function parsePosition(text: string): EventHubsPosition | undefined {
  * instance got further (it owned the partition meanwhile), its blob checkpoint wins.
  */
 export class StoredFirstCheckpointStore implements CheckpointStore {
-  /** `listed`: told each time ownership is listed, the processor's loop having reached the namespace and the store (readiness). */
-  constructor(private readonly blob: CheckpointStore, private readonly stored: Map<string, EventHubsPosition>, private readonly listed: () => void = () => undefined) {}
+  /** `listed`: given the ownership each time it is listed, the processor's loop having reached the namespace and the store (readiness). */
+  constructor(private readonly blob: CheckpointStore, private readonly stored: Map<string, EventHubsPosition>, private readonly listed: (ownership: PartitionOwnership[]) => void = () => undefined) {}
 
   async listOwnership(ns: string, hub: string, group: string): Promise<PartitionOwnership[]> {
     const ownership = await this.blob.listOwnership(ns, hub, group);
-    this.listed();
+    this.listed(ownership);
     return ownership;
   }
 

@@ -7,7 +7,7 @@
  * several instances sharing a consumer group with partition load balancing; each instance has
  * its own database and its positions still commit with its rows (see eventhubs-positions.ts).
  */
-import { CloseReason, EventHubConsumerClient, earliestEventPosition, latestEventPosition, type EventPosition, type ReceivedEventData, type PartitionContext, type Subscription } from '@azure/event-hubs';
+import { CloseReason, EventHubConsumerClient, earliestEventPosition, latestEventPosition, type EventPosition, type ReceivedEventData, type PartitionContext, type PartitionOwnership, type Subscription } from '@azure/event-hubs';
 import { z } from 'zod';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { boundEventHubsPrefetch } from './eventhubs-credit.js';
@@ -105,7 +105,7 @@ export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext
  * - Errors come through processError, each after the SDK's retries: with a partition id from a
  *   pump, without one from the loop (connections, $cbs tokens, the blob store).
  */
-function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
+export function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
   const tracker = new HealthTracker(`hub ${hub}: nothing received yet, no partition claimed`);
   const partition = (id: string) => `hub ${hub}, partition ${id}`;
   const loop = `hub ${hub}`;
@@ -119,7 +119,14 @@ function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
       if (!blob) tracker.ok(loop);
     },
     handled: (id: string) => { if (cycles.has(id)) cycles.set(id, Date.now()); },
-    listed: () => tracker.ok(loop),
+    /**
+     * The loop reached the store. A partition another instance owns now is not this one's any
+     * more: a pump here that stopped on an error (closed without OwnershipLost) kept its error.
+     */
+    listed: (ownership: readonly Pick<PartitionOwnership, 'partitionId' | 'ownerId'>[] = [], self?: string) => {
+      tracker.ok(loop);
+      for (const o of ownership) if (self !== undefined && o.ownerId !== self) tracker.forget(partition(o.partitionId));
+    },
     failed: (id: string, err: unknown) => tracker.error(id ? partition(id) : loop, err),
     // Another instance reads it now; any other close (an error the pump could not retry) keeps
     // the error until the partition receives again, as the processor claims it anew.
@@ -162,7 +169,8 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
       partitionOwnershipExpirationIntervalInMs: blob.ownershipExpirationSeconds * 1000,
     } } : {}),
   };
-  const checkpointStore = blob && new StoredFirstCheckpointStore(blob.store, stored, health.listed);
+  // The client is made with the store, so the store asks for its id only once it lists (after subscribe).
+  const checkpointStore = blob && new StoredFirstCheckpointStore(blob.store, stored, (ownership) => health.listed(ownership, client.identifier));
   // One connection string serves every listed hub: its own EntityPath (if any) would contradict the others.
   const connectionString = config.connectionString?.replace(/;?\s*EntityPath=[^;]*/i, '');
   const client = connectionString
