@@ -8,6 +8,14 @@
  * Heartbeat 0-3, LeaveGroup 0-1, SyncGroup 0-3, ApiVersions 0-2, InitProducerId 0-4 and the
  * transaction APIs. Nothing else: no CreateTopics (create topics through `options.topics`),
  * DeleteTopics, DescribeGroups, ListGroups, DescribeConfigs, ...
+ *
+ * Its timings, which set the pace of tests against it: the first JoinGroup of an empty group
+ * waits 3 s (fixed in 2.0.2); a join soon after a member left, or while a killed member is
+ * still in the group (until its session times out), waits up to sessionTimeout − 1 s; a Fetch that finds nothing is answered only after the request's
+ * whole MaxWait (kafkajs: maxWaitTimeInMs, default 5 s), even if messages arrive meanwhile —
+ * and the answers to every later request on that connection (a group member's offset commits
+ * and heartbeats, with one broker) wait behind it, as does kafkajs's disconnect. A consumer of
+ * your own can set maxWaitTimeInMs low; `auditlake run`'s Kafka source cannot yet.
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
