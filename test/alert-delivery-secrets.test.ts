@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADA, at, INTRUDER, kvRecord, PIPELINE } from '../src/detectors/cases.js';
 import { runCliAsync } from './support/cli.js';
-import { queryJsonAsync, tempDir, writeFile } from './support/db.js';
+import { queryJson, tempDir, writeFile } from './support/db.js';
 import { writeConfig } from './support/service.js';
 
 const tmp = tempDir('auditlake-delivery-secrets-');
@@ -67,10 +67,7 @@ async function cli(args: string[]) {
   return r;
 }
 
-// Concurrent: each test has its own receiver path, sink and database (and counts only its own
-// path's hits); much of each is the replay waiting out its delivery deadline. No blocking child
-// process here: the receiver answers on this process's event loop.
-describe.concurrent('webhook delivery from the CLI', () => {
+describe('webhook delivery from the CLI', () => {
   it('keeps configured header values and URL query values out of logs and alert_deliveries.last_error', async () => {
     const db = join(tmp.dir, 'echo.duckdb');
     const config = writeConfig(tmp.dir, {
@@ -81,7 +78,7 @@ describe.concurrent('webhook delivery from the CLI', () => {
     const replay = await cli(['replay', '--config', config, history, intruder]);
     const pending = await cli(['alerts', '--pending', '--config', config, '--db', db, '--format', 'json']);
     const rows = JSON.parse(pending.stdout) as Array<{ sink: string; last_error: string }>;
-    const stored = await queryJsonAsync(db, 'SELECT last_error FROM alert_deliveries');
+    const stored = queryJson(db, 'SELECT last_error FROM alert_deliveries');
 
     expect(rows.length).toBeGreaterThan(0);
     expect(rows[0]!.last_error).toMatch(/answered 400 .*bad request: got \/echo\?sig=REDACTED&code=REDACTED with X-Api-Key REDACTED/);
@@ -98,13 +95,14 @@ describe.concurrent('webhook delivery from the CLI', () => {
       sinks: { webhook: [{ name: 'busy', url: `${base}/busy`, secret: HMAC }] },
       delivery: { initialBackoffSeconds: 0.2, maxBackoffSeconds: 300, replayDeadlineSeconds: 2 },
     }, 'busy.yaml');
+    hits.length = 0;
     await cli(['replay', '--config', config, history, intruder]);
     const first = hits.filter((h) => h.path === '/busy').length;
     expect(first).toBeGreaterThan(0);
-    const before = (await queryJsonAsync(db, 'SELECT count(*)::INTEGER AS n FROM alerts'))[0]!.n as number;
+    const before = queryJson(db, 'SELECT count(*)::INTEGER AS n FROM alerts')[0]!.n as number;
 
     await cli(['replay', '--config', config, burst]);
-    const after = (await queryJsonAsync(db, 'SELECT count(*)::INTEGER AS n FROM alerts'))[0]!.n as number;
+    const after = queryJson(db, 'SELECT count(*)::INTEGER AS n FROM alerts')[0]!.n as number;
     expect(after).toBeGreaterThan(before); // new alerts, never sent to this sink...
     expect(hits.filter((h) => h.path === '/busy')).toHaveLength(first); // ...and still not sent: the sink is paused
     const pending = JSON.parse((await cli(['alerts', '--pending', '--config', config, '--db', db, '--format', 'json'])).stdout) as unknown[];
