@@ -341,7 +341,7 @@ const lines = [
   '| --- | ---: | ---: | ---: | ---: |',
   ...curve,
   '',
-  `Prefetch as the peer saw it: while a partition still had a backlog, the client had granted its link up to ${fmtInt(c.maxGranted)} credits (prefetchCount ${eh.prefetchCount}); at most ${fmtInt(c.maxInFlight)} bodies (${fmtInt(c.maxInFlight * RECORDS_PER_BODY)} records) had been handed to the socket and not yet committed.`,
+  `Prefetch as the peer saw it: while a partition still had a backlog, the client had granted its link up to ${fmtInt(c.maxGranted)} credits in all (delivered and unused; prefetchCount ${eh.prefetchCount} bounds the unused part); at most ${fmtInt(c.maxInFlight)} bodies (${fmtInt(c.maxInFlight * RECORDS_PER_BODY)} records) had been handed to the socket and not yet committed.`,
   '',
   `Checked: \`SELECT count(*) FROM events\` = ${fmtInt(c.stored)} = records produced; the commit lines: ${fmtInt(sum('records'))} records, ${fmtInt(sum('stored'))} stored, ${fmtInt(sum('duplicates'))} duplicates, ${fmtInt(sum('rejected'))} rejected; ${fmtInt(c.rejects)} rejects and ${fmtInt(c.alerts)} alerts in the tables; ${fmtInt(c.delivered)} of ${fmtInt(bodies.length)} bodies delivered. ${c.commits.length} commits (mean ${fmtInt(sum('records') / c.commits.length)} records), read → committed p50 ${pct(c.commits.map((x) => x.ms), 50)} ms, p99 ${pct(c.commits.map((x) => x.ms), 99)} ms. DuckDB file ${mb(c.dbBytes).toFixed(0)} MB.${c.warnings.length > 0 ? ` Warnings logged: ${[...new Set(c.warnings.map((w) => String(w.msg)))].join(' / ')}` : ''}`,
   '',
