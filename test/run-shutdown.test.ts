@@ -41,7 +41,7 @@ describe('auditlake run when the store fails', () => {
     const db = join(tmp.dir, 'full.duckdb');
     const file = writeConfig(tmp.dir, {
       db,
-      sources: { kafka: [{ brokers: mock.brokers, topics: ['full'], groupId: 'auditlake-full', sessionTimeoutSeconds: 6, heartbeatIntervalSeconds: 1 }] },
+      sources: { kafka: [{ brokers: mock.brokers, topics: ['full'], groupId: 'auditlake-full', sessionTimeoutSeconds: 6, heartbeatIntervalSeconds: 1, maxWaitTimeSeconds: 0.5 }] },
       server: { enabled: false },
     }, 'full.yaml');
     // 600 records (measured): a stage file of 1.5-2 MB and 2 MB of WAL; two batches' WAL pass 3 MB.

@@ -103,7 +103,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     let stopping: Promise<void> | undefined;
     const done = pipeline.then(() => undefined);
     // The queued batches get most of the shutdown timeout to commit; the sources then close
-    // within what is left (kafkajs can take its 5 s fetch wait), before run's timer exits.
+    // within what is left (kafkajs can take its fetch wait, sources.kafka's maxWaitTimeSeconds), before run's timer exits.
     const timeoutMs = config.service.shutdownTimeoutSeconds * 1000;
     const drainMs = Math.max(timeoutMs / 2, timeoutMs - 10_000);
     const stop = (reason: string) => (stopping ??= (async () => {

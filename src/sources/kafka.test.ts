@@ -18,6 +18,10 @@ describe('Kafka source configuration', () => {
     expect(config.sessionTimeoutSeconds).toBeGreaterThanOrEqual(6);
     expect(kafkaSchema.safeParse({ ...config, metadataMaxAgeSeconds: 300 }).success).toBe(false);
     expect(kafkaSchema.safeParse({ ...config, sessionTimeoutSeconds: 5 }).success).toBe(false);
+    // kafkajs's own fetch wait by default; at most 10 s, the time run's shutdown leaves its sources to close.
+    expect(config.maxWaitTimeSeconds).toBe(5);
+    expect(kafkaSchema.safeParse({ ...config, maxWaitTimeSeconds: 0.2 }).success).toBe(true);
+    expect(kafkaSchema.safeParse({ ...config, maxWaitTimeSeconds: 11 }).success).toBe(false);
   });
 
   it('passes plain brokers, TLS and SASL through for any other cluster', () => {

@@ -35,6 +35,13 @@ export const kafkaSchema = z.strictObject({
   /** Event Hubs accepts 6–300 s. */
   sessionTimeoutSeconds: z.number().min(6).max(300).default(30),
   heartbeatIntervalSeconds: z.number().min(1).max(60).default(3),
+  /**
+   * How long a fetch waits at the broker for new records (kafkajs's maxWaitTimeInMs). Offset
+   * commits and a graceful stop wait behind a fetch in flight, so an idle consumer stops up to
+   * this much later (at most 10 s: run leaves its sources 10 s of the shutdown timeout to
+   * close); shorter means more fetch requests while idle.
+   */
+  maxWaitTimeSeconds: z.number().min(0.05).max(10).default(5),
   /** Bytes fetched per partition per request: bounds memory. */
   maxBytesPerPartition: z.int().min(1024).max(64 << 20).default(1 << 20),
 }).refine((c) => Boolean(c.brokers) !== Boolean(c.eventHubsConnectionString), {
@@ -61,13 +68,10 @@ export function kafkaLogCreator(log: Logger, onError?: (text: string) => void): 
   };
 }
 
-/** How long kafkajs waits on a fetch that finds nothing new (its default, made explicit: kafkaHealth counts on it). */
-const FETCH_WAIT_MS = 5000;
-
 /**
  * Readiness from kafkajs's instrumentation events. A consuming member keeps answering its
  * group coordinator: kafkajs heartbeats after every fetch that finds nothing (each
- * FETCH_WAIT_MS when idle) and after batches, and consumeBatch heartbeats while a batch waits
+ * maxWaitTimeSeconds when idle) and after batches, and consumeBatch heartbeats while a batch waits
  * for the store; each HEARTBEAT event is an answered one, as are GROUP_JOIN and COMMIT_OFFSETS.
  * The coordinator drops a member it has not heard from for the session timeout: no answer for
  * that long (and at least two idle fetches, so one slow answer does not flap) is not consuming
@@ -78,7 +82,7 @@ const FETCH_WAIT_MS = 5000;
  * except a crash it does not restart from, which is final.
  */
 function kafkaHealth(config: KafkaConfig) {
-  const silentLimitMs = Math.max(config.sessionTimeoutSeconds * 1000, 2 * FETCH_WAIT_MS);
+  const silentLimitMs = Math.max(config.sessionTimeoutSeconds * 1000, 2 * config.maxWaitTimeSeconds * 1000);
   let joined = false;
   let answeredMs = 0;
   let lastError: string | undefined;
@@ -148,7 +152,7 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
     heartbeatInterval: config.heartbeatIntervalSeconds * 1000,
     metadataMaxAge: config.metadataMaxAgeSeconds * 1000,
     maxBytesPerPartition: config.maxBytesPerPartition,
-    maxWaitTimeInMs: FETCH_WAIT_MS,
+    maxWaitTimeInMs: config.maxWaitTimeSeconds * 1000,
     retry: { initialRetryTime: 1000, maxRetryTime: 30_000, retries: 8, restartOnFailure: async (err) => {
       log.warn({ err }, 'Kafka consumer failed; restarting it.');
       return true;
@@ -163,7 +167,7 @@ export async function startKafka(config: KafkaConfig, ctx: SourceContext): Promi
   // batches wait for the comparison, and those from before a seek are dropped (kafkajs then
   // fetches from the sought offset): otherwise they would be read, and stored by another
   // instance sharing the group, again. (Pausing instead stalls kafkajs's fetch loop for its
-  // maxWaitTime, 5 s, on every join.)
+  // maxWaitTimeSeconds on every join.)
   let compared = new Map<string, Promise<bigint | undefined>>();
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const next = new Map<string, Promise<bigint | undefined>>();

@@ -76,7 +76,8 @@ export function kafkaRunPeer(mock: KafkaMock): KafkaRunPeer {
     config(db, topic, groupId, extra = {}) {
       return {
         db,
-        sources: { kafka: [{ brokers: mock.brokers, topics: [topic], groupId, sessionTimeoutSeconds: 6, heartbeatIntervalSeconds: 1, ...extra }] },
+        // Short fetch waits: a graceful stop and offset commits wait behind an idle fetch.
+        sources: { kafka: [{ brokers: mock.brokers, topics: [topic], groupId, sessionTimeoutSeconds: 6, heartbeatIntervalSeconds: 1, maxWaitTimeSeconds: 0.5, ...extra }] },
         server: { enabled: false },
       };
     },
