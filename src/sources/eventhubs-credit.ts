@@ -13,9 +13,9 @@
  * limit is what stops it, and the restart reads the same backlog again.
  *
  * The fix reads the SDK's number as the credit the link should hold, and grants only what it
- * lacks (rhea keeps `credit` as granted and not yet used). The SDK's receivers are the only
- * callers of rhea-promise's `addCredit`: its management and CBS links, and kafkajs, never call it
- * (rhea's automatic credit window moves their credit). Should the SDK count outstanding credit
+ * lacks (rhea keeps `credit` as granted and not yet used). The SDK's partition receivers are the
+ * only callers of rhea-promise's `addCredit` in the process: its management and CBS links never
+ * call it (rhea's automatic credit window moves their credit), and kafkajs does not use rhea. Should the SDK count outstanding credit
  * itself one day, this only grants less (never below what an empty link needs), so it can stay.
  */
 import { Receiver } from 'rhea-promise';
