@@ -82,6 +82,9 @@ describe('auditlake alerts', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Alerts raised or updated: \d+/);
     expect(r.stdout).toMatch(/keyvault\.sensitive-operation\s+ada\.park@fabrikam-demo\.example/);
+    // Counted in words a reader expects: "(1 event from …)", "(33 events from …)".
+    expect(r.stdout).toMatch(/\(1 event from /);
+    expect(r.stdout).not.toMatch(/\(1 events /);
   });
 });
 

@@ -13,6 +13,6 @@ export function printAlertsBrief(alerts: AlertRow[]): void {
   for (const a of sorted) {
     const who = a.principal_name ?? a.principal_id ?? a.caller_ip ?? 'unknown principal';
     const when = new Date(a.first_event_time).toISOString().replace('.000Z', 'Z');
-    process.stdout.write(`  ${a.severity.padEnd(13)} ${a.detector_id.padEnd(34)} ${who}  (${a.event_count} events from ${when})\n`);
+    process.stdout.write(`  ${a.severity.padEnd(13)} ${a.detector_id.padEnd(34)} ${who}  (${a.event_count} ${a.event_count === 1 ? 'event' : 'events'} from ${when})\n`);
   }
 }
