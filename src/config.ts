@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { exportSchema, retentionSchema } from './archive/config.js';
-import { credentialSchema } from './azure/credential.js';
+import { credentialSchema } from './azure/credential-config.js';
 import { AuditlakeError, errorMessage } from './errors.js';
 import { eventhubsSchema } from './sources/eventhubs.js';
 import { kafkaSchema } from './sources/kafka.js';

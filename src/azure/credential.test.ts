@@ -1,7 +1,8 @@
 import { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
 import { startHttpsPeer, tokenEndpoint } from '../../test/support/https-peer.js';
-import { credentialFrom, credentialSchema } from './credential.js';
+import { credentialSchema } from './credential-config.js';
+import { credentialFrom } from './credential.js';
 
 const firstIssue = (input: unknown): string => {
   const r = credentialSchema.safeParse(input);

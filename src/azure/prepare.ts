@@ -1,15 +1,19 @@
 /**
- * A loaded config made ready to talk to Azure: the credential it names (built on first use,
- * so commands that never call Azure never touch it), and its `keyvault:` references replaced
- * by the secrets' values.
+ * A loaded config made ready to talk to Azure: the credential it names (built on its first
+ * token request, so commands that never call Azure never load @azure/identity), and its
+ * `keyvault:` references replaced by the secrets' values (@azure/keyvault-secrets is loaded
+ * only when there are some).
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { Config } from '../config.js';
-import { credentialFrom } from './credential.js';
-import { resolveSecretReferences } from './secrets.js';
+import { lazyCredential } from './lazy-credential.js';
+import { findSecretReferences } from './secret-reference.js';
 
 export async function prepareForAzure(config: Config): Promise<{ config: Config; credential: () => TokenCredential }> {
-  let built: TokenCredential | undefined;
-  const credential = () => (built ??= credentialFrom(config.azure.credential));
-  return { config: await resolveSecretReferences(config, credential()), credential };
+  const built = lazyCredential(config.azure.credential);
+  const credential = () => built;
+  // Malformed references fail here, as they would in resolveSecretReferences.
+  if (findSecretReferences(config).size === 0) return { config, credential };
+  const { resolveSecretReferences } = await import('./secrets.js');
+  return { config: await resolveSecretReferences(config, built), credential };
 }

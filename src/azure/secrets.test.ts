@@ -5,7 +5,8 @@ import { startHttpsPeer, tokenEndpoint, type HttpsPeer, type TokenEndpoint } fro
 import { AuditlakeError } from '../errors.js';
 import { redactSecrets } from '../schema/redact.js';
 import { credentialFrom } from './credential.js';
-import { isSecretReference, parseSecretReference, resolveSecretReferences } from './secrets.js';
+import { isSecretReference, parseSecretReference } from './secret-reference.js';
+import { resolveSecretReferences } from './secrets.js';
 
 const TENANT = 'tenant-1';
 const CLIENT_SECRET = 'client-secret-do-not-print';
