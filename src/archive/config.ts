@@ -10,7 +10,7 @@
  * ```
  */
 import { z } from 'zod';
-import { AZ_URL } from '../azure/blob-folder.js';
+import { AZ_URL } from '../azure/blob-target.js';
 
 export const exportSchema = z.strictObject({
   /** A folder, or az://<storage account>/<container>/<prefix> (Blob Storage or ADLS Gen2). */

@@ -10,8 +10,8 @@ import { copyFileSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import type { ContainerClient } from '@azure/storage-blob';
-import { containerFor, parseBlobTarget, uploadFolder, type BlobTarget } from '../azure/blob-folder.js';
-import { credentialFrom } from '../azure/credential.js';
+import { parseBlobTarget, type BlobTarget } from '../azure/blob-target.js';
+import { lazyCredential } from '../azure/lazy-credential.js';
 import type { Config } from '../config.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { partitionFiles } from '../store/archive.js';
@@ -37,7 +37,8 @@ export interface DestinationOptions {
   credential: () => TokenCredential;
 }
 
-export function destinationFor(to: string, options: DestinationOptions): Destination {
+/** For `az://`, loads @azure/storage-blob (a folder needs no SDK). */
+export async function destinationFor(to: string, options: DestinationOptions): Promise<Destination> {
   const target = parseBlobTarget(to);
   if (!target) {
     const dir = resolve(to);
@@ -53,6 +54,7 @@ export function destinationFor(to: string, options: DestinationOptions): Destina
       }),
     };
   }
+  const { containerFor, uploadFolder } = await import('../azure/blob-folder.js');
   const container = containerFor(target, { connectionString: options.connectionString, credential: options.credential() });
   const name = `az://${target.account}/${target.container}${target.prefix ? `/${target.prefix}` : ''}`;
   return {
@@ -63,10 +65,10 @@ export function destinationFor(to: string, options: DestinationOptions): Destina
 }
 
 /** The destination `to` names, with the config's storage access. */
-export function configuredDestination(to: string, config: Config): Destination {
+export function configuredDestination(to: string, config: Config): Promise<Destination> {
   return destinationFor(to, {
     connectionString: (config.export?.to === to ? config.export.connectionString : undefined) ?? process.env.AZURE_STORAGE_CONNECTION_STRING,
-    credential: () => credentialFrom(config.azure.credential),
+    credential: () => lazyCredential(config.azure.credential),
   });
 }
 

@@ -1,33 +1,15 @@
 /**
- * `az://account/container/prefix`: where `export` can publish its Parquet folder, with
- * `@azure/storage-blob` (Blob Storage or ADLS Gen2 — the Blob endpoint serves both). Files keep
- * their relative paths under the prefix and overwrite what is there, so re-exporting a day
- * replaces its blobs rather than adding copies.
+ * `az://account/container/prefix` (parsed in blob-target.ts): where `export` can publish its
+ * Parquet folder, with `@azure/storage-blob` (Blob Storage or ADLS Gen2 — the Blob endpoint
+ * serves both). Files keep their relative paths under the prefix and overwrite what is there, so
+ * re-exporting a day replaces its blobs rather than adding copies.
  */
 import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/core-auth';
 import { AuditlakeError, errorMessage } from '../errors.js';
-
-export interface BlobTarget {
-  account: string;
-  container: string;
-  /** No leading or trailing slash; '' for the container's root. */
-  prefix: string;
-}
-
-// Storage account names: 3-24 lowercase letters and digits; containers: 3-63 lowercase letters,
-// digits and single hyphens between them (Azure refuses others only at the first upload).
-export const AZ_URL = /^az:\/\/([a-z0-9]{3,24})\/((?![a-z0-9-]*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?:\/(.*))?$/;
-
-/** The target of an `az://` URL; null for anything else (a local folder); an error for a malformed one. */
-export function parseBlobTarget(url: string): BlobTarget | null {
-  if (!url.startsWith('az://')) return null;
-  const m = AZ_URL.exec(url);
-  if (!m) throw new AuditlakeError('bad_argument', `${url}: expected az://<storage account>/<container>[/<prefix>] (account: 3-24 lowercase letters and digits; container: 3-63 lowercase letters, digits and single hyphens)`);
-  return { account: m[1]!, container: m[2]!, prefix: (m[3] ?? '').replace(/^\/+|\/+$/g, '') };
-}
+import type { BlobTarget } from './blob-target.js';
 
 export interface BlobAccess {
   /** A storage connection string (e.g. Azurite's); else the credential on https://<account>.blob.core.windows.net. */

@@ -39,7 +39,7 @@ export function compactCommand(): Command {
       if (!existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet`);
       const retainDays = opts.retain ? parseDuration('--retain', opts.retain) / DAY_MS : config.retention?.days;
       const policy: ArchivePolicy = {
-        destination: config.export ? configuredDestination(config.export.to, config) : undefined,
+        destination: config.export ? await configuredDestination(config.export.to, config) : undefined,
         retainDays,
       };
       // With its WAL: what a crash left in it is part of the file's size until the next checkpoint.

@@ -36,7 +36,7 @@ export function exportCommand(): Command {
       // A plain date is the last day exported, as the help says ("before the end of this day").
       const until = opts.until ? parseSince(opts.until, Date.now(), { flag: '--until', date: 'end' }) : Date.UTC(9999, 0, 1);
       if (until <= since) throw new AuditlakeError('bad_argument', `--until ${opts.until}: must be after --since ${opts.since}`);
-      const destination = configuredDestination(opts.to, config);
+      const destination = await configuredDestination(opts.to, config);
       const memoryLimit = opts.memoryLimit ?? defaultMemoryLimit();
       const progress = process.stderr.isTTY ? progressLine(performance.now(), destination.name) : undefined;
       const r = await underMemoryLimit(memoryLimit, async () => {

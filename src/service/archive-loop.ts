@@ -15,10 +15,10 @@ export interface ArchiveLoop {
 }
 
 /** The policy the config asks for, or null when it asks for neither export nor retention. */
-export function archivePolicy(config: Config): ArchivePolicy | null {
+export async function archivePolicy(config: Config): Promise<ArchivePolicy | null> {
   if (!config.export && !config.retention) return null;
   return {
-    destination: config.export ? configuredDestination(config.export.to, config) : undefined,
+    destination: config.export ? await configuredDestination(config.export.to, config) : undefined,
     retainDays: config.retention?.days,
   };
 }

@@ -57,7 +57,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   try {
     const detection = await openDetection(store, detectors);
     log.info({ db, detectors: detectors.length }, 'Store open, detection resumed.');
-    const sinks = buildSinks(config.sinks, { credential: options.credential, log });
+    const sinks = await buildSinks(config.sinks, { credential: options.credential, log });
     if (sinks.length > 0) delivery = startDeliveryLoop(outbox, sinks, { ...deliveryOptions(config.delivery), pollMs: config.delivery.pollSeconds * 1000 }, log);
     // Ready while the service runs and every source consumes; /readyz names those that do not.
     const isReady = (): Readiness => {
@@ -65,7 +65,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const failing = running.health().filter((h) => !h.ready);
       return failing.length === 0 ? { ready: true } : { ready: false, sources: Object.fromEntries(failing.map((h) => [h.source, h.ready ? '' : h.reason])) };
     };
-    const policy = archivePolicy(config);
+    const policy = await archivePolicy(config);
     // Before the server restricts DuckDB's file access: exports stay writable.
     if (policy?.destination) store.exportDirs = [stagingDirFor(db)];
     if (config.server.enabled) server = await startLiveServer({ config: config.server, db, store, metrics, isReady, log });

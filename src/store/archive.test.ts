@@ -209,7 +209,7 @@ describe('Archive', () => {
     store.exportDirs = [stagingDirFor(store.path)];
     const reader = await store.reader();
     await expect(store.query(`SELECT count(*) FROM ${parquet(dir)}`)).rejects.toThrow(/Permission Error|disabled/i);
-    const folder = destinationFor(dir, { credential: () => { throw new Error('a folder needs no credential'); } });
+    const folder = await destinationFor(dir, { credential: () => { throw new Error('a folder needs no credential'); } });
     const r = await exportDays(store, folder, dayMs(first), dayMs(first) + DAY);
     expect(r).toMatchObject({ rows: 0, alreadyExported: 2 });
     reader.close();

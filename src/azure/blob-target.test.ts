@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBlobTarget } from './blob-folder.js';
+import { parseBlobTarget } from './blob-target.js';
 
 describe('az:// targets', () => {
   it('reads account, container and prefix; a local path is no target', () => {
