@@ -12,8 +12,8 @@ import { z } from 'zod';
 import { exportSchema, retentionSchema } from './archive/config.js';
 import { credentialSchema } from './azure/credential-config.js';
 import { AuditlakeError, errorMessage } from './errors.js';
-import { eventhubsSchema } from './sources/eventhubs.js';
-import { kafkaSchema } from './sources/kafka.js';
+import { eventhubsSchema } from './sources/eventhubs-config.js';
+import { kafkaSchema } from './sources/kafka-config.js';
 import { deliverySchema, sinksSchema } from './sinks/index.js';
 
 /** Bounds of `replay.workers` and `replay.maxRecordBytes`, shared with the flags that override them (--workers, --max-record-bytes). */

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as attack from '../src/detectors/attack.js';
-import { DEFAULT_STREAM, SENTINEL_COLUMNS } from '../src/sinks/sentinel.js';
+import { DEFAULT_STREAM } from '../src/sinks/sentinel-config.js';
+import { SENTINEL_COLUMNS } from '../src/sinks/sentinel.js';
 
 type Json = Record<string, any>; // template JSON, checked field by field below
 

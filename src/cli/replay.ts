@@ -81,7 +81,7 @@ export async function deliverAlerts(store: Store, fileConfig: Config): Promise<{
   if (sinkNames(fileConfig.sinks).length === 0) return undefined;
   const { config, credential } = await prepareForAzure(fileConfig);
   const log = createLogger('warn', process.stderr);
-  const sinks = buildSinks(config.sinks, { credential, log });
+  const sinks = await buildSinks(config.sinks, { credential, log });
   const outbox = await store.outbox();
   try {
     return await deliverUntil(outbox, sinks, deliveryOptions(config.delivery), log, config.delivery.replayDeadlineSeconds * 1000);

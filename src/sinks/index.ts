@@ -2,16 +2,19 @@
  * The alert sinks, listed, not discovered: `sinks.<kind>` in auditlake.yaml, each a list.
  * Each gets a name (its `name`, else `<kind>`, else `<kind>-<i>` beyond the first): the key of
  * its delivery state in the outbox, so renaming a sink delivers everything to it again.
+ *
+ * A kind's code is loaded only when a sink of that kind is built: Sentinel's brings
+ * @azure/monitor-ingestion and Kafka's kafkajs, which the schemas here do not need.
  */
 import { z } from 'zod';
 import { AuditlakeError } from '../errors.js';
-import { createKafkaSink, kafkaSinkSchema } from './kafka.js';
-import { createNdjsonSink, ndjsonSchema } from './ndjson.js';
-import { createSentinelSink, sentinelSchema } from './sentinel.js';
 import type { DeliveryOptions } from './delivery.js';
+import { kafkaSinkSchema } from './kafka-config.js';
+import { ndjsonSchema } from './ndjson.js';
+import { sentinelSchema } from './sentinel-config.js';
 import type { Sink, SinkContext } from './sink.js';
-import { createStdoutSink, stdoutSchema } from './stdout.js';
-import { createWebhookSink, webhookSchema } from './webhook.js';
+import { stdoutSchema } from './stdout.js';
+import { webhookSchema } from './webhook.js';
 
 export const sinksSchema = z.strictObject({
   sentinel: z.array(sentinelSchema).default([]),
@@ -47,27 +50,35 @@ function sinkName(kind: string, index: number, config: { name?: string | undefin
 }
 
 /** Builds every configured sink, named; names must be unique. */
-export function buildSinks(config: SinksConfig, ctx: Context): Sink[] {
+export async function buildSinks(config: SinksConfig, ctx: Context): Promise<Sink[]> {
+  // Refused before any sink is built (or its code loaded).
+  const named = namedSinks(config);
+  named.forEach(({ kind, index, name }, i) => {
+    if (named.findIndex((s) => s.name === name) < i) {
+      throw new AuditlakeError('bad_config', `sinks.${kind}.${index}.name: '${name}' is already the name of another sink`);
+    }
+  });
   const built: Sink[] = [];
-  const add = <C extends { name?: string | undefined }>(kind: string, entries: C[], create: (c: C, ctx: SinkContext) => Sink) => {
-    entries.forEach((c, i) => {
-      const name = sinkName(kind, i, c);
-      if (built.some((s) => s.name === name)) {
-        throw new AuditlakeError('bad_config', `sinks.${kind}.${i}.name: '${name}' is already the name of another sink`);
-      }
-      built.push(create(c, { ...ctx, name }));
-    });
+  const add = async <C extends { name?: string | undefined }>(kind: string, entries: C[], load: () => Promise<(c: C, ctx: SinkContext) => Sink>) => {
+    if (entries.length === 0) return;
+    const create = await load();
+    entries.forEach((c, i) => built.push(create(c, { ...ctx, name: sinkName(kind, i, c) })));
   };
-  add('sentinel', config.sentinel, createSentinelSink);
-  add('webhook', config.webhook, createWebhookSink);
-  add('ndjson', config.ndjson, createNdjsonSink);
-  add('stdout', config.stdout, createStdoutSink);
-  add('kafka', config.kafka, createKafkaSink);
+  await add('sentinel', config.sentinel, async () => (await import('./sentinel.js')).createSentinelSink);
+  await add('webhook', config.webhook, async () => (await import('./webhook.js')).createWebhookSink);
+  await add('ndjson', config.ndjson, async () => (await import('./ndjson.js')).createNdjsonSink);
+  await add('stdout', config.stdout, async () => (await import('./stdout.js')).createStdoutSink);
+  await add('kafka', config.kafka, async () => (await import('./kafka.js')).createKafkaSink);
   return built;
+}
+
+/** Each configured sink's kind, place in its list and name, in the schema's order. */
+function namedSinks(config: SinksConfig): Array<{ kind: keyof SinksConfig; index: number; name: string }> {
+  return (Object.keys(config) as Array<keyof SinksConfig>).flatMap((kind) =>
+    config[kind].map((c, index) => ({ kind, index, name: sinkName(kind, index, c) })));
 }
 
 /** The names `buildSinks` would give, without building anything (for `alerts --pending`). */
 export function sinkNames(config: SinksConfig): string[] {
-  return (Object.keys(config) as Array<keyof SinksConfig>).flatMap((kind) =>
-    config[kind].map((c, i) => sinkName(kind, i, c)));
+  return namedSinks(config).map((s) => s.name);
 }

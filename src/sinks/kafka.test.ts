@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertRow } from '../detectors/alert.js';
 import { createLogger } from '../service/log.js';
 import { startKafkaMock, type KafkaMock } from '../../test/support/kafka-mock.js';
-import { createKafkaSink, kafkaSinkSchema } from './kafka.js';
+import { kafkaSinkSchema } from './kafka-config.js';
+import { createKafkaSink } from './kafka.js';
 import { SinkError } from './sink.js';
 
 function alert(i: number): AlertRow {

@@ -7,37 +7,18 @@
  * only once every in-sync replica has it.
  */
 import { Kafka, logLevel as kafkaLogLevel, Partitioners, type Producer, type RetryOptions } from 'kafkajs';
-import { z } from 'zod';
 import type { AlertRow } from '../detectors/alert.js';
 import { AuditlakeError } from '../errors.js';
-import { kafkaConnection, kafkaLogCreator, kafkaSchema, type KafkaConfig } from '../sources/kafka.js';
+import { kafkaConnection, kafkaSchema, type KafkaConfig } from '../sources/kafka-config.js';
+import { kafkaLogCreator } from '../sources/kafka.js';
+import type { KafkaSinkConfig } from './kafka-config.js';
 import { scrubber } from './scrub.js';
-import { alertJson, atLeast, sinkCommon, SinkError, type Sink, type SinkContext } from './sink.js';
+import { alertJson, atLeast, SinkError, type Sink, type SinkContext } from './sink.js';
 
 /** Event Hubs refuses requests over 1 MB: produce requests stay under this many bytes of values. */
 const MAX_REQUEST_BYTES = 900_000;
 /** An alert bigger than this alone has its evidence cut, rather than block the outbox forever. */
 const MAX_MESSAGE_BYTES = 500_000;
-
-const { brokers, eventHubsConnectionString, ssl, sasl } = kafkaSchema.shape;
-
-export const kafkaSinkSchema = z.strictObject({
-  ...sinkCommon,
-  /** Connection exactly as `sources.kafka`: `brokers` (+ `ssl`, `sasl`) or `eventHubsConnectionString`. */
-  brokers,
-  eventHubsConnectionString,
-  ssl,
-  sasl,
-  /** The topic (for Event Hubs: the event hub) the alerts go to; it must exist. */
-  topic: z.string().min(1),
-  clientId: z.string().min(1).default('auditlake-alerts'),
-  timeoutSeconds: z.number().positive().max(300).default(30),
-  maxBatch: z.int().min(1).max(10_000).default(500),
-}).refine((c) => Boolean(c.brokers) !== Boolean(c.eventHubsConnectionString), {
-  message: 'give either brokers or eventHubsConnectionString',
-});
-
-export type KafkaSinkConfig = z.infer<typeof kafkaSinkSchema>;
 
 /** Test-only: kafkajs client retries (default: a few short ones; the outbox retries past them). */
 export interface KafkaSinkTestOptions {

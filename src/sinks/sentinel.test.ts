@@ -10,11 +10,10 @@ import {
   MAX_REQUEST_BYTES,
   SENTINEL_COLUMNS,
   sentinelRow,
-  sentinelSchema,
   sentinelTactic,
   splitRows,
-  type SentinelSinkConfig,
 } from './sentinel.js';
+import { sentinelSchema, type SentinelSinkConfig } from './sentinel-config.js';
 import { SinkError, type Sink } from './sink.js';
 
 const RULE_ID = 'dcr-00112233445566778899aabbccddeeff';

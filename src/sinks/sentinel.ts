@@ -37,24 +37,9 @@ import {
   LogsIngestionClient,
   type LogsIngestionClientOptions,
 } from '@azure/monitor-ingestion';
-import { z } from 'zod';
 import type { AlertRow, Severity } from '../detectors/alert.js';
-import { atLeast, retryAfterMs, sinkCommon, SinkError, type Sink, type SinkContext } from './sink.js';
-
-export const DEFAULT_STREAM = 'Custom-AuditLakeAlerts_CL';
-
-export const sentinelSchema = z.strictObject({
-  ...sinkCommon,
-  /** The data collection endpoint's (or a Direct DCR's) logs ingestion endpoint. */
-  endpoint: z.url({ protocol: /^https$/, error: 'expected the https:// logs ingestion endpoint of the DCE or DCR' }),
-  /** The DCR's immutable id (not its resource id). */
-  ruleId: z.string().regex(/^dcr-[0-9a-f]{32}$/i, 'expected the DCR immutable id: dcr- and 32 hex digits'),
-  streamName: z.string().regex(/^Custom-[A-Za-z0-9_]+$/, 'expected a custom stream name: Custom-<name>').default(DEFAULT_STREAM),
-  timeoutSeconds: z.number().positive().max(600).default(30),
-  maxBatch: z.int().min(1).max(10_000).default(500),
-});
-
-export type SentinelSinkConfig = z.infer<typeof sentinelSchema>;
+import type { SentinelSinkConfig } from './sentinel-config.js';
+import { atLeast, retryAfterMs, SinkError, type Sink, type SinkContext } from './sink.js';
 
 /** The columns of `AuditLakeAlerts_CL`, as the table, the DCR stream, the rule and the sink name them. */
 export const SENTINEL_COLUMNS = [

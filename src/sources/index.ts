@@ -1,12 +1,15 @@
-/** The long-lived sources, listed, not discovered: `sources.<name>` in auditlake.yaml. */
+/**
+ * The long-lived sources, listed, not discovered: `sources.<name>` in auditlake.yaml. Each
+ * one's module, with its SDK (@azure/event-hubs, kafkajs), is loaded when a source of its kind starts.
+ */
 import type { Config } from '../config.js';
-import { startEventHubs } from './eventhubs.js';
-import { startKafka } from './kafka.js';
+import type { EventHubsConfig } from './eventhubs-config.js';
+import type { KafkaConfig } from './kafka-config.js';
 import { ERROR_GRACE_MS, reasonOf, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
 
 export const sources = {
-  eventhubs: startEventHubs,
-  kafka: startKafka,
+  eventhubs: async (config: EventHubsConfig, ctx: SourceContext) => (await import('./eventhubs.js')).startEventHubs(config, ctx),
+  kafka: async (config: KafkaConfig, ctx: SourceContext) => (await import('./kafka.js')).startKafka(config, ctx),
 } as const;
 
 /** How often readiness changes are looked for, to be logged. */

@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../service/log.js';
-import { kafkaConnection, kafkaLogCreator, kafkaSchema } from './kafka.js';
+import { kafkaConnection, kafkaSchema } from './kafka-config.js';
+import { kafkaLogCreator } from './kafka.js';
 
 describe('Kafka source configuration', () => {
   it('turns an Event Hubs connection string into its Kafka endpoint: TLS, port 9093, SASL PLAIN as $ConnectionString', () => {
