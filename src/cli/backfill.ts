@@ -5,7 +5,6 @@
  * eventIdentity in src/schema/row.ts) and detectors learn baselines from it as from the stream.
  */
 import { Command, Option } from 'commander';
-import { LogsQueryClient } from '@azure/monitor-query-logs';
 import { prepareForAzure } from '../azure/prepare.js';
 import { loadConfig, WORKER_LIMITS } from '../config.js';
 import { DecodePool } from '../decode/pool.js';
@@ -13,7 +12,7 @@ import { DEFAULT_LIMITS } from '../decode/unit.js';
 import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
 import { AuditlakeError } from '../errors.js';
 import { runPipeline, type Summary } from '../pipeline.js';
-import { backfill, type BackfillProgress } from '../sources/loganalytics/source.js';
+import type { BackfillProgress } from '../sources/loganalytics/source.js';
 import { isTableName, TABLE_NAMES, type TableName } from '../sources/loganalytics/tables.js';
 import { Store } from '../store/duckdb.js';
 import { printAlertsBrief } from './alerts-brief.js';
@@ -89,6 +88,8 @@ async function runBackfill(opts: BackfillCliOptions): Promise<Summary> {
   const minSliceMs = parseDuration('--min-slice', opts.minSlice);
   const fileConfig = loadConfig(opts.config);
   const { credential } = await prepareForAzure(fileConfig);
+  // Loaded here, not with the command: @azure/monitor-query-logs is not needed for --help.
+  const [{ LogsQueryClient }, { backfill }] = await Promise.all([import('@azure/monitor-query-logs'), import('../sources/loganalytics/source.js')]);
   const client = new LogsQueryClient(credential(), {
     endpoint: opts.endpoint.replace(/\/+$/, ''),
     ...(opts.audience ? { credentials: { scopes: [`${opts.audience.replace(/\/+$/, '')}/.default`] } } : {}),
