@@ -9,6 +9,7 @@ import { fitsInt64, isStorableTime } from '../schema/fields.js';
 import { normalizeRecord } from '../schema/normalize.js';
 import { redactSecrets } from '../schema/redact.js';
 import { toEventRow } from '../schema/row.js';
+import { mayHoldSurrogate, withoutLoneSurrogates } from '../schema/surrogates.js';
 import { splitRecords } from './json-splitter.js';
 import { deepPath } from './nesting.js';
 
@@ -99,10 +100,19 @@ function recordToRow(text: string, spaced: boolean, unit: Unit): EventRow | stri
   } catch (err) {
     return `invalid JSON: ${(err as Error).message}`;
   }
+  let rewritten = spaced;
+  if (mayHoldSurrogate(text)) {
+    const wellFormed = withoutLoneSurrogates(record);
+    if (wellFormed !== record) {
+      record = wellFormed;
+      rewritten = true;
+    }
+  }
   const normalized = normalizeRecord(record);
   if (!normalized.ok) return normalized.reason;
-  // Pretty-printed input is compacted so the same record hashes the same however it was laid out.
-  const compact = spaced ? JSON.stringify(record) : text;
+  // Pretty-printed input is compacted so the same record hashes the same however it was laid
+  // out; a record whose lone surrogates were replaced is re-serialized, so `raw` reads as JSON in DuckDB too.
+  const compact = rewritten ? JSON.stringify(record) : text;
   const row = toEventRow(normalized.fields, compact, unit.source, normalized.nativeId);
   const outOfRange = rangeProblem(row);
   return outOfRange === null ? row : `invalid ${row.category} record: ${outOfRange}`;

@@ -3,6 +3,7 @@
  * Each tolerates the quirks seen in the wild (DESIGN.md §4) and returns null rather than guessing.
  */
 import type { AuthType, PrincipalType, Result } from './event.js';
+import { mayHoldSurrogate, withoutLoneSurrogates } from './surrogates.js';
 
 const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(AM|PM)?$/i;
 
@@ -179,9 +180,15 @@ function splitUncached(value: string): ResourceParts {
 
 /**
  * JSON that Azure sometimes sends as a string, sometimes single-quoted (`{'a': 'b'}`).
- * Returns the parsed value, or undefined when it is not JSON at all.
+ * Returns the parsed value, or undefined when it is not JSON at all. A lone surrogate the
+ * nested JSON spells (`\ud800`) comes back as U+FFFD, as in the record around it (surrogates.ts).
  */
 export function parseLooseJson(text: string): unknown {
+  const value = parseLooseJsonAsIs(text);
+  return mayHoldSurrogate(text) ? withoutLoneSurrogates(value) : value;
+}
+
+function parseLooseJsonAsIs(text: string): unknown {
   const t = text.trim();
   if (t === '') return undefined;
   // `{'a': 1}` fails JSON.parse every time: convert first rather than pay for the exception.
