@@ -41,6 +41,18 @@ describe('splitRecords', () => {
     }
   });
 
+  it('emits a string that ends the array as an element, as it does other scalars, and reads the records around it', () => {
+    // Found by test/ingest-fuzz.test.ts: `{"records":[{...},"x"]}` threw "unexpected ']'", so the
+    // body's records were refused with it (and in a .json file, every record after it went unread).
+    for (const [text, envelope] of [[`{"records":[${JSON.stringify(rec(1))},"x"]}`, true], [`[${JSON.stringify(rec(1))}, "a,]" ]`, false]] as const) {
+      const split = splitRecords(text);
+      expect(split.envelope).toBe(envelope);
+      expect(split.elements.map((e) => e.text)).toEqual([JSON.stringify(rec(1)), text.includes('"x"') ? '"x"' : '"a,]"']);
+    }
+    expect(splitRecords('["x"]\n["y", 1, "z"]').elements.map((e) => e.text)).toEqual(['"x"', '"y"', '1', '"z"']);
+    expect(() => splitRecords('["x"}')).toThrow(/unexpected '}'/);
+  });
+
   it('reports the line where each record starts', () => {
     const text = `[\n${JSON.stringify(rec(1))},\n\n${JSON.stringify(rec(2))}\n]`;
     expect(splitRecords(text).elements.map((e) => e.line)).toEqual([2, 4]);

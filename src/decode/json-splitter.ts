@@ -166,7 +166,12 @@ export class JsonRecordSplitter {
           if (c === QUOTE) { this.inString = true; i++; continue; }
           if (c === LBRACE || c === LBRACKET) { this.elemDepth++; i++; continue; }
           if (c === RBRACE || c === RBRACKET) {
-            if (this.elemDepth === 0) throw new SyntaxError(`line ${this.line}: unexpected '${s[i]}'`);
+            if (this.elemDepth === 0) {
+              // A string element (`[..., "x"]`) ends at the array's end, as other scalars do: emitted, so its
+              // record check refuses it by name; the ']' is read next, as the end of the array.
+              if (c === RBRACKET) { this.emit(out, i); continue; }
+              throw new SyntaxError(`line ${this.line}: unexpected '${s[i]}'`);
+            }
             this.elemDepth--;
             i++;
             if (this.elemDepth === 0) this.emit(out, i);
