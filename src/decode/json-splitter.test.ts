@@ -53,6 +53,24 @@ describe('splitRecords', () => {
     expect(() => splitRecords('["x"}')).toThrow(/unexpected '}'/);
   });
 
+  it('returns the records before a JSON error, and throws it at the next call', () => {
+    // Found by test/ingest-fuzz.test.ts: the error was thrown with the records of the same chunk
+    // (up to a MiB of a .json file) never returned, so they were neither stored nor refused, while
+    // the file's reject said "the records before it were read".
+    const text = `${JSON.stringify(rec(1))}\n${JSON.stringify(rec(2))}\n{"records":[${JSON.stringify(rec(3))}}]}\n${JSON.stringify(rec(4))}\n`;
+    const s = new JsonRecordSplitter();
+    expect(s.feed(text).map((e) => JSON.parse(e.text))).toEqual([rec(1), rec(2), rec(3)]);
+    expect(() => s.end()).toThrow("line 3: unexpected '}'");
+    const chunked = new JsonRecordSplitter();
+    const cut = text.indexOf('\n{"records"');
+    expect(chunked.feed(text.slice(0, cut))).toHaveLength(2);
+    expect(chunked.feed(text.slice(cut))).toHaveLength(1);
+    expect(() => chunked.feed('{"time":"x"}')).toThrow("line 3: unexpected '}'");
+    // A unit of input (a line, a message body) is still refused whole.
+    expect(() => splitRecords(text)).toThrow("line 3: unexpected '}'");
+    expect(() => new JsonRecordSplitter().feed('[}')).toThrow("line 1: unexpected '}'");
+  });
+
   it('reports the line where each record starts', () => {
     const text = `[\n${JSON.stringify(rec(1))},\n\n${JSON.stringify(rec(2))}\n]`;
     expect(splitRecords(text).elements.map((e) => e.line)).toEqual([2, 4]);

@@ -68,23 +68,40 @@ export class JsonRecordSplitter {
   private garbageText = '';
   private garbageStart = 0;
   private garbageLine = 0;
+  /** The SyntaxError a feed met after returning the elements before it: thrown by the next call. */
+  private failure: Error | null = null;
 
   /** True once a `"records": [...]` array was seen: the input is an Event Hubs body. */
   get isEnvelope(): boolean { return this.sawRecordsKey; }
 
+  /**
+   * The elements completed by `chunk`. Text that is not JSON (an unexpected '}') throws a
+   * SyntaxError naming its line, but not before the elements found ahead of it are returned:
+   * then this call returns them and the next call (feed or end) throws. A chunk is up to a
+   * MiB of a file: its records before the error are read, as the file's reject then says.
+   */
   feed(chunk: string): SplitElement[] {
+    if (this.failure) throw this.failure;
     this.buf += chunk;
     const out: SplitElement[] = [];
-    this.scan(out);
+    try {
+      this.scan(out);
+    } catch (err) {
+      if (out.length === 0) throw err;
+      this.failure = err as Error;
+      return out;
+    }
     this.compact();
     return out;
   }
 
   /**
    * Ends the input. Throws a SyntaxError naming what is missing when the text is incomplete
-   * (an unclosed value: the records after its start line were not read) or holds nothing.
+   * (an unclosed value: the records after its start line were not read) or holds nothing,
+   * or the error a feed found after its elements.
    */
   end(): SplitElement[] {
+    if (this.failure) throw this.failure;
     const out: SplitElement[] = [];
     this.scan(out);
     if (this.mode === 'garbage') this.emitGarbage(out, this.base + this.buf.length);
