@@ -71,6 +71,20 @@ describe('splitRecords', () => {
     expect(() => new JsonRecordSplitter().feed('[}')).toThrow("line 1: unexpected '}'");
   });
 
+  it('reads every records array of a body that repeats the key', () => {
+    // Found by test/ingest-fuzz.test.ts: the second array was skipped, its records neither stored nor refused.
+    const text = `{"records":[${JSON.stringify(rec(1))}],"meta":{"records":[9]},"records" : [${JSON.stringify(rec(2))},${JSON.stringify(rec(3))}]}`;
+    expect(splitRecords(text).elements.map((e) => JSON.parse(e.text))).toEqual([rec(1), rec(2), rec(3)]);
+    for (const size of [1, 9]) {
+      const s = new JsonRecordSplitter();
+      const got: unknown[] = [];
+      for (let i = 0; i < text.length; i += size) got.push(...s.feed(text.slice(i, i + size)).map((e) => JSON.parse(e.text)));
+      got.push(...s.end());
+      expect(got, `chunk size ${size}`).toEqual([rec(1), rec(2), rec(3)]);
+    }
+    expect(splitRecords('{"records":[],"records":"x"}').elements).toEqual([]);
+  });
+
   it('reports the line where each record starts', () => {
     const text = `[\n${JSON.stringify(rec(1))},\n\n${JSON.stringify(rec(2))}\n]`;
     expect(splitRecords(text).elements.map((e) => e.line)).toEqual([2, 4]);

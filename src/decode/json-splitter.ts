@@ -217,8 +217,10 @@ export class JsonRecordSplitter {
           }
           if (c === COLON) {
             i++;
-            if (this.depth === 1 && this.lastKey === 'records' && this.mode === 'top-object') {
+            if (this.depth === 1 && this.lastKey === 'records') {
               // Look ahead for '[': an Event Hubs body. Wait for more input if it is not here yet.
+              // A body that repeats the key (`{"records":[a],"records":[b]}`) has both arrays read:
+              // JSON.parse would keep the last, and the records of the first would vanish unsaid.
               let j = i;
               while (j < n && isSpace(s.charCodeAt(j))) j++;
               if (j === n) { i = i - 1; this.pos = i; return; }
