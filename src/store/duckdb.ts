@@ -67,6 +67,9 @@ export interface QueryResult {
   rows: unknown[][];
 }
 
+/** Rejects one INSERT stores (5 parameters each). */
+const REJECTS_PER_STATEMENT = 500;
+
 /** A reject's identity: what migration 009 computes in SQL for the rows before it. */
 function rejectId(r: RejectRow): string {
   return createHash('sha256').update(`${r.source}\u0001${r.reason}\u0001${r.raw ?? ''}`).digest('hex').slice(0, 32);
@@ -393,11 +396,13 @@ export class Store {
   }
 
   private async appendRejects(rejects: RejectRow[]): Promise<void> {
-    // The same refused input again (replayed, redelivered) is kept once: migration 009.
-    const stmt = await this.conn.prepare('INSERT OR IGNORE INTO rejects VALUES (to_timestamp($1 / 1000.0), $2, $3, $4, $5)');
-    for (const r of rejects) {
-      stmt.bind([r.received_at, r.source, r.reason, r.raw, rejectId(r)]);
-      await stmt.run();
+    // The same refused input again (replayed, redelivered) is kept once: migration 009. Many
+    // rows a statement: an INSERT per reject cost ~2.5 ms here, so a flood of bad lines was
+    // stored at ~400 a second (1,000 rejects: 2.7 s; 0.3 s this way).
+    for (let i = 0; i < rejects.length; i += REJECTS_PER_STATEMENT) {
+      const chunk = rejects.slice(i, i + REJECTS_PER_STATEMENT);
+      const values = chunk.map((_, j) => `(to_timestamp($${5 * j + 1} / 1000.0), $${5 * j + 2}, $${5 * j + 3}, $${5 * j + 4}, $${5 * j + 5})`);
+      await this.conn.run(`INSERT OR IGNORE INTO rejects VALUES ${values.join(', ')}`, chunk.flatMap((r) => [r.received_at, r.source, r.reason, r.raw, rejectId(r)]));
     }
   }
 
