@@ -128,6 +128,17 @@ describe('keyvault AuditEvent', () => {
     });
   });
 
+  it('lists only the names among access-policy permissions', () => {
+    // Found by test/ingest-fuzz.test.ts: String() of {"toString":1} threw, and the record was
+    // refused as "record could not be read: Cannot convert object to primitive value", naming no field.
+    const put = nth('VaultPut');
+    const policy = (put.properties as { addedAccessPolicy: Record<string, unknown> }).addedAccessPolicy;
+    const odd = JSON.parse(JSON.stringify({ ...put, properties: { ...(put.properties as object), addedAccessPolicy: {
+      ...policy, Permissions: { secrets: [{ toString: 1 }, 'Get', null, ' '], keys: [{}], certificates: 'all', storage: [7] },
+    } } }));
+    expect(fieldsOf(odd).details).toMatchObject({ added_access_policy_permissions: 'secrets:get;storage:7' });
+  });
+
   it('keeps a notification without a caller', () => {
     const f = fieldsOf(nth('VaultAccessPolicyChangedEventGridNotification'));
     expect(f).toMatchObject({ principal_id: null, principal_type: 'unknown', auth_type: null, caller_ip: null, user_agent: null, status_code: '200' });

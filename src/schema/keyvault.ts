@@ -53,12 +53,16 @@ function pathOf(uri: unknown): string | null {
   }
 }
 
-/** `{keys: ['get'], secrets: ['get', 'list']}` → `keys:get;secrets:get,list` (flat, for details). */
+/**
+ * `{keys: ['get'], secrets: ['get', 'list']}` → `keys:get;secrets:get,list` (flat, for details).
+ * Only names are listed: `String()` of an object such as `{"toString": 1}` throws.
+ */
 function permissions(value: unknown): string | null {
   const p = obj(value);
   const parts = Object.entries(p)
-    .filter(([, v]) => Array.isArray(v) && v.length > 0)
-    .map(([k, v]) => `${k.toLowerCase()}:${(v as unknown[]).map((x) => String(x).toLowerCase()).join(',')}`);
+    .map(([k, v]) => [k, Array.isArray(v) ? v.map(str).filter((x): x is string => x !== null) : []] as const)
+    .filter(([, names]) => names.length > 0)
+    .map(([k, names]) => `${k.toLowerCase()}:${names.map((x) => x.toLowerCase()).join(',')}`);
   return parts.length > 0 ? parts.join(';') : null;
 }
 
