@@ -25,6 +25,16 @@ describe('withoutLoneSurrogates', () => {
     expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
   });
 
+  it('walks any depth without the stack: a record it would not change is not refused for its depth', () => {
+    const depth = 200_000;
+    const deep = JSON.parse(`${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}`);
+    let v = withoutLoneSurrogates(deep);
+    for (let i = 0; i < depth; i++) v = (v as unknown[])[0];
+    expect(v).toBe('\uFFFD');
+    const clean = JSON.parse(`${'{"a":'.repeat(depth)}"😀"${'}'.repeat(depth)}`);
+    expect(withoutLoneSurrogates(clean)).toBe(clean);
+  });
+
   it('looks further only at texts that may hold a surrogate', () => {
     expect(mayHoldSurrogate('{"a":"\\ud800"}')).toBe(true);
     expect(mayHoldSurrogate('{"a":"\\uDFFF"}')).toBe(true);

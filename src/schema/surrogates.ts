@@ -18,28 +18,58 @@ const LONE_ALL = /[\uD800-\uDFFF]/gu;
 
 /**
  * The parsed JSON value with every lone surrogate, in keys and strings, replaced by U+FFFD; the
- * same value (not a copy) when it holds none. Recursive: a value nested deeper than the stack
- * throws RangeError, as the schemas would.
+ * same value (not a copy) when it holds none. Iterative: a record nested deeper than the stack
+ * must not be refused here when it would be stored without this step (and how deep the stack
+ * goes differs between the main thread and a decode worker).
  */
 export function withoutLoneSurrogates(value: unknown): unknown {
-  if (typeof value === 'string') return LONE.test(value) ? value.replace(LONE_ALL, '\uFFFD') : value;
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    let out: unknown[] | null = null;
-    for (let i = 0; i < value.length; i++) {
-      const v = withoutLoneSurrogates(value[i]);
-      if (v !== value[i] && out === null) out = value.slice(0, i);
-      out?.push(v);
+  if (value === null || typeof value !== 'object') return typeof value === 'string' ? wellFormed(value) : value;
+  const stack: Frame[] = [frame(value)];
+  for (;;) {
+    const f = stack[stack.length - 1]!;
+    if (f.i === f.values.length) {
+      stack.pop();
+      const done = f.changed ? rebuilt(f) : f.source;
+      const parent = stack[stack.length - 1];
+      if (parent === undefined) return done;
+      if (done !== parent.values[parent.i]) {
+        parent.values[parent.i] = done;
+        parent.changed = true;
+      }
+      parent.i++;
+      continue;
     }
-    return out ?? value;
+    const v = f.values[f.i];
+    if (v !== null && typeof v === 'object') {
+      stack.push(frame(v));
+      continue;
+    }
+    if (typeof v === 'string') {
+      const w = wellFormed(v);
+      if (w !== v) {
+        f.values[f.i] = w;
+        f.changed = true;
+      }
+    }
+    f.i++;
   }
-  let changed = false;
-  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-    const key = withoutLoneSurrogates(k) as string;
-    const val = withoutLoneSurrogates(v);
-    if (key !== k || val !== v) changed = true;
-    return [key, val] as const;
-  });
+}
+
+/** A container being walked: its keys (objects), its values as they become, and the next to look at. */
+interface Frame { source: object; keys: string[] | null; values: unknown[]; i: number; changed: boolean }
+
+function frame(v: object): Frame {
+  if (Array.isArray(v)) return { source: v, keys: null, values: v.slice(), i: 0, changed: false };
+  const own = Object.keys(v);
+  const keys = own.map(wellFormed);
+  return { source: v, keys, values: own.map((k) => (v as Record<string, unknown>)[k]), i: 0, changed: keys.some((k, i) => k !== own[i]) };
+}
+
+function rebuilt(f: Frame): unknown {
   // fromEntries defines own properties: a `__proto__` key stays a key, as JSON.parse made it.
-  return changed ? Object.fromEntries(entries) : value;
+  return f.keys === null ? f.values : Object.fromEntries(f.keys.map((k, i) => [k, f.values[i]]));
+}
+
+function wellFormed(s: string): string {
+  return LONE.test(s) ? s.replace(LONE_ALL, '\uFFFD') : s;
 }
