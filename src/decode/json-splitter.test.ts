@@ -85,6 +85,12 @@ describe('splitRecords', () => {
     expect(splitRecords('{"records":[],"records":"x"}').elements).toEqual([]);
   });
 
+  it('says how deeply each element nests, counting brackets outside strings only', () => {
+    expect(splitRecords('{"a":[{"b":1}],"c":"[[[{{{"}').elements.map((e) => e.depth)).toEqual([3]);
+    expect(splitRecords('{"records":[{"a":{}},1,[[[]]],{}]}').elements.map((e) => e.depth)).toEqual([2, 0, 3, 1]);
+    expect(splitRecords(`[${'['.repeat(5000)}${']'.repeat(5000)}]\n{}\nnope`).elements.map((e) => e.depth)).toEqual([5000, 1, 0]);
+  });
+
   it('reports the line where each record starts', () => {
     const text = `[\n${JSON.stringify(rec(1))},\n\n${JSON.stringify(rec(2))}\n]`;
     expect(splitRecords(text).elements.map((e) => e.line)).toEqual([2, 4]);

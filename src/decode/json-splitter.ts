@@ -14,6 +14,8 @@ export interface SplitElement {
   text: string;
   /** True when the element had whitespace outside strings (pretty-printed): its text is not canonical. */
   spaced: boolean;
+  /** How deeply its objects and arrays nest (a flat record is 1, a scalar 0): read before anything recurses into it. */
+  depth: number;
   /** 1-based line where the element starts, counted in the text fed so far. */
   line: number;
   /** Character offsets of the element in all the text fed (end exclusive), to match positions found elsewhere (invalid UTF-8). */
@@ -52,6 +54,7 @@ export class JsonRecordSplitter {
   private depth = 0;
   /** Nesting inside the element being captured. */
   private elemDepth = 0;
+  private elemMaxDepth = 0;
   private spaced = false;
   private inString = false;
   /** Top-level object: the key just read at depth 1, to spot `"records"`. */
@@ -61,6 +64,7 @@ export class JsonRecordSplitter {
   private sawRecordsKey = false;
   private topStart = -1;
   private topSpaced = false;
+  private topMaxDepth = 0;
   /** Characters dropped from the front of `buf` so far: `buf[i]` is character `base + i` of the input. */
   private base = 0;
   /** Top-level values begun (records, bodies, arrays) and stray lines met: none at the end means empty input. */
@@ -163,7 +167,7 @@ export class JsonRecordSplitter {
           this.values++;
           this.valueLine = this.line;
           if (c === LBRACKET) { this.mode = 'top-array'; i++; }
-          else if (c === LBRACE) { this.mode = 'top-object'; this.topStart = i; this.topSpaced = false; this.depth = 1; this.elemLine = this.line; i++; }
+          else if (c === LBRACE) { this.mode = 'top-object'; this.topStart = i; this.topSpaced = false; this.depth = 1; this.topMaxDepth = 1; this.elemLine = this.line; i++; }
           else {
             // Not a value: report this line and go on with the next (JSON Lines with a stray line).
             this.mode = 'garbage'; this.garbageStart = this.base + i; this.garbageLine = this.line; this.garbageText = '';
@@ -178,10 +182,14 @@ export class JsonRecordSplitter {
               i++;
               continue;
             }
-            this.elemStart = i; this.elemLine = this.line; this.spaced = false; this.elemDepth = 0;
+            this.elemStart = i; this.elemLine = this.line; this.spaced = false; this.elemDepth = 0; this.elemMaxDepth = 0;
           }
           if (c === QUOTE) { this.inString = true; i++; continue; }
-          if (c === LBRACE || c === LBRACKET) { this.elemDepth++; i++; continue; }
+          if (c === LBRACE || c === LBRACKET) {
+            if (++this.elemDepth > this.elemMaxDepth) this.elemMaxDepth = this.elemDepth;
+            i++;
+            continue;
+          }
           if (c === RBRACE || c === RBRACKET) {
             if (this.elemDepth === 0) {
               // A string element (`[..., "x"]`) ends at the array's end, as other scalars do: emitted, so its
@@ -233,13 +241,17 @@ export class JsonRecordSplitter {
             this.lastKey = null;
             continue;
           }
-          if (c === LBRACE || c === LBRACKET) { this.depth++; i++; continue; }
+          if (c === LBRACE || c === LBRACKET) {
+            if (++this.depth > this.topMaxDepth) this.topMaxDepth = this.depth;
+            i++;
+            continue;
+          }
           if (c === RBRACE || c === RBRACKET) {
             this.depth--;
             i++;
             if (this.depth === 0) {
               if (this.mode === 'top-object') {
-                out.push({ text: s.slice(this.topStart, i), spaced: this.topSpaced, line: this.elemLine, start: this.base + this.topStart, end: this.base + i });
+                out.push({ text: s.slice(this.topStart, i), spaced: this.topSpaced, depth: this.topMaxDepth, line: this.elemLine, start: this.base + this.topStart, end: this.base + i });
               }
               this.mode = 'start';
               this.topStart = -1;
@@ -256,7 +268,7 @@ export class JsonRecordSplitter {
   }
 
   private emit(out: SplitElement[], end: number): void {
-    out.push({ text: this.buf.slice(this.elemStart, end).trim(), spaced: this.spaced, line: this.elemLine, start: this.base + this.elemStart, end: this.base + end });
+    out.push({ text: this.buf.slice(this.elemStart, end).trim(), spaced: this.spaced, depth: this.elemMaxDepth, line: this.elemLine, start: this.base + this.elemStart, end: this.base + end });
     this.elemStart = -1;
   }
 
@@ -264,7 +276,7 @@ export class JsonRecordSplitter {
   private emitGarbage(out: SplitElement[], end: number): void {
     const text = this.garbageText.trim();
     out.push({
-      text, spaced: false, line: this.garbageLine, start: this.garbageStart, end,
+      text, spaced: false, depth: 0, line: this.garbageLine, start: this.garbageStart, end,
       error: `line ${this.garbageLine}: expected a JSON object or array, found '${text[0] ?? ''}'`,
     });
     this.mode = 'start';

@@ -63,18 +63,30 @@ export function decodeUnit(unit: Unit, limits: DecodeLimits, out: Decoded): void
     const element = split.elements[i]!;
     const where = many ? { ...unit, where: `${unit.where} record ${i + 1}` } : unit;
     if (element.error !== undefined) reject(out, where, `invalid JSON: ${element.error}`, element.text);
-    else decodeRecordText(element.text, element.spaced, where, limits, out);
+    else decodeRecordText(element.text, element.spaced, element.depth, where, limits, out);
   }
 }
+
+/**
+ * Levels of objects and arrays a record may nest. JSON.stringify (compacting pretty-printed
+ * input) recurses, and overflowed the stack past ~4,000 levels on the main thread but ~16,000
+ * in a decode worker: the same record was refused with `--workers 0` and stored with workers.
+ * Checked on the text first, far below either; Azure's records nest a dozen levels.
+ */
+export const MAX_NESTING = 1000;
 
 /**
  * One record, whatever it holds: a throw here (a record nested 50,000 levels deep overflows
  * the stack) would fail the whole batch, and for a long-running consumer fail it again at
  * every restart. So it becomes this record's reject, and the batch goes on.
  */
-function decodeRecordText(text: string, spaced: boolean, unit: Unit, limits: DecodeLimits, out: Decoded): void {
+function decodeRecordText(text: string, spaced: boolean, depth: number, unit: Unit, limits: DecodeLimits, out: Decoded): void {
   if (text.length > limits.maxRecordBytes) {
     reject(out, unit, `record of ${formatBytes(text.length)} exceeds the ${formatBytes(limits.maxRecordBytes)} limit`, text);
+    return;
+  }
+  if (depth > MAX_NESTING) {
+    reject(out, unit, `record: ${deepPath(text)}: nested too deeply to read`, text);
     return;
   }
   let row: EventRow | string;
