@@ -81,8 +81,11 @@ export const MAX_NESTING = 1000;
  * every restart. So it becomes this record's reject, and the batch goes on.
  */
 function decodeRecordText(text: string, spaced: boolean, depth: number, unit: Unit, limits: DecodeLimits, out: Decoded): void {
-  if (text.length > limits.maxRecordBytes) {
-    reject(out, unit, `record of ${formatBytes(text.length)} exceeds the ${formatBytes(limits.maxRecordBytes)} limit`, text);
+  // The limit is in bytes, as Event Hubs' is: 1 MiB of 'é' is 2 MiB. A UTF-16 unit is at most
+  // 3 bytes, so only text that could reach the limit is measured.
+  const bytes = text.length * 3 > limits.maxRecordBytes ? Buffer.byteLength(text, 'utf8') : text.length;
+  if (bytes > limits.maxRecordBytes) {
+    reject(out, unit, `record of ${formatBytes(bytes)} exceeds the ${formatBytes(limits.maxRecordBytes)} limit`, text);
     return;
   }
   if (depth > MAX_NESTING) {
