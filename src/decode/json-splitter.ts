@@ -9,6 +9,7 @@
  *
  * Strings are skipped with `indexOf`, which is where nearly all of an audit record's bytes are.
  */
+import { printable } from '../schema/printable.js';
 
 export interface SplitElement {
   text: string;
@@ -277,7 +278,7 @@ export class JsonRecordSplitter {
     const text = this.garbageText.trim();
     out.push({
       text, spaced: false, depth: 0, line: this.garbageLine, start: this.garbageStart, end,
-      error: `line ${this.garbageLine}: expected a JSON object or array, found '${text[0] ?? ''}'`,
+      error: `line ${this.garbageLine}: expected a JSON object or array, found '${printable(text[0] ?? '')}'`,
     });
     this.mode = 'start';
     this.garbageText = '';

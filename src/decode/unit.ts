@@ -7,6 +7,7 @@ import { formatBytes } from '../format.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
 import { fitsInt64, isStorableTime } from '../schema/fields.js';
 import { normalizeRecord } from '../schema/normalize.js';
+import { nameInReason, printable } from '../schema/printable.js';
 import { redactSecrets } from '../schema/redact.js';
 import { toEventRow } from '../schema/row.js';
 import { mayHoldSurrogate, withoutLoneSurrogates } from '../schema/surrogates.js';
@@ -42,11 +43,15 @@ export function emptyDecoded(): Decoded {
 /** How much of a refused record's text is kept in `rejects.raw`. */
 const MAX_REJECT_TEXT = 64 * 1024;
 
-/** `text` is redacted already; the reason is redacted here, as a parser's message may quote input. */
+/**
+ * `text` is redacted already; the reason is redacted here, as a parser's message may quote input
+ * (V8's JSON.parse quotes the characters around the error, control characters included), and
+ * made printable.
+ */
 export function reject(out: Decoded, unit: Unit, reason: string, text: string): void {
   out.records++;
   const raw = text.length > MAX_REJECT_TEXT ? `${text.slice(0, MAX_REJECT_TEXT)}…[truncated from ${text.length} chars]` : text;
-  out.rejects.push({ received_at: Date.now(), source: unit.source, reason: redactSecrets(`${unit.where}: ${reason}`), raw });
+  out.rejects.push({ received_at: Date.now(), source: unit.source, reason: printable(redactSecrets(`${unit.where}: ${reason}`)), raw });
 }
 
 export function decodeUnit(unit: Unit, limits: DecodeLimits, out: Decoded): void {
@@ -130,7 +135,7 @@ function recordToRow(text: string, spaced: boolean, unit: Unit): EventRow | stri
   const compact = rewritten ? JSON.stringify(record) : text;
   const row = toEventRow(normalized.fields, compact, unit.source, normalized.nativeId);
   const outOfRange = rangeProblem(row);
-  return outOfRange === null ? row : `invalid ${row.category} record: ${outOfRange}`;
+  return outOfRange === null ? row : `invalid ${nameInReason(row.category)} record: ${outOfRange}`;
 }
 
 const BIGINT_COLUMNS = EVENT_COLUMNS.filter(([, type]) => type === 'BIGINT').map(([name]) => name);

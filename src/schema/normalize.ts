@@ -8,6 +8,7 @@ import type { EventFields } from './event.js';
 import type { Family } from './family.js';
 import { families, genericFamily } from './families.js';
 import { parseLooseJson } from './fields.js';
+import { nameInReason } from './printable.js';
 
 export type Normalized = { ok: true; fields: EventFields; nativeId: string | null } | { ok: false; reason: string };
 
@@ -72,7 +73,7 @@ function nativeIdOf(record: Record<string, unknown>): string | null {
 /** `invalid AuditEvent record: time: expected ...` — names the category and the field. */
 function describeIssue(family: Family, record: Record<string, unknown>, error: z.ZodError): string {
   const issue = error.issues[0];
-  const what = categoryOf(record) ?? family.name;
+  const what = nameInReason(categoryOf(record) ?? family.name);
   if (!issue) return `invalid ${what} record`;
   const path = issue.path.length > 0 ? issue.path.join('.') : '(record)';
   return `invalid ${what} record: ${path}: ${issue.message}`;
