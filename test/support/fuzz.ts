@@ -238,7 +238,7 @@ function randomValueOfOtherType(rng: Rng, v: Json | undefined): Json {
 
 /** A string made odd: replaced, or the original with something odd around or inside it. */
 function oddString(rng: Rng, original: string): string {
-  const odd = rng.chance(0.03) ? rng.pick(LONG_STRINGS) : rng.chance(0.2) ? rng.pick(SECRET_STRINGS) : rng.pick(ODD_STRINGS);
+  const odd = rng.chance(0.015) ? rng.pick(LONG_STRINGS) : rng.chance(0.2) ? rng.pick(SECRET_STRINGS) : rng.pick(ODD_STRINGS);
   switch (rng.int(4)) {
     case 0: return odd;
     case 1: return original + odd;
@@ -367,7 +367,7 @@ const objectMutations: Record<string, ObjectMutation> = {
     // Many keys, long arrays: width rather than depth.
     const p = rng.pick(objectPaths(r));
     const target = p.length === 0 ? r : (get(r, p) as Rec);
-    const n = rng.chance(0.1) ? 5000 : rng.pick([20, 100, 500]);
+    const n = rng.chance(0.04) ? 5000 : rng.pick([20, 100, 500]);
     if (rng.chance(0.5)) for (let i = 0; i < n; i++) target[`k${i}`] = i;
     else target[rng.pick(['targetResources', 'authenticationDetails', 'modifiedProperties', 'ipRules', 'logs', 'permissions'])] = Array.from({ length: n }, (_, i) => ({ displayName: `p${i}`, newValue: `"${i}"` }));
     return `grow-object:${p.join('.')}`;
