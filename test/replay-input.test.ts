@@ -50,6 +50,25 @@ describe('replay: Azure storage archives and other .json files holding one recor
     expect(count(db, 'SELECT count(DISTINCT target) AS n FROM events')).toBe(5);
   });
 
+  it('keeps a reject for each record of a one-line body refused for the same reason, named by its place on the line', () => {
+    const file = join(tmp.dir, 'one-line-body.json');
+    const timeless = kvRecord(1, { time: undefined });
+    // The same refused record three times, then a good one, all on line 1; a second line too.
+    writeFileSync(file, `${JSON.stringify({ records: [timeless, timeless, kvRecord(2), timeless] })}\n${line(timeless)}`);
+    const db = freshDb();
+    const s = replay(db, [file]);
+    expect(s).toMatchObject({ read: 5, stored: 1, rejected: 4 });
+    expect(rejectsOf(db).map((x) => x.reason)).toEqual([
+      'line 1 record 2: invalid AuditEvent record: time: missing; expected an ISO-8601 or US-style date-time',
+      'line 1 record 4: invalid AuditEvent record: time: missing; expected an ISO-8601 or US-style date-time',
+      'line 1: invalid AuditEvent record: time: missing; expected an ISO-8601 or US-style date-time',
+      'line 2: invalid AuditEvent record: time: missing; expected an ISO-8601 or US-style date-time',
+    ]);
+    // Replayed again, the same rejects are not stored twice.
+    replay(db, [file]);
+    expect(count(db, 'SELECT count(*) AS n FROM rejects')).toBe(4);
+  });
+
   it('refuses a stray line between the records, redacted, and stores the lines around it', () => {
     const file = join(tmp.dir, 'stray.json');
     writeFileSync(file, `${line(kvRecord(1))}not json ?sig=STRAYSECRET&x=1\n${line(kvRecord(2))}{"records":[${JSON.stringify(kvRecord(3))}]} sig=TRAILSECRET\n`);

@@ -87,15 +87,15 @@ class Batcher {
   private bytes = 0;
   constructor(readonly source: string, private readonly options: FileSourceOptions) {}
 
-  add(text: string, line: number): void {
-    this.units.push({ text, source: this.source, where: `line ${line}` });
+  add(text: string, where: string): void {
+    this.units.push({ text, source: this.source, where });
     this.bytes += text.length;
   }
 
   /** Refused text is kept as received but for secrets, as is a reason that may quote it. */
-  refuse(line: number | null, reason: string, raw: string): void {
+  refuse(where: string | null, reason: string, raw: string): void {
     const why = redactSecrets(reason);
-    this.rejects.push({ received_at: Date.now(), source: this.source, reason: line === null ? why : `line ${line}: ${why}`, raw: redactSecrets(raw) });
+    this.rejects.push({ received_at: Date.now(), source: this.source, reason: where === null ? why : `${where}: ${why}`, raw: redactSecrets(raw) });
   }
 
   get full(): boolean {
@@ -141,8 +141,8 @@ async function* readNdjson(file: string, options: FileSourceOptions): AsyncGener
     const start = line === 1 && end >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
     const body = bytes.subarray(start, end);
     if (body.length === 0 || isBlank(body)) return;
-    if (!isUtf8(body)) batch.refuse(line, 'not valid UTF-8', body.toString('utf8'));
-    else batch.add(body.toString('utf8'), line);
+    if (!isUtf8(body)) batch.refuse(`line ${line}`, 'not valid UTF-8', body.toString('utf8'));
+    else batch.add(body.toString('utf8'), `line ${line}`);
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -158,7 +158,7 @@ async function* readNdjson(file: string, options: FileSourceOptions): AsyncGener
         if (carry.length > options.maxLineBytes && !skippingLongLine) {
           // Refuse it now rather than hold an unbounded line; drop bytes until its newline. Its
           // start is kept, redacted before it is cut so a secret across the cut is still seen whole.
-          batch.refuse(line + 1, `line longer than ${options.maxLineBytes} bytes; skipped`, redactSecrets(carry.subarray(0, 16 << 10).toString('utf8')).slice(0, 1024));
+          batch.refuse(`line ${line + 1}`, `line longer than ${options.maxLineBytes} bytes; skipped`, redactSecrets(carry.subarray(0, 16 << 10).toString('utf8')).slice(0, 1024));
           skippingLongLine = true;
           carry = null;
         } else if (skippingLongLine) carry = null;
@@ -181,9 +181,14 @@ async function* readJson(file: string, options: FileSourceOptions): AsyncGenerat
   /** Where the text had invalid UTF-8, not yet matched to a record. */
   let invalid: InvalidByte[] = [];
   let lastLine = 0;
+  /** Elements that started on lastLine so far: a one-line body holds all its records on line 1. */
+  let onLine = 0;
   const take = (elements: SplitElement[]) => {
     for (const e of elements) {
+      onLine = e.line === lastLine ? onLine + 1 : 1;
       lastLine = e.line;
+      // Each record's own place, so that two records refused for the same reason are two rejects.
+      const where = onLine === 1 ? `line ${e.line}` : `line ${e.line} record ${onLine}`;
       // Invalid bytes before this element sat outside any record (in a body's other keys): still said.
       while (invalid.length > 0 && invalid[0]!.char < e.start) {
         batch.refuse(null, `not valid UTF-8 at byte position ${invalid.shift()!.byte}, outside any record; the records around it were read`, '');
@@ -191,8 +196,8 @@ async function* readJson(file: string, options: FileSourceOptions): AsyncGenerat
       const inside = invalid.length > 0 && invalid[0]!.char < e.end ? invalid[0]! : null;
       while (invalid.length > 0 && invalid[0]!.char < e.end) invalid.shift();
       if (e.error !== undefined) batch.refuse(null, `invalid JSON: ${e.error}`, e.text);
-      else if (inside) batch.refuse(e.line, `not valid UTF-8 at byte position ${inside.byte}`, e.text);
-      else batch.add(e.text, e.line);
+      else if (inside) batch.refuse(where, `not valid UTF-8 at byte position ${inside.byte}`, e.text);
+      else batch.add(e.text, where);
     }
   };
   const feed = (piece: { text: string; invalid: InvalidByte[] }) => {
