@@ -40,6 +40,8 @@ describe('decodeUnit: the record size limit', () => {
     expect(decode(record(JSON.stringify('é'.repeat(500_000))))).toEqual({ stored: 1, reasons: [] });
     const small = { maxRecordBytes: 1000 };
     expect(decode(record(JSON.stringify('😀'.repeat(240))), small)).toEqual({ stored: 0, reasons: ['line 2: record of 1.0 KiB exceeds the 1000 B limit'] });
+    // Just past the limit, rounded sizes would read alike ("1.0 MiB exceeds the 1.0 MiB limit").
+    expect(decode(record(JSON.stringify('a'.repeat(1 << 20))))).toEqual({ stored: 0, reasons: ['line 2: record of 1,048,653 bytes exceeds the 1,048,576-byte limit'] });
     expect(decode(record(JSON.stringify('x'.repeat(900))), small)).toEqual({ stored: 1, reasons: [] });
   });
 });

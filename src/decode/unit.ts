@@ -85,12 +85,18 @@ export const MAX_NESTING = 1000;
  * the stack) would fail the whole batch, and for a long-running consumer fail it again at
  * every restart. So it becomes this record's reject, and the batch goes on.
  */
+/** "5.0 MiB exceeds the 1.0 MiB", in bytes when rounding would make the two read alike. */
+function sizeAgainst(bytes: number, limit: number): string {
+  const [size, max] = [formatBytes(bytes), formatBytes(limit)];
+  return size !== max ? `${size} exceeds the ${max}` : `${bytes.toLocaleString('en-US')} bytes exceeds the ${limit.toLocaleString('en-US')}-byte`;
+}
+
 function decodeRecordText(text: string, spaced: boolean, depth: number, unit: Unit, limits: DecodeLimits, out: Decoded): void {
   // The limit is in bytes, as Event Hubs' is: 1 MiB of 'é' is 2 MiB. A UTF-16 unit is at most
   // 3 bytes, so only text that could reach the limit is measured.
   const bytes = text.length * 3 > limits.maxRecordBytes ? Buffer.byteLength(text, 'utf8') : text.length;
   if (bytes > limits.maxRecordBytes) {
-    reject(out, unit, `record of ${formatBytes(bytes)} exceeds the ${formatBytes(limits.maxRecordBytes)} limit`, text);
+    reject(out, unit, `record of ${sizeAgainst(bytes, limits.maxRecordBytes)} limit`, text);
     return;
   }
   if (depth > MAX_NESTING) {
