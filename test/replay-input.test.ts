@@ -50,6 +50,16 @@ describe('replay: Azure storage archives and other .json files holding one recor
     expect(count(db, 'SELECT count(DISTINCT target) AS n FROM events')).toBe(5);
   });
 
+  it('refuses a line cut short in an archived PT1H.json and stores the lines after it', () => {
+    const file = join(tmp.dir, 'cut-short.json');
+    const cut = JSON.stringify(kvRecord(2)).slice(0, 80);
+    // A partial write joined with cat: before, the open record took the rest of the file with it.
+    writeFileSync(file, [line(kvRecord(1)), `${cut}\n`, line(kvRecord(3)), line(kvRecord(4))].join(''));
+    const db = freshDb();
+    expect(replay(db, [file])).toMatchObject({ read: 4, stored: 3, rejected: 1 });
+    expect(rejectsOf(db).map((x) => [x.reason, x.raw])).toEqual([['invalid JSON: line 2: the line ends inside an unclosed object (a record cut short)', cut]]);
+  });
+
   it('keeps a reject for each record of a one-line body refused for the same reason, named by its place on the line', () => {
     const file = join(tmp.dir, 'one-line-body.json');
     const timeless = kvRecord(1, { time: undefined });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonRecordSplitter, splitRecords } from './json-splitter.js';
+import { JsonRecordSplitter, splitRecords, type SplitElement } from './json-splitter.js';
 
 const rec = (i: number) => ({ time: `2025-01-01T00:00:0${i}Z`, category: 'AuditEvent', note: `a "quoted" \\ value ${i}`, nested: { a: [1, { b: '}]' }] } });
 
@@ -99,7 +99,8 @@ describe('splitRecords', () => {
   it('throws a SyntaxError naming the line on truncated input', () => {
     expect(() => splitRecords('{"records":[{"time":"x"}, {"time":')).toThrow(/unexpected end of JSON input at line 1/);
     expect(() => splitRecords('   ')).toThrow(/empty input/);
-    expect(() => splitRecords('{"time":"x"}\n{"time":"y",\n{"time":"z"}\n')).toThrow(/unclosed object that starts at line 2/);
+    // Pretty-printed, an open object may go on over lines: only the end of the input says it is cut short.
+    expect(() => splitRecords('{"time":"x"}\n{\n  "time":"y",\n{"time":"z"}\n')).toThrow(/unclosed object that starts at line 2/);
   });
 });
 
@@ -112,6 +113,37 @@ describe('several top-level values (JSON Lines under a .json name, as Azure arch
     expect(elements.map((e) => e.line)).toEqual([1, 2, 3, 4, 5]);
     const mixed = `${JSON.stringify({ records: [rec(1), rec(2)] })}\n${JSON.stringify([rec(3)])}\n${JSON.stringify(rec(4), null, 2)}`;
     expect(splitRecords(mixed).elements.map((e) => JSON.parse(e.text))).toEqual([rec(1), rec(2), rec(3), rec(4)]);
+  });
+
+  it('refuses a line cut short (a partial write, files joined with cat) and reads the lines after it', () => {
+    const full = [rec(1), rec(2), rec(3), rec(4)].map((r) => JSON.stringify(r));
+    const cuts = [
+      full[1]!.slice(0, 30),                 // inside a string: its closing quote would be on the next line
+      full[1]!.slice(0, full[1]!.length - 1), // the last brace missing
+      full[1]!.slice(0, full[1]!.indexOf(',') + 1),
+    ];
+    for (const cut of cuts) {
+      for (const eol of ['\n', '\r\n']) {
+        const text = [full[0], cut, full[2], full[3]].join(eol) + eol;
+        // The same whatever the chunking, a character at a time included.
+        for (const size of [1, 7, 4096]) {
+          const s = new JsonRecordSplitter();
+          const elements: SplitElement[] = [];
+          for (let i = 0; i < text.length; i += size) elements.push(...s.feed(text.slice(i, i + size)));
+          elements.push(...s.end());
+          expect(elements.map((e) => e.error ?? JSON.parse(e.text))).toEqual([
+            rec(1), 'line 2: the line ends inside an unclosed object (a record cut short)', rec(3), rec(4),
+          ]);
+          expect(elements[1]!.text).toBe(cut);
+          expect(elements.map((e) => e.line)).toEqual([1, 2, 3, 4]);
+        }
+      }
+    }
+  });
+
+  it('reads objects laid out over lines after one-line records, and refuses none of them', () => {
+    const text = `${JSON.stringify(rec(1))}\n${JSON.stringify(rec(2), null, 2)}\n{ "a": {\n  "b": 1 } }\r\n{\r\n"c": 2}\n`;
+    expect(splitRecords(text).elements.map((e) => e.error ?? JSON.parse(e.text))).toEqual([rec(1), rec(2), { a: { b: 1 } }, { c: 2 }]);
   });
 
   it('gives the same elements whatever the chunking, and holds only the value being read', () => {

@@ -75,6 +75,15 @@ export class JsonRecordSplitter {
   private garbageLine = 0;
   /** The SyntaxError a feed met after returning the elements before it: thrown by the next call. */
   private failure: Error | null = null;
+  /**
+   * Set once a top-level object began and ended on one line: the text is JSON Lines (Azure's
+   * PT1H.json archives). Then a compact object still open at the end of its first line is a
+   * record cut short (a partial write, files joined with `cat`): that line is refused and
+   * reading goes on at the next, where otherwise the object would swallow the rest of the file.
+   */
+  private lineMode = false;
+  /** In line mode, where the current line ends (an offset in `buf`), or -1 when not known yet. */
+  private lineEnd = -1;
 
   /** True once a `"records": [...]` array was seen: the input is an Event Hubs body. */
   get isEnvelope(): boolean { return this.sawRecordsKey; }
@@ -131,6 +140,7 @@ export class JsonRecordSplitter {
       this.pos -= keepFrom;
       if (this.elemStart >= 0) this.elemStart -= keepFrom;
       if (this.topStart >= 0) this.topStart -= keepFrom;
+      if (this.lineEnd >= 0) this.lineEnd -= keepFrom;
     }
   }
 
@@ -157,6 +167,7 @@ export class JsonRecordSplitter {
       }
       const c = s.charCodeAt(i);
       if (c === SPACE || c === TAB || c === CR || c === LF) {
+        if (c === LF && this.cutShort(i)) { this.emitCutShort(out, i); continue; }
         if (c === LF) this.line++;
         if (this.elemStart >= 0) this.spaced = true;
         if (this.mode === 'top-object' && this.depth > 0) this.topSpaced = true;
@@ -219,6 +230,9 @@ export class JsonRecordSplitter {
         case 'after-records': {
           if (c === QUOTE) {
             const q = findStringEnd(s, i + 1);
+            // A string that runs past its line: JSON strings hold no raw newline, so in line mode the record was cut inside it.
+            const nl = this.lineMode && this.line === this.elemLine && this.mode === 'top-object' ? this.endOfLine(i) : -1;
+            if (nl >= 0 && (q < 0 || q > nl) && this.cutShort(nl)) { this.emitCutShort(out, nl); i = nl; continue; }
             if (q < 0) { this.pos = i; return; } // wait for the rest of the key
             if (this.depth === 1) this.lastKey = s.slice(i + 1, q);
             i = q + 1;
@@ -253,6 +267,7 @@ export class JsonRecordSplitter {
             if (this.depth === 0) {
               if (this.mode === 'top-object') {
                 out.push({ text: s.slice(this.topStart, i), spaced: this.topSpaced, depth: this.topMaxDepth, line: this.elemLine, start: this.base + this.topStart, end: this.base + i });
+                if (this.line === this.elemLine) this.lineMode = true;
               }
               this.mode = 'start';
               this.topStart = -1;
@@ -266,6 +281,35 @@ export class JsonRecordSplitter {
       }
     }
     this.pos = i;
+  }
+
+  /**
+   * In line mode, whether the newline at `nl` ends a top-level object cut short: one still open
+   * that began on this line, written compactly as JSON Lines are. An object laid out over lines
+   * has whitespace on its first line (`{` then a newline, or `{ "a": {`), and goes on.
+   */
+  private cutShort(nl: number): boolean {
+    return this.lineMode && this.mode === 'top-object' && this.depth > 0 && this.line === this.elemLine
+      && isCompactLine(this.buf, this.topStart, nl);
+  }
+
+  /** The end of the line at `from`, found once per line (an offset in `buf`; -1 if not fed yet). */
+  private endOfLine(from: number): number {
+    if (this.lineEnd < from) this.lineEnd = this.buf.indexOf('\n', from);
+    return this.lineEnd;
+  }
+
+  /** Refuses the line from the open object's start to `nl` and goes on at the newline, as after a stray line. */
+  private emitCutShort(out: SplitElement[], nl: number): void {
+    const end = nl > this.topStart && this.buf.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+    out.push({
+      text: this.buf.slice(this.topStart, end), spaced: false, depth: 0, line: this.elemLine, start: this.base + this.topStart, end: this.base + end,
+      error: `line ${this.elemLine}: the line ends inside an unclosed object (a record cut short)`,
+    });
+    this.mode = 'start';
+    this.topStart = -1;
+    this.depth = 0;
+    this.lastKey = null;
   }
 
   private emit(out: SplitElement[], end: number): void {
@@ -290,6 +334,26 @@ function resumePoint(s: string, from: number): number {
   let end = s.length;
   while (end > from && s.charCodeAt(end - 1) === BACKSLASH) end--;
   return end;
+}
+
+/**
+ * Whether `s[from, to)` is a line's start of compact JSON: something after the first character,
+ * and no whitespace outside strings but a CR before the newline. Only called at a newline inside
+ * an open record, so its cost does not fall on records that close on their line.
+ */
+function isCompactLine(s: string, from: number, to: number): boolean {
+  const end = to > from && s.charCodeAt(to - 1) === CR ? to - 1 : to;
+  if (end <= from + 1) return false;
+  let inString = false;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (isSpace(c)) return false;
+  }
+  return true;
 }
 
 function isSpace(c: number): boolean {
