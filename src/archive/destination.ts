@@ -7,13 +7,11 @@
  * so the export can read it under the same restriction.
  */
 import { copyFileSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
-import type { ContainerClient } from '@azure/storage-blob';
-import { parseBlobTarget, type BlobTarget } from '../azure/blob-target.js';
+import { parseBlobTarget, urlOf } from '../azure/blob-target.js';
 import { lazyCredential } from '../azure/lazy-credential.js';
 import type { Config } from '../config.js';
-import { AuditlakeError, errorMessage } from '../errors.js';
 import { partitionFiles } from '../store/archive.js';
 
 export interface Destination {
@@ -54,13 +52,13 @@ export async function destinationFor(to: string, options: DestinationOptions): P
       }),
     };
   }
-  const { containerFor, uploadFolder } = await import('../azure/blob-folder.js');
+  const { containerFor, downloadPartitions, uploadFolder } = await import('../azure/blob-folder.js');
   const container = containerFor(target, { connectionString: options.connectionString, credential: options.credential() });
-  const name = `az://${target.account}/${target.container}${target.prefix ? `/${target.prefix}` : ''}`;
+  const name = urlOf(target);
   return {
     name,
     publish: async (staged) => { await uploadFolder(staged, target, container); },
-    fetchHeld: (partitions, into) => downloadPartitions(container, target, name, partitions, into),
+    fetchHeld: (partitions, into) => downloadPartitions(container, target, partitions, into),
   };
 }
 
@@ -70,29 +68,6 @@ export function configuredDestination(to: string, config: Config): Promise<Desti
     connectionString: (config.export?.to === to ? config.export.connectionString : undefined) ?? process.env.AZURE_STORAGE_CONNECTION_STRING,
     credential: () => lazyCredential(config.azure.credential),
   });
-}
-
-/** The blobs under `<prefix>/<partition>/`, downloaded to `into/<partition>/`; none when the container does not exist yet. */
-async function downloadPartitions(container: ContainerClient, target: BlobTarget, name: string, partitions: string[], into: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const partition of partitions) {
-    const prefix = `${[target.prefix, partition].filter(Boolean).join('/')}/`;
-    try {
-      for await (const blob of container.listBlobsFlat({ prefix })) {
-        const file = blob.name.slice(prefix.length);
-        // Only the partition's own files, as the layout names them (a deeper blob is not one of them).
-        if (file.includes('/') || !file.endsWith('.parquet') || file.startsWith('.')) continue;
-        const to = join(into, partition, basename(file));
-        mkdirSync(dirname(to), { recursive: true });
-        await container.getBlobClient(blob.name).downloadToFile(to);
-        files.push(to);
-      }
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404 && (err as { code?: string }).code === 'ContainerNotFound') return files;
-      throw new AuditlakeError('export_failed', `reading what ${name}/${partition} already holds failed: ${errorMessage(err)}`, { cause: err });
-    }
-  }
-  return files;
 }
 
 function copyInto(staged: string, dir: string): void {

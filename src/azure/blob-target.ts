@@ -23,3 +23,8 @@ export function parseBlobTarget(url: string): BlobTarget | null {
   if (!m) throw new AuditlakeError('bad_argument', `${url}: expected az://<storage account>/<container>[/<prefix>] (account: 3-24 lowercase letters and digits; container: 3-63 lowercase letters, digits and single hyphens)`);
   return { account: m[1]!, container: m[2]!, prefix: (m[3] ?? '').replace(/^\/+|\/+$/g, '') };
 }
+
+/** The target as an `az://` URL, as the `exports` table records it (no trailing slash). */
+export function urlOf(target: BlobTarget): string {
+  return `az://${target.account}/${target.container}${target.prefix ? `/${target.prefix}` : ''}`;
+}
