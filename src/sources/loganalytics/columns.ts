@@ -46,11 +46,21 @@ export function jsonCell(row: Row, column: string): unknown {
   }
 }
 
+/**
+ * A Date cell as ISO-8601. The SDK turns every `datetime` cell into `new Date(text)`, and text
+ * it cannot read becomes an Invalid Date, whose toISOString() throws (a RangeError failed the
+ * whole backfill): that cell is refused, naming its column.
+ */
+export function isoOf(column: string, d: Date): string {
+  if (Number.isNaN(d.getTime())) throw new CellError(column, 'expected a datetime, got a value that is not one (an Invalid Date)');
+  return d.toISOString();
+}
+
 /** A text cell; '' (Log Analytics' empty string) and null are absent. */
 export function text(row: Row, column: string): string | undefined {
   const v = row[column];
   if (v === undefined || v === null || v === '') return undefined;
-  return v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return v instanceof Date ? isoOf(column, v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 /** Numbers stay numbers; numeric text becomes one; anything else is absent. */

@@ -17,7 +17,7 @@
  * `_` themselves, and the ones no family reads keep the hash of their record text as event_id,
  * which a changed shape would change.
  */
-import { compact, jsonCell, number, text, timeOf, type Row } from './columns.js';
+import { compact, isoOf, jsonCell, number, text, timeOf, type Row } from './columns.js';
 
 type Rec = Record<string, unknown>;
 
@@ -103,7 +103,7 @@ export function diagnosticsRecord(row: Row): Rec {
     if (NOT_THE_RECORD.has(column) || value === null || value === undefined || value === '') continue;
     const typed = TYPED.exec(column);
     const path = typed ? typed[1]! : column;
-    const cell = value instanceof Date ? value.toISOString() : value;
+    const cell = value instanceof Date ? isoOf(column, value) : value;
     if (path.startsWith('identity_claim_')) {
       const name = path.slice('identity_claim_'.length);
       claim[CLAIM_URIS[name] ?? name] = cell;
