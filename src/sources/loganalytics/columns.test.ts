@@ -3,7 +3,7 @@
  * so text the SDK cannot read arrives as an Invalid Date.
  */
 import { describe, expect, it } from 'vitest';
-import { CellError, text } from './columns.js';
+import { CellError, text, timeOf } from './columns.js';
 import { tables } from './tables.js';
 
 const bad = new Date('not a time');
@@ -20,5 +20,18 @@ describe('Log Analytics cells', () => {
     // AzureDiagnostics reads every column it does not know into properties, Dates included.
     expect(() => tables.AzureDiagnostics({ TimeGenerated: time, Category: 'AuditEvent', when_t: bad })).toThrow(/column when_t: expected a datetime/);
     expect(() => tables.AzureDiagnostics({ TimeGenerated: time, Category: 'Other', when_t: bad })).toThrow(CellError);
+  });
+
+  it('reads TimeGenerated text as a record\'s time is read: days that do not exist and loose text are refused, no zone is UTC', () => {
+    const t = (v: unknown) => timeOf({ TimeGenerated: v });
+    expect(t('2025-11-14T05:00:00.1234567Z')).toBe('2025-11-14T05:00:00.123Z');
+    expect(t('2025-11-14 05:00:00')).toBe('2025-11-14T05:00:00.000Z'); // not the machine's time zone
+    expect(t('2025-11-14T05:00:00+01:00')).toBe('2025-11-14T04:00:00.000Z');
+    expect(t(new Date('2025-11-14T05:00:00Z'))).toBe('2025-11-14T05:00:00.000Z');
+    // new Date() made these 2025-03-02, 2001-01-01 and 2001-01-01.
+    for (const odd of ['2025-02-30T00:00:00Z', 'x 1', '1', '2025-11-14T05:00:00Z\u0000', 'Fri, 14 Nov 2025 05:00:00 GMT', 1700000000, bad]) {
+      expect(() => t(odd), String(odd)).toThrow(/column TimeGenerated: expected a datetime/);
+    }
+    expect(() => t('')).toThrow(/column TimeGenerated: missing/);
   });
 });

@@ -5,6 +5,7 @@
  * AuthenticationDetails, the non-interactive tables' Status, LocationDetails, ...).
  */
 import { AuditlakeError } from '../../errors.js';
+import { parseTime } from '../../schema/fields.js';
 
 export type Row = Record<string, unknown>;
 
@@ -22,10 +23,16 @@ export function rowObject(columns: readonly { name?: string }[], cells: readonly
   return row;
 }
 
-/** The event time as ISO-8601 (ms), from a Date (the SDK's) or a string. Required. */
+/**
+ * The event time as ISO-8601 (ms), from a Date (the SDK's) or a string. Required. Text is read
+ * as the Event Hubs path reads a record's `time` (parseTime: ISO-8601, no zone meaning UTC),
+ * not by `new Date()`, which rolls `2025-02-30` into March, reads `x 1` as 2001 and a time
+ * without a zone in the machine's own.
+ */
 export function timeOf(row: Row, column = 'TimeGenerated'): string {
   const v = row[column];
-  const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : null;
+  const ms = typeof v === 'string' ? parseTime(v) : null;
+  const d = v instanceof Date ? v : ms !== null ? new Date(ms) : null;
   if (d === null || Number.isNaN(d.getTime())) {
     throw new CellError(column, v === undefined || v === null || v === '' ? 'missing; every row needs its time' : `expected a datetime, got ${JSON.stringify(v).slice(0, 60)}`);
   }
