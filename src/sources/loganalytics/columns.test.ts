@@ -3,7 +3,7 @@
  * so text the SDK cannot read arrives as an Invalid Date.
  */
 import { describe, expect, it } from 'vitest';
-import { CellError, text, timeOf } from './columns.js';
+import { CellError, rowObject, text, timeOf } from './columns.js';
 import { tables } from './tables.js';
 
 const bad = new Date('not a time');
@@ -33,5 +33,32 @@ describe('Log Analytics cells', () => {
       expect(() => t(odd), String(odd)).toThrow(/column TimeGenerated: expected a datetime/);
     }
     expect(() => t('')).toThrow(/column TimeGenerated: missing/);
+  });
+});
+
+describe('column and key names that are Object.prototype\'s', () => {
+  it('a __proto__ column is a column: its cell is kept and its keys are not read as other columns', () => {
+    const row = rowObject([{ name: 'TimeGenerated' }, { name: 'Category' }, { name: '__proto__' }], ['2025-11-14T05:00:00Z', 'Other', { OperationName: 'Injected' }]);
+    expect(Object.keys(row)).toEqual(['TimeGenerated', 'Category', '__proto__']);
+    expect(row.OperationName).toBeUndefined();
+    const record = tables.AzureDiagnostics(row);
+    expect(record.operationName).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(record.properties))).toEqual(JSON.parse('{"__proto__":{"OperationName":"Injected"}}'));
+  });
+
+  it('AzureDiagnostics keeps __proto__ claims, properties and AdditionalFields keys as keys', () => {
+    const base = { TimeGenerated: '2025-11-14T05:00:00Z', OperationName: 'SecretGet' };
+    for (const Category of ['Other', 'AuditEvent']) {
+      const record = tables.AzureDiagnostics({ ...base, Category, identity_claim___proto___s: 'c', __proto___s: 'p', AdditionalFields: '{"__proto__":{"x":1},"y":2}' });
+      expect(JSON.parse(JSON.stringify(record)), Category).toMatchObject(JSON.parse('{"identity":{"claim":{"__proto__":"c"}},"properties":{"__proto__":"p","y":2}}'));
+      expect(Object.getPrototypeOf(record.properties)).toBe(Object.prototype);
+    }
+    const nested = tables.AzureDiagnostics({ ...base, Category: 'AuditEvent', networkAcls_s: '{"__proto__":{"x":1}}', AdditionalFields: '{"networkAcls":{"a":1}}' });
+    expect(JSON.parse(JSON.stringify(nested.properties))).toEqual(JSON.parse('{"networkAcls":{"a":1,"__proto__":{"x":1}}}'));
+  });
+
+  it('AZKVAuditLogs keeps a __proto__ key of Properties', () => {
+    const record = tables.AZKVAuditLogs({ TimeGenerated: '2025-11-14T05:00:00Z', Properties: '{"__proto__":{"x":1},"sku":"standard"}' });
+    expect(JSON.parse(JSON.stringify(record.properties))).toEqual(JSON.parse('{"__proto__":{"x":1},"sku":"standard"}'));
   });
 });

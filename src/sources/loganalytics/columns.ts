@@ -16,10 +16,20 @@ export class CellError extends AuditlakeError {
   }
 }
 
+/**
+ * `o[key] = value` as an own property whatever the key: assigning `__proto__` would set the
+ * object's prototype instead (a column or JSON key of that name lost, and its keys read as if
+ * they were the object's own).
+ */
+export function setOwn(o: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+  else o[key] = value;
+}
+
 /** `columns` + one row → `{column: value}`. */
 export function rowObject(columns: readonly { name?: string }[], cells: readonly unknown[]): Row {
   const row: Row = {};
-  for (let i = 0; i < columns.length; i++) row[columns[i]!.name ?? `column${i}`] = cells[i];
+  for (let i = 0; i < columns.length; i++) setOwn(row, columns[i]!.name ?? `column${i}`, cells[i]);
   return row;
 }
 
@@ -88,6 +98,6 @@ export function bool(row: Row, column: string): boolean | undefined {
 /** The object without its absent (undefined) entries: rebuilt records carry only what the row held. */
 export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null) out[k] = v;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null) setOwn(out, k, v);
   return out as Partial<T>;
 }

@@ -17,7 +17,7 @@
  * `_` themselves, and the ones no family reads keep the hash of their record text as event_id,
  * which a changed shape would change.
  */
-import { compact, isoOf, jsonCell, number, text, timeOf, type Row } from './columns.js';
+import { compact, isoOf, jsonCell, number, setOwn, text, timeOf, type Row } from './columns.js';
 
 type Rec = Record<string, unknown>;
 
@@ -73,7 +73,7 @@ function jsonText(cell: unknown): unknown {
 function setNested(target: Rec, path: string, value: unknown): void {
   const keys = path.split('_');
   if (keys.some((k) => k === '' || k === '__proto__')) {
-    target[path] = value;
+    setOwn(target, path, value);
     return;
   }
   let at = target;
@@ -89,7 +89,7 @@ function setNested(target: Rec, path: string, value: unknown): void {
   const last = keys[keys.length - 1]!;
   const there = Object.hasOwn(at, last) ? at[last] : undefined;
   if (!isObject(there)) at[last] = value; // a column wins over AdditionalFields, as it did flat
-  else if (isObject(value)) Object.assign(there, value);
+  else if (isObject(value)) for (const [k, v] of Object.entries(value)) setOwn(there, k, v);
   else target[path] = value;
 }
 
@@ -97,7 +97,8 @@ export function diagnosticsRecord(row: Row): Rec {
   const claim: Rec = {};
   const properties: Rec = {};
   const extra = jsonCell(row, 'AdditionalFields');
-  if (extra !== null && typeof extra === 'object' && !Array.isArray(extra)) Object.assign(properties, extra);
+  // Not Object.assign: an own `__proto__` key (JSON.parse makes one) would set the prototype.
+  if (extra !== null && typeof extra === 'object' && !Array.isArray(extra)) for (const [k, v] of Object.entries(extra)) setOwn(properties, k, v);
   const nested = NESTED_CATEGORIES.has((text(row, 'Category') ?? '').toLowerCase());
   for (const [column, value] of Object.entries(row)) {
     if (NOT_THE_RECORD.has(column) || value === null || value === undefined || value === '') continue;
@@ -106,11 +107,11 @@ export function diagnosticsRecord(row: Row): Rec {
     const cell = value instanceof Date ? isoOf(column, value) : value;
     if (path.startsWith('identity_claim_')) {
       const name = path.slice('identity_claim_'.length);
-      claim[CLAIM_URIS[name] ?? name] = cell;
+      setOwn(claim, Object.hasOwn(CLAIM_URIS, name) ? CLAIM_URIS[name]! : name, cell);
     } else {
       const key = path.startsWith('properties_') ? path.slice('properties_'.length) : path;
       if (nested) setNested(properties, key, jsonText(cell));
-      else properties[key] = cell;
+      else setOwn(properties, key, cell);
     }
   }
   const identityText = text(row, 'identity_s');
