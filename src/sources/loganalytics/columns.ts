@@ -73,6 +73,18 @@ export function isoOf(column: string, d: Date): string {
   return d.toISOString();
 }
 
+/**
+ * A dynamic cell whose keys the mapper spreads into the record (Key Vault's `Properties`,
+ * AzureDiagnostics' `AdditionalFields`): an object, or absent. JSON of another type (an array,
+ * a number, text) is refused naming the column: spread, it added nothing and was lost unseen.
+ */
+export function objectCell(row: Row, column: string): Record<string, unknown> | undefined {
+  const v = jsonCell(row, column);
+  if (v === null) return undefined;
+  if (typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  throw new CellError(column, `expected a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v === 'string' ? 'text' : `a ${typeof v}`}`);
+}
+
 /** A text cell; '' (Log Analytics' empty string) and null are absent. */
 export function text(row: Row, column: string): string | undefined {
   const v = row[column];

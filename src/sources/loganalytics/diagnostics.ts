@@ -17,7 +17,7 @@
  * `_` themselves, and the ones no family reads keep the hash of their record text as event_id,
  * which a changed shape would change.
  */
-import { compact, isoOf, jsonCell, number, setOwn, text, timeOf, type Row } from './columns.js';
+import { compact, isoOf, number, objectCell, setOwn, text, timeOf, type Row } from './columns.js';
 
 type Rec = Record<string, unknown>;
 
@@ -96,9 +96,8 @@ function setNested(target: Rec, path: string, value: unknown): void {
 export function diagnosticsRecord(row: Row): Rec {
   const claim: Rec = {};
   const properties: Rec = {};
-  const extra = jsonCell(row, 'AdditionalFields');
   // Not Object.assign: an own `__proto__` key (JSON.parse makes one) would set the prototype.
-  if (extra !== null && typeof extra === 'object' && !Array.isArray(extra)) for (const [k, v] of Object.entries(extra)) setOwn(properties, k, v);
+  for (const [k, v] of Object.entries(objectCell(row, 'AdditionalFields') ?? {})) setOwn(properties, k, v);
   const nested = NESTED_CATEGORIES.has((text(row, 'Category') ?? '').toLowerCase());
   for (const [column, value] of Object.entries(row)) {
     if (NOT_THE_RECORD.has(column) || value === null || value === undefined || value === '') continue;

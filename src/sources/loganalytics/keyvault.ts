@@ -3,7 +3,7 @@
  * delivers: the request facts that are columns here (`Id`, `RequestUri`, `HttpStatusCode`, ...)
  * go back under `properties`, `Identity` back to `identity.claim`.
  */
-import { bool, compact, jsonCell, number, text, timeOf, type Row } from './columns.js';
+import { bool, compact, jsonCell, number, objectCell, text, timeOf, type Row } from './columns.js';
 
 type Rec = Record<string, unknown>;
 const asObject = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
@@ -16,6 +16,7 @@ export function identityWithClaim(value: unknown): Rec | undefined {
 }
 
 export function keyVaultRecord(row: Row): Rec {
+  const identity = jsonCell(row, 'Identity');
   return compact({
     time: timeOf(row),
     resourceId: text(row, '_ResourceId') ?? text(row, 'ResourceId'),
@@ -28,11 +29,12 @@ export function keyVaultRecord(row: Row): Rec {
     durationMs: number(row, 'DurationMs'),
     callerIpAddress: text(row, 'CallerIpAddress'),
     correlationId: text(row, 'CorrelationId'),
-    identity: identityWithClaim(jsonCell(row, 'Identity')),
+    // Not an object: kept as it is (as a streamed record's would be), not dropped.
+    identity: identityWithClaim(identity) ?? identity,
     properties: compact({
       // Operation-specific facts (vault settings, access policies) first; the columns win.
-      ...asObject(jsonCell(row, 'Properties')),
-      ...asObject(jsonCell(row, 'VaultProperties')),
+      ...objectCell(row, 'Properties'),
+      ...objectCell(row, 'VaultProperties'),
       id: text(row, 'Id'),
       requestUri: text(row, 'RequestUri'),
       httpStatusCode: number(row, 'HttpStatusCode'),
