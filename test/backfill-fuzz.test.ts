@@ -291,6 +291,35 @@ class Failures {
   }
 }
 
+/** Deep equality of JSON values, own keys in any order. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Whether `value` is in `tree`: as a node, or (an object) as entries of one (a mapper that spreads the cell's keys). */
+function holds(tree: unknown, value: unknown, depth = 0): boolean {
+  if (same(tree, value)) return true;
+  if (tree === null || typeof tree !== 'object' || depth > 64) return false;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !Array.isArray(tree)
+    && Object.keys(value).every((k) => Object.hasOwn(tree, k) && same((tree as Record<string, unknown>)[k], (value as Record<string, unknown>)[k]))) return true;
+  return Object.values(tree).some((v) => holds(v, value, depth + 1));
+}
+
+const parsed = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+
+/** The dynamic columns each table's mapper reads (the recorded ones): a stored row's record holds what they held. */
+const DYNAMIC = new Map(TABLE_NAMES.map((t) => [t, new Set(FIXTURES.get(t)!.columns.filter((c) => c.type === 'dynamic').map((c) => c.name))]));
+
 const describeRow = (v: TableVariant, i: number) => `${v.table} [${v.tableKind}] row ${i + 1} [${v.kinds[i]?.join(', ')}]`;
 
 async function collect(gen: AsyncGenerator<SourceBatch>): Promise<SourceBatch[]> {
@@ -333,6 +362,15 @@ describe(`backfill row mapping fuzz (seed ${SEED}, ${variants.length} tables, ${
         for (const unit of units) {
           const out = emptyDecoded();
           const n = Number(/ row (\d+)$/.exec(unit.where)?.[1] ?? 0) - 1;
+          // No dynamic cell dropped unseen: a row stored holds what its dynamic columns held (or it is refused, naming one).
+          const record = JSON.parse(unit.text) as unknown;
+          v.columns.forEach((c, k) => {
+            const cell = cells[n]?.[k];
+            if (!DYNAMIC.get(v.table)!.has(c.name) || v.columns.map((x) => x.name).lastIndexOf(c.name) !== k || cell === null || cell === undefined || cell === '') return;
+            if (![cell, parsed(cell), parsed(parsed(cell))].some((x) => x === null || holds(record, x))) {
+              failures.add(`a ${v.table} ${c.name} cell is not in its record`, `${JSON.stringify(cell).slice(0, 120)} ← ${describeRow(v, n)}`);
+            }
+          });
           try {
             decodeUnit(unit, DEFAULT_LIMITS, out);
           } catch (err) {
