@@ -7,8 +7,9 @@ import { formatBytes } from '../format.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
 import { fitsInt64, isStorableTime } from '../schema/fields.js';
 import { normalizeRecord } from '../schema/normalize.js';
-import { nameInReason, printable } from '../schema/printable.js';
+import { nameInReason } from '../schema/printable.js';
 import { redactSecrets } from '../schema/redact.js';
+import { rejectRow } from '../schema/reject.js';
 import { toEventRow } from '../schema/row.js';
 import { mayHoldSurrogate, withoutLoneSurrogates } from '../schema/surrogates.js';
 import { splitRecords } from './json-splitter.js';
@@ -40,18 +41,10 @@ export function emptyDecoded(): Decoded {
   return { rows: [], rejects: [], records: 0 };
 }
 
-/** How much of a refused record's text is kept in `rejects.raw`. */
-const MAX_REJECT_TEXT = 64 * 1024;
-
-/**
- * `text` is redacted already; the reason is redacted here, as a parser's message may quote input
- * (V8's JSON.parse quotes the characters around the error, control characters included), and
- * made printable.
- */
+/** `text` is redacted already (the whole unit is, before it is split). */
 export function reject(out: Decoded, unit: Unit, reason: string, text: string): void {
   out.records++;
-  const raw = text.length > MAX_REJECT_TEXT ? `${text.slice(0, MAX_REJECT_TEXT)}…[truncated from ${text.length} chars]` : text;
-  out.rejects.push({ received_at: Date.now(), source: unit.source, reason: printable(redactSecrets(`${unit.where}: ${reason}`)), raw });
+  out.rejects.push(rejectRow(unit.source, `${unit.where}: ${reason}`, text));
 }
 
 export function decodeUnit(unit: Unit, limits: DecodeLimits, out: Decoded): void {

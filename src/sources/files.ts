@@ -14,6 +14,7 @@ import { Utf8Stream, type InvalidByte } from '../decode/utf8.js';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import type { RejectRow } from '../schema/event.js';
 import { redactSecrets } from '../schema/redact.js';
+import { rejectRow } from '../schema/reject.js';
 import { replayOrder } from './archive-order.js';
 import type { SourceBatch } from './source.js';
 
@@ -94,8 +95,7 @@ class Batcher {
 
   /** Refused text is kept as received but for secrets, as is a reason that may quote it. */
   refuse(where: string | null, reason: string, raw: string): void {
-    const why = redactSecrets(reason);
-    this.rejects.push({ received_at: Date.now(), source: this.source, reason: where === null ? why : `${where}: ${why}`, raw: redactSecrets(raw) });
+    this.rejects.push(rejectRow(this.source, where === null ? reason : `${where}: ${reason}`, redactSecrets(raw)));
   }
 
   get full(): boolean {

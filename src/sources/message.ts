@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Unit } from '../decode/unit.js';
 import { redactSecrets } from '../schema/redact.js';
+import { rejectRow } from '../schema/reject.js';
 import type { RejectRow } from '../schema/event.js';
 
 export interface Message {
@@ -17,8 +18,6 @@ export interface Message {
   /** Where it sits in its partition, for rejects: `sequence 42`, `offset 17`. */
   where: string;
 }
-
-const MAX_REJECT_TEXT = 64 * 1024;
 
 /**
  * Some producers (.NET's `Encoding.UTF8`, PowerShell, Windows editors) write a UTF-8 byte order
@@ -34,26 +33,24 @@ export function unitsFromMessages(messages: readonly Message[], source: string):
   for (const { body, where } of messages) {
     if (typeof body === 'string') {
       const text = body.startsWith(BOM) ? body.slice(1) : body;
-      if (text.length === 0) rejects.push({ received_at: Date.now(), source, reason: `${where}: empty message body`, raw: '' });
+      if (text.length === 0) rejects.push(rejectRow(source, `${where}: empty message body`, ''));
       else units.push({ text, source, where });
       continue;
     }
     if (body !== null && body !== undefined && !(body instanceof Uint8Array)) {
       // Refused here rather than thrown: a throw stops the partition's pump, which re-reads the
       // same batch from its checkpoint and throws again, for ever.
-      const raw = redactSecrets(textOf(body).slice(0, MAX_REJECT_TEXT));
-      rejects.push({ received_at: Date.now(), source, reason: `${where}: not a byte or text body (an AMQP value or sequence section; diagnostic settings send data sections)`, raw });
+      rejects.push(rejectRow(source, `${where}: not a byte or text body (an AMQP value or sequence section; diagnostic settings send data sections)`, redactSecrets(textOf(body))));
       continue;
     }
     const whole = body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : Buffer.alloc(0);
     const bytes = hasBom(whole) ? whole.subarray(3) : whole;
     if (bytes.length === 0) {
-      rejects.push({ received_at: Date.now(), source, reason: `${where}: empty message body`, raw: '' });
+      rejects.push(rejectRow(source, `${where}: empty message body`, ''));
       continue;
     }
     if (!isUtf8(bytes)) {
-      const raw = redactSecrets(bytes.subarray(0, MAX_REJECT_TEXT).toString('utf8'));
-      rejects.push({ received_at: Date.now(), source, reason: `${where}: not valid UTF-8`, raw });
+      rejects.push(rejectRow(source, `${where}: not valid UTF-8`, redactSecrets(bytes.toString('utf8'))));
       continue;
     }
     units.push({ text: bytes.toString('utf8'), source, where });

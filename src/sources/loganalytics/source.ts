@@ -10,7 +10,7 @@
 import type { LogsQueryClient } from '@azure/monitor-query-logs';
 import { AuditlakeError } from '../../errors.js';
 import type { RejectRow } from '../../schema/event.js';
-import { printable } from '../../schema/printable.js';
+import { rejectRow } from '../../schema/reject.js';
 import { redactSecrets } from '../../schema/redact.js';
 import type { Unit } from '../../decode/unit.js';
 import type { Checkpoint } from '../../store/duckdb.js';
@@ -59,17 +59,6 @@ export const COVERAGE_PARTITION = 'covered';
 export const sourceName = (workspace: string, table: string) => `loganalytics:${workspace}/${table}`;
 
 interface Pending { time: number; unit: Unit }
-
-/** How much of a refused row's text is kept in `rejects.raw`, as for a refused record. */
-const MAX_REJECT_TEXT = 64 * 1024;
-
-/** A refused row as JSON, redacted, cut (never between the halves of a surrogate pair) and marked so when long. */
-export function rejectText(row: Record<string, unknown>): string {
-  const text = redactSecrets(JSON.stringify(row));
-  if (text.length <= MAX_REJECT_TEXT) return text;
-  const end = /[\uD800-\uDBFF]/.test(text[MAX_REJECT_TEXT - 1]!) ? MAX_REJECT_TEXT - 1 : MAX_REJECT_TEXT;
-  return `${text.slice(0, end)}…[truncated from ${text.length} chars]`;
-}
 
 export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch> {
   const progress = o.progress ?? { totalMs: 0, doneMs: 0, rows: 0, queries: 0, splits: 0, sliceStartMs: o.sinceMs };
@@ -148,7 +137,7 @@ export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch>
               pending.push({ time: Date.parse(record.time as string), unit: { text: JSON.stringify(record), source, where } });
             } catch (err) {
               if (!(err instanceof CellError)) throw err;
-              rejects.push({ received_at: Date.now(), source, reason: printable(redactSecrets(`${where}: ${table} ${err.message}`)), raw: rejectText(row) });
+              rejects.push(rejectRow(source, `${where}: ${table} ${err.message}`, redactSecrets(JSON.stringify(row))));
             }
           }
           progress.rows += rows.length;
