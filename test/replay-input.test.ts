@@ -60,6 +60,34 @@ describe('replay: Azure storage archives and other .json files holding one recor
     expect(rejectsOf(db).map((x) => [x.reason, x.raw])).toEqual([['invalid JSON: line 2: the line ends inside an unclosed object (a record cut short)', cut]]);
   });
 
+  it('refuses a FIRST line cut short and stores the lines after it, wherever the cut falls', () => {
+    // Two archives joined with cat after a partial write, the cut record first. Before, the open
+    // record took the rest of the file with it: nothing stored, one reject for the whole file.
+    const full = JSON.stringify(kvRecord(52));
+    const cuts = [
+      full.slice(0, 80),                                       // inside a string
+      full.slice(0, full.indexOf('"operationName":') + 16),   // after a colon: a '{' could go on with it
+      full.slice(0, full.length - 2),                          // the last braces missing
+    ];
+    // And lines written with a space after each colon and comma, as some writers do.
+    const spaced = (v: unknown): string => Array.isArray(v) ? `[${v.map(spaced).join(', ')}]`
+      : v !== null && typeof v === 'object' ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${spaced(x)}`).join(', ')}}` : JSON.stringify(v);
+    cuts.push(spaced(kvRecord(52)).slice(0, 90));
+    const files = cuts.map((cut, k) => {
+      const file = join(tmp.dir, `first-cut-${k}.json`);
+      const eol = k === 1 ? '\r\n' : '\n';
+      const write = k === 3 ? spaced : JSON.stringify;
+      writeFileSync(file, [cut, write(kvRecord(53 + 3 * k)), write(kvRecord(54 + 3 * k)), write(kvRecord(55 + 3 * k))].join(eol) + eol);
+      return file;
+    });
+    const db = freshDb();
+    expect(replay(db, files)).toMatchObject({ files: 4, read: 16, stored: 12, rejected: 4 });
+    expect(count(db, 'SELECT count(DISTINCT target) AS n FROM events')).toBe(12);
+    expect(queryJson(db, 'SELECT source, reason, raw FROM rejects ORDER BY source').map((x) => [x.source, x.reason, x.raw])).toEqual(
+      files.map((file, k) => [`file:${file}`, 'invalid JSON: line 1: the line ends inside an unclosed object (a record cut short)', cuts[k]]),
+    );
+  });
+
   it('keeps a reject for each record of a one-line body refused for the same reason, named by its place on the line', () => {
     const file = join(tmp.dir, 'one-line-body.json');
     const timeless = kvRecord(1, { time: undefined });

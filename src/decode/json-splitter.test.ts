@@ -141,6 +141,139 @@ describe('several top-level values (JSON Lines under a .json name, as Azure arch
     }
   });
 
+  /** Every element of `text` fed `size` characters at a time: a record parsed, a refused line as its reason. */
+  const read = (text: string, size: number) => {
+    const s = new JsonRecordSplitter();
+    const elements: SplitElement[] = [];
+    for (let i = 0; i < text.length; i += size) elements.push(...s.feed(text.slice(i, i + size)));
+    elements.push(...s.end());
+    return elements;
+  };
+
+  it('refuses a FIRST line cut short, before any line told the text is JSON Lines, and reads the lines after it', () => {
+    // Before, the first record had to close on its line before a cut line was refused: a file whose
+    // first line was cut short (files joined with cat) lost every line after it, the open record
+    // swallowing them, and the whole file became one reject at its end.
+    const full = [rec(1), rec(2), rec(3)].map((r) => JSON.stringify(r));
+    const cuts = [
+      full[0]!.slice(0, 30),                                  // inside a string
+      full[0]!.slice(0, full[0]!.length - 1),                 // the last brace missing
+      full[0]!.slice(0, full[0]!.indexOf(',') + 1),           // after a comma between keys
+      full[0]!.slice(0, full[0]!.indexOf(':') + 1),           // after a colon: a '{' could follow, the line after it says it does not
+      full[0]!.slice(0, full[0]!.indexOf('"nested":') + 10),  // after '"nested":{'
+      full[0]!.slice(0, full[0]!.indexOf('[') + 1),           // after '[': a '{' could follow
+      full[0]!.slice(0, full[0]!.indexOf('[1,') + 3),         // after ',' in an array: a '{' could follow
+    ];
+    for (const cut of cuts) {
+      for (const eol of ['\n', '\r\n']) {
+        const text = [cut, full[1], full[2], full[0]].join(eol) + eol;
+        for (const size of [1, 7, 4096]) {
+          const elements = read(text, size);
+          expect(elements.map((e) => e.error ?? JSON.parse(e.text)), `${cut} / ${JSON.stringify(eol)} / ${size}`).toEqual([
+            'line 1: the line ends inside an unclosed object (a record cut short)', rec(2), rec(3), rec(1),
+          ]);
+          expect(elements[0]!.text).toBe(cut);
+          expect(elements.map((e) => e.line)).toEqual([1, 2, 3, 4]);
+        }
+      }
+    }
+  });
+
+  it('refuses a cut line wherever line mode is not yet known: after a body, an array or a laid-out record', () => {
+    const cut = JSON.stringify(rec(2)).slice(0, 40);
+    for (const first of [JSON.stringify({ records: [rec(1)] }), JSON.stringify([rec(1)]), JSON.stringify(rec(1), null, 2)]) {
+      const text = `${first}\n${cut}\n${JSON.stringify(rec(3))}\n${JSON.stringify(rec(4))}\n`;
+      for (const size of [1, 7, 4096]) {
+        const elements = read(text, size);
+        expect(elements.map((e) => e.error ?? JSON.parse(e.text))).toEqual([
+          rec(1), `line ${first.split('\n').length + 1}: the line ends inside an unclosed object (a record cut short)`, rec(3), rec(4),
+        ]);
+      }
+    }
+  });
+
+  it('refuses each of two cut lines in a row', () => {
+    const full = [rec(1), rec(2), rec(3)].map((r) => JSON.stringify(r));
+    const text = `${full[0]!.slice(0, 25)}\n${full[1]!.slice(0, 50)}\n${full[2]}\n`;
+    expect(read(text, 7).map((e) => e.error ?? JSON.parse(e.text))).toEqual([
+      'line 1: the line ends inside an unclosed object (a record cut short)',
+      'line 2: the line ends inside an unclosed object (a record cut short)',
+      rec(3),
+    ]);
+  });
+
+  it('refuses a cut line written with spaces after colons and commas, first or after one-line records', () => {
+    // Such lines are not compact, so the cut line was not refused even once line mode was known.
+    const spaced = (v: unknown): string => Array.isArray(v) ? `[${v.map(spaced).join(', ')}]`
+      : v !== null && typeof v === 'object' ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${spaced(x)}`).join(', ')}}` : JSON.stringify(v);
+    const full = [rec(1), rec(2), rec(3), rec(4)].map(spaced);
+    expect(JSON.parse(full[0]!)).toEqual(rec(1));
+    for (const cut of [full[1]!.slice(0, 40), full[1]!.slice(0, full[1]!.indexOf('"category": ') + 11), full[1]!.slice(0, -1)]) {
+      for (const text of [`${cut}\n${full[2]}\n${full[3]}\n`, `${full[0]}\n${cut}\r\n${full[2]}\r\n${full[3]}\n`]) {
+        for (const size of [1, 7, 4096]) {
+          const elements = read(text, size);
+          const at = text.startsWith(cut) ? 1 : 2;
+          expect(elements.map((e) => e.error ?? JSON.parse(e.text)), `${JSON.stringify(text.slice(0, 60))} / ${size}`).toEqual([
+            ...(at === 2 ? [rec(1)] : []), `line ${at}: the line ends inside an unclosed object (a record cut short)`, rec(3), rec(4),
+          ]);
+          expect(elements[at - 1]!.text).toBe(cut);
+        }
+      }
+    }
+  });
+
+  it('never reads an object nested in a record as a record of its own, its record whole or broken', () => {
+    // Valid: a compact first line that a '{' on the next line goes on with (after ':', '[' or ',' in an array).
+    const valid = [
+      `{"time":"x","properties":\n{"a":1,"b":{"c":2}}}\n`,
+      `{"time":"x","items":[\n{"a":1},\n{"b":2}]}\n`,
+      `{"time":"x","items":[\n{"a":1}\n,{"b":2}]}\n`,
+      `{"time":"x","items":[{"y":1},\n{"a":1}],"z":2}\n`,
+      `{"time":"x","properties":\r\n{"a":1}\r\n}\r\n`,
+    ];
+    for (const text of valid) {
+      for (const size of [1, 7, 4096]) {
+        const elements = read(text, size);
+        expect(elements.map((e) => e.error ?? JSON.parse(e.text)), `${JSON.stringify(text)} / ${size}`).toEqual([JSON.parse(text)]);
+      }
+    }
+    // Broken: the end of the input, or a line after that does not begin a record, or objects laid
+    // out indented. Here only the objects with a "time" are records: no other is ever read as one.
+    const broken = [
+      `{"time":"x","properties":\n{"a":1,"b":{"c":2}}\n`,
+      `{"time":"x","items":[\n{"a":1}\n`,
+      `{"time":"x","properties":\n{"a":1}\n  {"b":2}\n`,
+      `{"time":"x","note":"a\n  {"b":2}}\n`,
+      `{"time":"x","properties":\n  {"a":1}\n{"b":2}\n`,
+      `{"time":"x\n  "a": {\n    "b": 1\n  }\n}\n`,
+      `{"time":"x,"items":[\n{"a":1}\n]}\n`,                       // a quote lost: the line seems to end in a string
+      `{"time":"x","a":"b\n{"c":1}],"d":2}\n{"time":"y"}\n`,
+      `{"time":"x","items":[{"y":1},\n{"a":1}\n]}\n${JSON.stringify(rec(1))}\n`.replace('{"y"', '{y"'),
+    ];
+    for (const text of broken) {
+      for (const size of [1, 7, 4096]) {
+        const s = new JsonRecordSplitter();
+        const elements: SplitElement[] = [];
+        try {
+          for (let i = 0; i < text.length; i += size) elements.push(...s.feed(text.slice(i, i + size)));
+          elements.push(...s.end());
+        } catch (err) {
+          expect(err, `${JSON.stringify(text)} / ${size}`).toBeInstanceOf(SyntaxError);
+        }
+        for (const e of elements.filter((x) => x.error === undefined)) {
+          let value: unknown;
+          try { value = JSON.parse(e.text); } catch { continue; } // refused downstream as the text it is
+          expect(value, `${JSON.stringify(text)} / ${size}`).toHaveProperty('time');
+        }
+      }
+    }
+  });
+
+  it('keeps a record holding a raw newline in a string whole, to be refused as the one record it is', () => {
+    const text = `{"time":"x","msg":"line one\nline two"}\n${JSON.stringify(rec(1))}\n`;
+    expect(read(text, 7).map((e) => e.text)).toEqual([`{"time":"x","msg":"line one\nline two"}`, JSON.stringify(rec(1))]);
+  });
+
   it('reads objects laid out over lines after one-line records, and refuses none of them', () => {
     const text = `${JSON.stringify(rec(1))}\n${JSON.stringify(rec(2), null, 2)}\n{ "a": {\n  "b": 1 } }\r\n{\r\n"c": 2}\n`;
     expect(splitRecords(text).elements.map((e) => e.error ?? JSON.parse(e.text))).toEqual([rec(1), rec(2), { a: { b: 1 } }, { c: 2 }]);

@@ -80,10 +80,21 @@ export class JsonRecordSplitter {
    * PT1H.json archives). Then a compact object still open at the end of its first line is a
    * record cut short (a partial write, files joined with `cat`): that line is refused and
    * reading goes on at the next, where otherwise the object would swallow the rest of the file.
+   * Before that is known (the first line, or after bodies, arrays and laid-out values), and for
+   * lines written with spaces, a line is refused only when the text proves it cut: see `firstLineEnds`.
    */
   private lineMode = false;
-  /** In line mode, where the current line ends (an offset in `buf`), or -1 when not known yet. */
+  /** Where the current top-level object's first line ends (an offset in `buf`), or -1 when not known yet. */
   private lineEnd = -1;
+  /** No newline in the input from where `lineEnd` was last looked for up to here (an offset in the whole input). */
+  private lineScanned = 0;
+  /** The same for a line after it, looked for by `firstLineEnds` from `aheadFrom` (offsets in the whole input). */
+  private aheadFrom = -1;
+  private aheadScanned = 0;
+  /** Set once the end of the current top-level object's first line was judged not to cut it short. */
+  private lineChecked = false;
+  /** Set by `end()`: no more text comes, so what follows the last character is known to be nothing. */
+  private ended = false;
 
   /** True once a `"records": [...]` array was seen: the input is an Event Hubs body. */
   get isEnvelope(): boolean { return this.sawRecordsKey; }
@@ -116,6 +127,7 @@ export class JsonRecordSplitter {
    */
   end(): SplitElement[] {
     if (this.failure) throw this.failure;
+    this.ended = true;
     const out: SplitElement[] = [];
     this.scan(out);
     if (this.mode === 'garbage') this.emitGarbage(out, this.base + this.buf.length);
@@ -167,7 +179,11 @@ export class JsonRecordSplitter {
       }
       const c = s.charCodeAt(i);
       if (c === SPACE || c === TAB || c === CR || c === LF) {
-        if (c === LF && this.cutShort(i)) { this.emitCutShort(out, i); continue; }
+        if (c === LF && this.mode === 'top-object' && this.line === this.elemLine && !this.lineChecked) {
+          const end = this.firstLineEnds(out, i);
+          if (end === REFUSED) continue;
+          if (end === WAIT) break;
+        }
         if (c === LF) this.line++;
         if (this.elemStart >= 0) this.spaced = true;
         if (this.mode === 'top-object' && this.depth > 0) this.topSpaced = true;
@@ -179,7 +195,7 @@ export class JsonRecordSplitter {
           this.values++;
           this.valueLine = this.line;
           if (c === LBRACKET) { this.mode = 'top-array'; i++; }
-          else if (c === LBRACE) { this.mode = 'top-object'; this.topStart = i; this.topSpaced = false; this.depth = 1; this.topMaxDepth = 1; this.elemLine = this.line; i++; }
+          else if (c === LBRACE) { this.mode = 'top-object'; this.topStart = i; this.topSpaced = false; this.depth = 1; this.topMaxDepth = 1; this.elemLine = this.line; this.lineChecked = false; i++; }
           else {
             // Not a value: report this line and go on with the next (JSON Lines with a stray line).
             this.mode = 'garbage'; this.garbageStart = this.base + i; this.garbageLine = this.line; this.garbageText = '';
@@ -230,9 +246,15 @@ export class JsonRecordSplitter {
         case 'after-records': {
           if (c === QUOTE) {
             const q = findStringEnd(s, i + 1);
-            // A string that runs past its line: JSON strings hold no raw newline, so in line mode the record was cut inside it.
-            const nl = this.lineMode && this.line === this.elemLine && this.mode === 'top-object' ? this.endOfLine(i) : -1;
-            if (nl >= 0 && (q < 0 || q > nl) && this.cutShort(nl)) { this.emitCutShort(out, nl); i = nl; continue; }
+            if (this.mode === 'top-object' && this.line === this.elemLine && !this.lineChecked) {
+              // A string that runs past its line: JSON strings hold no raw newline, so the record may have been cut inside it.
+              const nl = this.endOfLine(i);
+              if (nl >= 0 && (q < 0 || q > nl)) {
+                const end = this.firstLineEnds(out, nl);
+                if (end === REFUSED) { i = nl; continue; }
+                if (end === WAIT) { this.pos = i; return; }
+              }
+            }
             if (q < 0) { this.pos = i; return; } // wait for the rest of the key
             if (this.depth === 1) this.lastKey = s.slice(i + 1, q);
             i = q + 1;
@@ -284,18 +306,112 @@ export class JsonRecordSplitter {
   }
 
   /**
-   * In line mode, whether the newline at `nl` ends a top-level object cut short: one still open
-   * that began on this line, written compactly as JSON Lines are. An object laid out over lines
-   * has whitespace on its first line (`{` then a newline, or `{ "a": {`), and goes on.
+   * The newline at `nl` ends the first line of the top-level object being read, still open: is
+   * it a record cut short (REFUSED: the line is refused, reading goes on at `nl`), or an object
+   * that goes on over lines (GO_ON)? WAIT when the text that tells has not been fed yet.
+   *
+   * In line mode a compact line is refused as it is: JSON Lines are written so, and an object
+   * laid out over lines has whitespace on its first line (`{` then a newline, or `{ "a": {`).
+   * Otherwise (before line mode, or a line with spaces: `{"time": "…", …}`) the text must show
+   * both that the object cannot go on and that the next line is a record of its own:
+   * - the next line begins an object at its first column, and that '{' cannot follow this line
+   *   in valid JSON (the line ends inside a string, or after a value, a key, or a comma between
+   *   keys), and the next line holds one whole object (or is itself cut so, before such a line);
+   * - or, where a '{' may go on with this line (after ':', '[' or ',' in an array: `{"a":` then
+   *   `{"b":1}}`), the next line holds one whole object and the line after it begins another,
+   *   which nothing valid does after a value.
+   * Otherwise (the end of the input, anything else) the object goes on as before: valid JSON is
+   * never refused, an object nested in a laid-out one (indented) never begins a record, and one
+   * laid out with nested objects at the first column is read as a record only when its own text
+   * is broken and its nested object is whole on its line. A line holding only `{` is never
+   * refused (it begins an object laid out over lines).
+   * Runs once per top-level object that is open at the end of its first line, never per character.
    */
-  private cutShort(nl: number): boolean {
-    return this.lineMode && this.mode === 'top-object' && this.depth > 0 && this.line === this.elemLine
-      && isCompactLine(this.buf, this.topStart, nl);
+  private firstLineEnds(out: SplitElement[], nl: number): LineEnd {
+    const s = this.buf;
+    if (this.lineMode && isCompactLine(s, this.topStart, nl)) { this.emitCutShort(out, nl); return REFUSED; }
+    if (!holdsMoreThanBrace(s, this.topStart, nl)) return this.goOn();
+    const next = this.charAfter(nl);
+    if (next === NOT_FED) return WAIT;
+    if (next !== LBRACE) return this.goOn();
+    if (valueMayFollow(s, this.topStart, nl)) {
+      const nl2 = this.lineAfter(nl);
+      if (nl2 === NOT_FED) return WAIT;
+      if (nl2 < 0 || lineShape(s, nl + 1, nl2) !== WHOLE) return this.goOn();
+      const next2 = this.charAfter(nl2);
+      if (next2 === NOT_FED) return WAIT;
+      if (next2 !== LBRACE) return this.goOn();
+    } else {
+      const record = this.beginsRecord(nl);
+      if (record === NOT_FED) return WAIT;
+      if (!record) return this.goOn();
+    }
+    this.emitCutShort(out, nl);
+    return REFUSED;
   }
 
-  /** The end of the line at `from`, found once per line (an offset in `buf`; -1 if not fed yet). */
+  /**
+   * Whether the line after the newline at `nl`, which begins with '{', is a record of its own:
+   * it holds one whole object and the text goes on as JSON Lines do (the next line begins with
+   * '{', or the input ends), or it is cut as this one is (its object still open at its end, no
+   * '{' can go on with it) and the line after it begins with '{' and is one, and so on.
+   * NOT_FED when the text that tells may still come.
+   */
+  private beginsRecord(nl: number): boolean | typeof NOT_FED {
+    const s = this.buf;
+    for (let from = nl + 1; ; ) {
+      let end = this.lineAfter(from - 1);
+      if (end === NOT_FED) return NOT_FED;
+      if (end < 0) end = s.length; // the last line, without a newline
+      const shape = lineShape(s, from, end);
+      if (shape === WHOLE) return end === s.length ? true : this.recordOrEndAfter(end);
+      if (shape !== OPEN || end === s.length || !holdsMoreThanBrace(s, from, end) || valueMayFollow(s, from, end)) return false;
+      const next = this.charAfter(end);
+      if (next === NOT_FED) return NOT_FED;
+      if (next !== LBRACE) return false;
+      from = end + 1;
+    }
+  }
+
+  /** Whether after the newline at `nl` comes only whitespace to the end of the input, or a '{' at a line's first column. */
+  private recordOrEndAfter(nl: number): boolean | typeof NOT_FED {
+    const s = this.buf;
+    let i = nl + 1;
+    while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+    if (i === s.length) return this.ended ? true : NOT_FED;
+    return s.charCodeAt(i) === LBRACE && s.charCodeAt(i - 1) === LF;
+  }
+
+  private goOn(): LineEnd {
+    this.lineChecked = true;
+    return GO_ON;
+  }
+
+  /** The character after `at`: -1 at the end of the input, NOT_FED when it may still come. */
+  private charAfter(at: number): number {
+    if (at + 1 < this.buf.length) return this.buf.charCodeAt(at + 1);
+    return this.ended ? -1 : NOT_FED;
+  }
+
+  /**
+   * The newline ending the line after `nl`: -1 at the end of the input, NOT_FED when it may
+   * still come. A line fed over many chunks is not looked through again from its start.
+   */
+  private lineAfter(nl: number): number {
+    const from = this.base + nl + 1;
+    const found = this.buf.indexOf('\n', from === this.aheadFrom ? Math.max(nl + 1, this.aheadScanned - this.base) : nl + 1);
+    if (found >= 0) return found;
+    this.aheadFrom = from;
+    this.aheadScanned = this.base + this.buf.length;
+    return this.ended ? -1 : NOT_FED;
+  }
+
+  /** The end of the line at `from`, found once per line (an offset in `buf`; -1 if not fed yet), each character looked at once. */
   private endOfLine(from: number): number {
-    if (this.lineEnd < from) this.lineEnd = this.buf.indexOf('\n', from);
+    if (this.lineEnd < from) {
+      this.lineEnd = this.buf.indexOf('\n', Math.max(from, this.lineScanned - this.base));
+      if (this.lineEnd < 0) this.lineScanned = this.base + this.buf.length;
+    }
     return this.lineEnd;
   }
 
@@ -327,6 +443,67 @@ export class JsonRecordSplitter {
     this.mode = 'start';
     this.garbageText = '';
   }
+}
+
+type LineEnd = 0 | 1 | 2;
+const GO_ON = 0, REFUSED = 1, WAIT = 2;
+/** Not a character code nor -1: the text that would tell has not been fed yet. */
+const NOT_FED = -2;
+
+/**
+ * Whether an object begun at `from` and cut at `to` (a line's end, outside any string or inside
+ * one) may go on with a '{' in valid JSON: after ':', '[', or ',' between an array's elements.
+ * Not after a value, a key, '{' or ',' between keys, nor inside a string (it holds no raw newline).
+ */
+function valueMayFollow(s: string, from: number, to: number): boolean {
+  const open: number[] = [];
+  let inString = false;
+  let last = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) { inString = false; last = QUOTE; }
+    } else if (c === QUOTE) inString = true;
+    else if (!isSpace(c)) {
+      if (c === LBRACE || c === LBRACKET) open.push(c);
+      else if (c === RBRACE || c === RBRACKET) open.pop();
+      last = c;
+    }
+  }
+  if (inString) return false;
+  return last === COLON || last === LBRACKET || (last === COMMA && open[open.length - 1] === LBRACKET);
+}
+
+/** Whether `s[from, to)`, a line from its object's '{', holds more than that brace and whitespace. */
+function holdsMoreThanBrace(s: string, from: number, to: number): boolean {
+  for (let i = from + 1; i < to; i++) if (!isSpace(s.charCodeAt(i))) return true;
+  return false;
+}
+
+const WHOLE = 0, OPEN = 1, OTHER = 2;
+
+/**
+ * The shape of a line `s[from, to)` that begins with '{': WHOLE when it holds one whole object
+ * and nothing after it but whitespace, OPEN when that object is still open at its end (a record
+ * cut short looks so), OTHER when the object closes before the line's end and more follows.
+ */
+function lineShape(s: string, from: number, to: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === LBRACE || c === LBRACKET) depth++;
+    else if ((c === RBRACE || c === RBRACKET) && --depth <= 0) {
+      for (let j = i + 1; j < to; j++) if (!isSpace(s.charCodeAt(j))) return OTHER;
+      return depth === 0 ? WHOLE : OTHER;
+    }
+  }
+  return OPEN;
 }
 
 /** Where to resume an unfinished string: before any trailing backslashes, so an escape split across chunks is still seen. */
