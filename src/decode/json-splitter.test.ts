@@ -195,11 +195,28 @@ describe('several top-level values (JSON Lines under a .json name, as Azure arch
   it('refuses each of two cut lines in a row', () => {
     const full = [rec(1), rec(2), rec(3)].map((r) => JSON.stringify(r));
     const text = `${full[0]!.slice(0, 25)}\n${full[1]!.slice(0, 50)}\n${full[2]}\n`;
-    expect(read(text, 7).map((e) => e.error ?? JSON.parse(e.text))).toEqual([
-      'line 1: the line ends inside an unclosed object (a record cut short)',
-      'line 2: the line ends inside an unclosed object (a record cut short)',
-      rec(3),
-    ]);
+    for (const size of [1, 7, 4096]) {
+      expect(read(text, size).map((e) => e.error ?? JSON.parse(e.text))).toEqual([
+        'line 1: the line ends inside an unclosed object (a record cut short)',
+        'line 2: the line ends inside an unclosed object (a record cut short)',
+        rec(3),
+      ]);
+    }
+  });
+
+  it('refuses a first line cut at any character but the opening brace, and reads every line after it', () => {
+    const full = [rec(1), rec(2), rec(3), rec(4)].map((r) => JSON.stringify(r));
+    for (let at = 2; at < full[0]!.length; at++) {
+      const cut = full[0]!.slice(0, at);
+      const text = `${cut}\n${full[1]}\n${full[2]}\n${full[3]}`; // the last line without a newline
+      for (const size of [7, 4096]) {
+        expect(read(text, size).map((e) => e.error ?? JSON.parse(e.text)), `${cut} / ${size}`).toEqual([
+          'line 1: the line ends inside an unclosed object (a record cut short)', rec(2), rec(3), rec(4),
+        ]);
+      }
+    }
+    // A line holding only '{' begins an object laid out over lines: never refused as cut.
+    expect(() => read(`{\n${full[1]}\n${full[2]}\n`, 7)).toThrow(/unclosed object that starts at line 1/);
   });
 
   it('refuses a cut line written with spaces after colons and commas, first or after one-line records', () => {
