@@ -204,6 +204,20 @@ describe('several top-level values (JSON Lines under a .json name, as Azure arch
     }
   });
 
+  it('in line mode, refuses a line cut where a \'{\' could go on with it, whatever one whole record follows', () => {
+    const full = [rec(1), rec(2), rec(3)].map((r) => JSON.stringify(r));
+    for (const cut of [full[1]!.slice(0, full[1]!.indexOf(':') + 1), full[1]!.slice(0, full[1]!.indexOf('[') + 1)]) {
+      for (const tail of ['\n', '', '\n\n']) {
+        const text = `${full[0]}\n${cut}\n${full[2]}${tail}`;
+        for (const size of [1, 7, 4096]) {
+          expect(read(text, size).map((e) => e.error ?? JSON.parse(e.text)), `${cut} / ${JSON.stringify(tail)} / ${size}`).toEqual([
+            rec(1), 'line 2: the line ends inside an unclosed object (a record cut short)', rec(3),
+          ]);
+        }
+      }
+    }
+  });
+
   it('refuses a first line cut at any character but the opening brace, and reads every line after it', () => {
     const full = [rec(1), rec(2), rec(3), rec(4)].map((r) => JSON.stringify(r));
     for (let at = 2; at < full[0]!.length; at++) {
@@ -252,6 +266,10 @@ describe('several top-level values (JSON Lines under a .json name, as Azure arch
       for (const size of [1, 7, 4096]) {
         const elements = read(text, size);
         expect(elements.map((e) => e.error ?? JSON.parse(e.text)), `${JSON.stringify(text)} / ${size}`).toEqual([JSON.parse(text)]);
+        // After a one-line record too (line mode): before, the first line was refused as cut short
+        // and a nested object at the next line's start was read as a record.
+        const after = read(`${JSON.stringify(rec(1))}\n${text}`, size);
+        expect(after.map((e) => e.error ?? JSON.parse(e.text)), `line mode: ${JSON.stringify(text)} / ${size}`).toEqual([rec(1), JSON.parse(text)]);
       }
     }
     // Broken: the end of the input, or a line after that does not begin a record, or objects laid

@@ -323,29 +323,40 @@ export class JsonRecordSplitter {
    * Otherwise (the end of the input, anything else) the object goes on as before: valid JSON is
    * never refused, an object nested in a laid-out one (indented) never begins a record, and one
    * laid out with nested objects at the first column is read as a record only when its own text
-   * is broken and its nested object is whole on its line. A line holding only `{` is never
-   * refused (it begins an object laid out over lines).
+   * is broken and its nested object is whole on its line. Even in line mode a compact line that
+   * a '{' at the next line's start may go on with is refused only when that line is still open
+   * at its end, or whole with a line beginning '{' or the end of the input after it: so
+   * `{"a":` then `{"b":1}}` is one record, not a refused line, `{"b":1}` and a stray '}'.
+   * A line holding only `{` is never refused (it begins an object laid out over lines).
    * Runs once per top-level object that is open at the end of its first line, never per character.
    */
   private firstLineEnds(out: SplitElement[], nl: number): LineEnd {
     const s = this.buf;
-    if (this.lineMode && isCompactLine(s, this.topStart, nl)) { this.emitCutShort(out, nl); return REFUSED; }
-    if (!holdsMoreThanBrace(s, this.topStart, nl)) return this.goOn();
+    const compact = this.lineMode && isCompactLine(s, this.topStart, nl);
+    if (!compact && !holdsMoreThanBrace(s, this.topStart, nl)) return this.goOn();
+    const mayFollow = valueMayFollow(s, this.topStart, nl);
+    if (compact && !mayFollow) return this.refuse(out, nl);
     const next = this.charAfter(nl);
     if (next === NOT_FED) return WAIT;
-    if (next !== LBRACE) return this.goOn();
-    if (valueMayFollow(s, this.topStart, nl)) {
+    if (next !== LBRACE) return compact ? this.refuse(out, nl) : this.goOn();
+    if (mayFollow) {
       const nl2 = this.lineAfter(nl);
       if (nl2 === NOT_FED) return WAIT;
-      if (nl2 < 0 || lineShape(s, nl + 1, nl2) !== WHOLE) return this.goOn();
-      const next2 = this.charAfter(nl2);
-      if (next2 === NOT_FED) return WAIT;
-      if (next2 !== LBRACE) return this.goOn();
+      const shape = lineShape(s, nl + 1, nl2 < 0 ? s.length : nl2);
+      if (shape !== WHOLE) return compact && shape === OPEN ? this.refuse(out, nl) : this.goOn();
+      // Then, where valid JSON goes on with ',', '}' or ']': a line beginning '{' (or, in line mode, the end of the input).
+      const record = nl2 < 0 ? compact : compact ? this.recordOrEndAfter(nl2) : this.objectAfter(nl2);
+      if (record === NOT_FED) return WAIT;
+      if (!record) return this.goOn();
     } else {
       const record = this.beginsRecord(nl);
       if (record === NOT_FED) return WAIT;
       if (!record) return this.goOn();
     }
+    return this.refuse(out, nl);
+  }
+
+  private refuse(out: SplitElement[], nl: number): LineEnd {
     this.emitCutShort(out, nl);
     return REFUSED;
   }
@@ -385,6 +396,12 @@ export class JsonRecordSplitter {
   private goOn(): LineEnd {
     this.lineChecked = true;
     return GO_ON;
+  }
+
+  /** Whether a '{' follows the newline at `nl`. */
+  private objectAfter(nl: number): boolean | typeof NOT_FED {
+    const next = this.charAfter(nl);
+    return next === NOT_FED ? NOT_FED : next === LBRACE;
   }
 
   /** The character after `at`: -1 at the end of the input, NOT_FED when it may still come. */
