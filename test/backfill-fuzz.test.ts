@@ -367,6 +367,14 @@ describe(`backfill row mapping fuzz (seed ${SEED}, ${variants.length} tables, ${
           if (/hunter2|s3cr3t/.test(r.raw)) failures.add('mapper reject: raw holds a secret', describeRow(v, n));
           if (r.source !== `loganalytics:${WORKSPACE}/${v.table}`) failures.add('mapper reject: wrong source', r.source);
         }
+        // No TimeGenerated column (gone, or named in another case): every row refused, saying what the answer has instead.
+        const names = v.columns.map((c) => c.name);
+        if (!names.includes('TimeGenerated')) {
+          const alike = names.filter((c) => c.trim().toLowerCase() === 'timegenerated');
+          const want = alike.length > 0 ? `column TimeGenerated: missing, no column of that name; found ${JSON.stringify(alike[0])}` : 'column TimeGenerated: missing, no column of that name; every row needs its time';
+          if (units.length > 0) failures.add('a row stored from an answer with no TimeGenerated column', `${units.length} rows ← ${v.table} [${v.tableKind}]`);
+          for (const r of rejects) if (!r.reason.includes(want)) failures.add('no TimeGenerated: the reason does not say what was found', `${JSON.stringify(r.reason.slice(0, 200))} ← ${v.table} [${v.tableKind}]`);
+        }
         refused += rejects.length;
         for (const unit of units) {
           const out = emptyDecoded();

@@ -34,6 +34,20 @@ describe('Log Analytics cells', () => {
     }
     expect(() => t('')).toThrow(/column TimeGenerated: missing/);
   });
+
+  it('a TimeGenerated named in another case is not read as the time, and the reason names what the row has instead', () => {
+    // Before: 'missing; every row needs its time', as if the row had no time at all.
+    const time = '2025-11-14T05:00:00Z';
+    expect(() => timeOf({ timegenerated: time })).toThrow(/column TimeGenerated: missing, no column of that name; found "timegenerated"/);
+    expect(() => timeOf({ TIMEGENERATED: time, TimeGenerated_s: 'x' })).toThrow(/column TimeGenerated: missing, no column of that name; found "TIMEGENERATED"/);
+    expect(() => timeOf({ 'TimeGenerated ': time })).toThrow(/column TimeGenerated: missing, no column of that name; found "TimeGenerated "/);
+    expect(() => timeOf({ OperationName: 'x' })).toThrow(/column TimeGenerated: missing, no column of that name; every row needs its time/);
+    // The column there with no cell is what it was.
+    expect(() => timeOf({ TimeGenerated: null, timegenerated: time })).toThrow(/column TimeGenerated: missing; every row needs its time/);
+    for (const table of Object.keys(tables) as (keyof typeof tables)[]) {
+      expect(() => tables[table]({ timegenerated: time, OperationName: 'SecretGet', Category: 'AuditEvent' }), table).toThrow(/found "timegenerated"/);
+    }
+  });
 });
 
 describe('column and key names that are Object.prototype\'s', () => {

@@ -26,6 +26,17 @@ export function setOwn(o: Record<string, unknown>, key: string, value: unknown):
   else o[key] = value;
 }
 
+/**
+ * What makes every row of an answer unreadable, whatever its cells: no `TimeGenerated` column.
+ * Checked once per answer, so each of its rows is refused for that (not for whichever cell its
+ * mapper happened to read first).
+ */
+export function answerProblem(columns: readonly { name?: string }[]): CellError | null {
+  const names = columns.map((c, i) => c.name ?? `column${i}`);
+  if (!names.includes('TimeGenerated')) return new CellError('TimeGenerated', `missing, no column of that name; ${namedAlike(names, 'TimeGenerated')}`);
+  return null;
+}
+
 /** `columns` + one row → `{column: value}`. */
 export function rowObject(columns: readonly { name?: string }[], cells: readonly unknown[]): Row {
   const row: Row = {};
@@ -40,6 +51,7 @@ export function rowObject(columns: readonly { name?: string }[], cells: readonly
  * without a zone in the machine's own.
  */
 export function timeOf(row: Row, column = 'TimeGenerated'): string {
+  if (!Object.hasOwn(row, column)) throw new CellError(column, `missing, no column of that name; ${namedAlike(Object.keys(row), column)}`);
   const v = row[column];
   const ms = typeof v === 'string' ? parseTime(v) : null;
   const d = v instanceof Date ? v : ms !== null ? new Date(ms) : null;
@@ -47,6 +59,20 @@ export function timeOf(row: Row, column = 'TimeGenerated'): string {
     throw new CellError(column, v === undefined || v === null || v === '' ? 'missing; every row needs its time' : `expected a datetime, got ${JSON.stringify(v).slice(0, 60)}`);
   }
   return d.toISOString();
+}
+
+/**
+ * What a row without the column has instead. Names in KQL are case-sensitive, and the query itself
+ * filters on `TimeGenerated`, so an answer whose time column is spelled otherwise (`timegenerated`,
+ * `TIMEGENERATED`, a trailing space) is not what was asked for: its rows are refused, saying what
+ * was found, rather than stored under a guessed time.
+ */
+function namedAlike(names: readonly string[], column: string): string {
+  const want = column.toLowerCase();
+  const alike = names.filter((k) => k.trim().toLowerCase() === want);
+  return alike.length > 0
+    ? `found ${alike.slice(0, 3).map((k) => JSON.stringify(k)).join(', ')} (column names are case-sensitive; a column named otherwise is not read as the time)`
+    : 'every row needs its time';
 }
 
 /** A cell that may hold JSON as text (or already parsed): the value, null when empty. */

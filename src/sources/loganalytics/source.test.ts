@@ -33,4 +33,15 @@ describe('backfill rejects', () => {
       expect(r.raw).not.toContain('hunter2');
     }
   });
+
+  it('an answer whose time column is named in another case: every row refused, the reason saying what was found', async () => {
+    // Before: 'missing; every row needs its time', or (AuthenticationDetails read first) a reason about another cell.
+    const rejects = await rejectsOf(['timegenerated', 'AuthenticationDetails'], [
+      ['2025-11-14T05:00:00Z', '[]'],
+      ['2025-11-14T05:00:00Z', '{not json'],
+    ]);
+    expect(rejects.map((r) => r.reason.replace(/^\S+ \S+ row \d+: /, ''))).toEqual(Array(2).fill(
+      'SigninLogs column TimeGenerated: missing, no column of that name; found "timegenerated" (column names are case-sensitive; a column named otherwise is not read as the time)'));
+    expect(JSON.parse(rejects[0]!.raw)).toEqual({ timegenerated: '2025-11-14T05:00:00Z', AuthenticationDetails: '[]' });
+  });
 });

@@ -15,7 +15,7 @@ import { redactSecrets } from '../../schema/redact.js';
 import type { Unit } from '../../decode/unit.js';
 import type { Checkpoint } from '../../store/duckdb.js';
 import type { SourceBatch } from '../source.js';
-import { CellError, rowObject } from './columns.js';
+import { answerProblem, CellError, rowObject } from './columns.js';
 import { querySlice } from './query.js';
 import { formatCoverage, mergeRanges, parseCoverage, rangeMs, uncovered, type Range } from './ranges.js';
 import { tables, type TableName } from './tables.js';
@@ -129,10 +129,12 @@ export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch>
           const rows = answer.table.rows;
           const source = sourceName(o.workspace, table);
           const columns = answer.table.columnDescriptors;
+          const unreadable = answerProblem(columns);
           for (let i = 0; i < rows.length; i++) {
             const row = rowObject(columns, rows[i]!);
             const where = `${table} ${new Date(at).toISOString()}..${new Date(end).toISOString()} row ${i + 1}`;
             try {
+              if (unreadable) throw unreadable;
               const record = tables[table](row);
               pending.push({ time: Date.parse(record.time as string), unit: { text: JSON.stringify(record), source, where } });
             } catch (err) {
