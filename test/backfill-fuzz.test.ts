@@ -356,7 +356,7 @@ describe(`backfill row mapping fuzz (seed ${SEED}, ${variants.length} tables, ${
         }
         const units = batches.flatMap((b) => b.units);
         const cells = sdk ? asSdk(v.columns, v.rows) : v.rows;
-        const timeAt = v.columns.map((c) => c.name).lastIndexOf('TimeGenerated'); // a column named twice: the last cell is the row's
+        const timeAt = v.columns.map((c) => c.name).indexOf('TimeGenerated');
         const rejects: RejectRow[] = batches.flatMap((b) => b.rejects);
         if (units.length + rejects.length !== v.rows.length) failures.add('rows != units + rejects', `${v.table}: ${v.rows.length} rows, ${units.length} units, ${rejects.length} rejects`);
         for (const r of rejects) {
@@ -367,9 +367,14 @@ describe(`backfill row mapping fuzz (seed ${SEED}, ${variants.length} tables, ${
           if (/hunter2|s3cr3t/.test(r.raw)) failures.add('mapper reject: raw holds a secret', describeRow(v, n));
           if (r.source !== `loganalytics:${WORKSPACE}/${v.table}`) failures.add('mapper reject: wrong source', r.source);
         }
-        // No TimeGenerated column (gone, or named in another case): every row refused, saying what the answer has instead.
+        // A column named twice: every row refused naming it (before, the last cell silently won).
         const names = v.columns.map((c) => c.name);
-        if (!names.includes('TimeGenerated')) {
+        const twice = names.find((c, k) => names.indexOf(c) !== k);
+        if (twice !== undefined) {
+          if (units.length > 0) failures.add('a row stored from an answer naming a column twice', `${units.length} rows ← ${v.table} [${v.tableKind}]`);
+          for (const r of rejects) if (!r.reason.includes(`column ${twice}: named twice in the answer`)) failures.add('a column named twice: the reason does not name it', `${JSON.stringify(r.reason.slice(0, 200))} ← ${v.table} [${v.tableKind}]`);
+        } else if (!names.includes('TimeGenerated')) {
+          // No TimeGenerated column (gone, or named in another case): every row refused, saying what the answer has instead.
           const alike = names.filter((c) => c.trim().toLowerCase() === 'timegenerated');
           const want = alike.length > 0 ? `column TimeGenerated: missing, no column of that name; found ${JSON.stringify(alike[0])}` : 'column TimeGenerated: missing, no column of that name; every row needs its time';
           if (units.length > 0) failures.add('a row stored from an answer with no TimeGenerated column', `${units.length} rows ← ${v.table} [${v.tableKind}]`);

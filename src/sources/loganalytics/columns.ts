@@ -26,13 +26,30 @@ export function setOwn(o: Record<string, unknown>, key: string, value: unknown):
   else o[key] = value;
 }
 
+const columnName = (c: { name?: string }, i: number) => c.name ?? `column${i}`;
+
 /**
- * What makes every row of an answer unreadable, whatever its cells: no `TimeGenerated` column.
- * Checked once per answer, so each of its rows is refused for that (not for whichever cell its
- * mapper happened to read first).
+ * What makes every row of an answer unreadable, whatever its cells: a column named twice, or no
+ * `TimeGenerated` column. Checked once per answer, so each of its rows is refused for that (not
+ * for whichever cell its mapper happened to read first).
+ *
+ * A column named twice (Log Analytics itself renames a repeat, `Id1`) cannot become one row
+ * object without one cell overwriting the other, and which of them is the event's is a guess:
+ * so its rows are refused, both cells kept in `rejects.raw` (see rowText), rather than the last
+ * one silently winning.
  */
 export function answerProblem(columns: readonly { name?: string }[]): CellError | null {
-  const names = columns.map((c, i) => c.name ?? `column${i}`);
+  const names = columns.map(columnName);
+  const first = new Map<string, number>();
+  for (let i = 0; i < names.length; i++) {
+    const at = first.get(names[i]!);
+    if (at === undefined) {
+      first.set(names[i]!, i);
+      continue;
+    }
+    const all = names.flatMap((n, k) => (n === names[i] ? [k + 1] : []));
+    return new CellError(names[i]!, `named ${all.length === 2 ? 'twice' : `${all.length} times`} in the answer (columns ${all.join(' and ')}); no cell of it is chosen over the other`);
+  }
   if (!names.includes('TimeGenerated')) return new CellError('TimeGenerated', `missing, no column of that name; ${namedAlike(names, 'TimeGenerated')}`);
   return null;
 }
@@ -40,8 +57,18 @@ export function answerProblem(columns: readonly { name?: string }[]): CellError 
 /** `columns` + one row → `{column: value}`. */
 export function rowObject(columns: readonly { name?: string }[], cells: readonly unknown[]): Row {
   const row: Row = {};
-  for (let i = 0; i < columns.length; i++) setOwn(row, columns[i]!.name ?? `column${i}`, cells[i]);
+  for (let i = 0; i < columns.length; i++) setOwn(row, columnName(columns[i]!, i), cells[i]);
   return row;
+}
+
+/**
+ * A refused row as text for `rejects.raw`: `{column: cell}`, or, where the answer names a column
+ * twice (an object would keep one of its cells), `[[column, cell], ...]` in column order.
+ */
+export function rowText(columns: readonly { name?: string }[], cells: readonly unknown[], row: Row): string {
+  const names = columns.map(columnName);
+  if (new Set(names).size === names.length) return JSON.stringify(row);
+  return JSON.stringify(names.map((n, i) => [n, cells[i]]));
 }
 
 /**

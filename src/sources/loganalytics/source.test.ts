@@ -3,6 +3,7 @@
  */
 import { LogsQueryResultStatus, type LogsQueryClient, type LogsTable } from '@azure/monitor-query-logs';
 import { describe, expect, it } from 'vitest';
+import type { Unit } from '../../decode/unit.js';
 import type { RejectRow } from '../../schema/event.js';
 import { backfill } from './source.js';
 
@@ -11,12 +12,17 @@ function client(columns: string[], rows: unknown[][]): LogsQueryClient {
   return { queryWorkspace: async () => ({ status: LogsQueryResultStatus.Success, tables: [table] }) } as unknown as LogsQueryClient;
 }
 
-async function rejectsOf(columns: string[], rows: unknown[][]): Promise<RejectRow[]> {
-  const out: RejectRow[] = [];
+async function outcomeOf(columns: string[], rows: unknown[][]): Promise<{ units: Unit[]; rejects: RejectRow[] }> {
+  const out = { units: [] as Unit[], rejects: [] as RejectRow[] };
   for await (const b of backfill({ client: client(columns, rows), workspace: 'w', tables: ['SigninLogs'], sinceMs: 0, untilMs: 86_400_000,
-    sliceMs: 86_400_000, minSliceMs: 60_000, maxRows: 100, settledBeforeMs: 0, checkpoints: [] })) out.push(...b.rejects);
+    sliceMs: 86_400_000, minSliceMs: 60_000, maxRows: 100, settledBeforeMs: 0, checkpoints: [] })) {
+    out.units.push(...b.units);
+    out.rejects.push(...b.rejects);
+  }
   return out;
 }
+
+const rejectsOf = async (columns: string[], rows: unknown[][]) => (await outcomeOf(columns, rows)).rejects;
 
 describe('backfill rejects', () => {
   it('a reason quoting the cell (V8\'s JSON.parse message, the time given) holds no control characters and no secrets', async () => {
@@ -43,5 +49,24 @@ describe('backfill rejects', () => {
     expect(rejects.map((r) => r.reason.replace(/^\S+ \S+ row \d+: /, ''))).toEqual(Array(2).fill(
       'SigninLogs column TimeGenerated: missing, no column of that name; found "timegenerated" (column names are case-sensitive; a column named otherwise is not read as the time)'));
     expect(JSON.parse(rejects[0]!.raw)).toEqual({ timegenerated: '2025-11-14T05:00:00Z', AuthenticationDetails: '[]' });
+  });
+
+  it('an answer naming a column twice: every row refused naming the column, both cells kept in rejects.raw', async () => {
+    // Before: the last cell silently won ('Bob' stored, 'Mallory' gone), or TimeGenerated's did.
+    for (const [columns, rows, twice] of [
+      [['TimeGenerated', 'UserPrincipalName', 'Id', 'UserPrincipalName'], [['2025-11-14T05:00:00Z', 'mallory@contoso.example', 'i1', 'bob@contoso.example']], 'UserPrincipalName'],
+      [['TimeGenerated', 'Id', 'TimeGenerated'], [['2025-11-14T05:00:00Z', 'i1', '2025-11-14T06:00:00Z'], ['2025-11-14T05:00:00Z', 'i2', null]], 'TimeGenerated'],
+    ] as const) {
+      const { units, rejects } = await outcomeOf([...columns], rows.map((r) => [...r]));
+      expect(units).toEqual([]);
+      expect(rejects).toHaveLength(rows.length);
+      const at = columns.flatMap((c, i) => (c === twice ? [i + 1] : []));
+      for (const [i, r] of rejects.entries()) {
+        expect(r.reason).toMatch(/^SigninLogs \S+ row \d+: /);
+        expect(r.reason.replace(/^\S+ \S+ row \d+: /, '')).toBe(`SigninLogs column ${twice}: named twice in the answer (columns ${at.join(' and ')}); no cell of it is chosen over the other`);
+        // Every cell, in column order, under its name.
+        expect(JSON.parse(r.raw)).toEqual(columns.map((c, k) => [c, rows[i]![k]]));
+      }
+    }
   });
 });

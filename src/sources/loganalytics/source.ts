@@ -15,7 +15,7 @@ import { redactSecrets } from '../../schema/redact.js';
 import type { Unit } from '../../decode/unit.js';
 import type { Checkpoint } from '../../store/duckdb.js';
 import type { SourceBatch } from '../source.js';
-import { answerProblem, CellError, rowObject } from './columns.js';
+import { answerProblem, CellError, rowObject, rowText } from './columns.js';
 import { querySlice } from './query.js';
 import { formatCoverage, mergeRanges, parseCoverage, rangeMs, uncovered, type Range } from './ranges.js';
 import { tables, type TableName } from './tables.js';
@@ -139,7 +139,7 @@ export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch>
               pending.push({ time: Date.parse(record.time as string), unit: { text: JSON.stringify(record), source, where } });
             } catch (err) {
               if (!(err instanceof CellError)) throw err;
-              rejects.push(rejectRow(source, `${where}: ${table} ${err.message}`, redactSecrets(JSON.stringify(row))));
+              rejects.push(rejectRow(source, `${where}: ${table} ${err.message}`, redactSecrets(rowText(columns, rows[i]!, row))));
             }
           }
           progress.rows += rows.length;
