@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseSince } from './cli/duration.js';
 import { AuditlakeError } from './errors.js';
 import { queriesDir } from './paths.js';
 
@@ -60,11 +61,17 @@ export function referencedParams(sql: string): Set<string> {
   return used;
 }
 
+/** A saved query's time window: every saved query that has them compares `time` with these. */
+const WINDOW_PARAMS = ['since', 'until'] as const;
+
 /**
  * The values to bind: the saved query's defaults, overridden by `--param`, limited to the
- * names the SQL uses. A missing value or an unknown name is an error naming it.
+ * names the SQL uses. A missing value or an unknown name is an error naming it. A saved query's
+ * `since` and `until` take what `--since` takes elsewhere (7d, a date, an ISO time) and are bound
+ * as ISO times: DuckDB's own cast would refuse `7d` with an error pointing into the query text.
+ * A plain date as `until` means the end of that day, as in `export --until`.
  */
-export function bindParams(sql: string, given: Record<string, string>, saved?: SavedQuery): Record<string, string> {
+export function bindParams(sql: string, given: Record<string, string>, saved?: SavedQuery, now = Date.now()): Record<string, string> {
   const used = referencedParams(sql);
   const values: Record<string, string> = {};
   for (const p of saved?.params ?? []) if (p.default !== undefined) values[p.name] = p.default;
@@ -75,10 +82,16 @@ export function bindParams(sql: string, given: Record<string, string>, saved?: S
     }
     values[k] = v;
   }
+  for (const name of WINDOW_PARAMS) {
+    const value = values[name];
+    if (value === undefined || !saved?.params.some((p) => p.name === name) || !(name in given)) continue;
+    values[name] = new Date(parseSince(value, now, { flag: `--param ${name}`, date: name === 'until' ? 'end' : 'start' })).toISOString();
+  }
   for (const u of used) {
     if (values[u] === undefined) {
       const where = saved ? `saved query ${saved.name}` : 'the query';
-      throw new AuditlakeError('bad_argument', `${where} needs --param ${u}=VALUE`);
+      // Not "--param secret=VALUE": error messages are redacted on the way out, and that reads as a secret.
+      throw new AuditlakeError('bad_argument', `${where} needs a value for $${u} (give it with --param, as NAME=VALUE)`);
     }
   }
   for (const k of Object.keys(values)) if (!used.has(k)) delete values[k];

@@ -159,6 +159,50 @@ describe('--since and --until', () => {
   });
 });
 
+describe('query --since and --until', () => {
+  const day = async (...window: string[]) => {
+    const r = await runCliAsync(['query', '--db', db, 'role-assignments', ...window, '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { time: string }[]).map((row) => row.time);
+  };
+
+  it("bind a saved query's window, in the forms --since takes elsewhere, as --param since/until do", async () => {
+    const all = await day();
+    const morning = all.filter((t) => t >= '2025-11-14T09:00:00Z' && t < '2025-11-14T12:00:00Z');
+    expect(morning.length).toBeGreaterThan(0);
+    expect(morning.length).toBeLessThan(all.length);
+    const [byIso, byParam, byOffset, byDate, none] = await Promise.all([
+      day('--since', '2025-11-14T09:00:00Z', '--until', '2025-11-14T12:00:00Z'),
+      day('--param', 'since=2025-11-14T09:00Z', '--param', 'until=2025-11-14 12:00'),
+      day('--since', '2025-11-14T10:00:00+01:00', '--until', '2025-11-14T13:00:00+01:00'),
+      day('--since', '2025-11-14', '--until', '2025-11-14'), // the whole day: until a plain date includes it
+      day('--since', '1h'), // the fixtures are from 2025
+    ]);
+    expect(byIso).toEqual(morning);
+    expect(byParam).toEqual(morning);
+    expect(byOffset).toEqual(morning);
+    expect(all.every((t) => t.startsWith('2025-11-14'))).toBe(true);
+    expect(byDate).toEqual(all);
+    expect(none).toEqual([]);
+  });
+
+  it('refuse a window they cannot read, a statement without one, and both spellings at once', async () => {
+    const [bad, badParam, adHoc, both, missing] = await Promise.all([
+      runCliAsync(['query', '--db', db, 'role-assignments', '--since', '7x']),
+      runCliAsync(['query', '--db', db, 'role-assignments', '--param', 'until=2025-02-30']),
+      runCliAsync(['query', '--db', db, 'SELECT count(*) FROM events', '--since', '7d']),
+      runCliAsync(['query', '--db', db, 'role-assignments', '--since', '7d', '--param', 'since=1d']),
+      runCliAsync(['query', '--db', db, 'secret-readers']),
+    ]);
+    expectWrongArgument(bad, '--since 7x: expected a duration like 30m, 24h, 7d');
+    expectWrongArgument(badParam, '--param until 2025-02-30: not a date in the calendar');
+    expectWrongArgument(adHoc, '--since 7d: the query has no $since parameter');
+    expectWrongArgument(both, 'give --since or --param since, not both');
+    // Not "secret=REDACTED": the message is redacted on the way out.
+    expectWrongArgument(missing, 'saved query secret-readers needs a value for $secret (give it with --param, as NAME=VALUE)');
+  });
+});
+
 describe('numeric flags', () => {
   it.each([
     [['replay', '--db', join(tmp.dir, 'n.duckdb'), '--max-record-bytes', '0', 'fixtures/activity'], "--max-record-bytes '0': expected a whole number, 1,024 to 16,777,216"],

@@ -115,6 +115,15 @@ describe('auditlake export', () => {
       expect(both.code).toBe(2);
       expect(both.stderr).toContain(`queries an export folder: give it without ${other[0]}`);
     }
+    // The tables an export does not hold are named as the database's, not left to DuckDB's "did you mean events?".
+    for (const q of [...NOT_EXPORTED, 'SELECT * FROM checkpoints']) {
+      const missing = runCli(['query', '--parquet', out, q]);
+      expect(missing.code, q).toBe(1);
+      expect(missing.stderr, q).toMatch(/an export holds only the events: (alerts|rejects|checkpoints) is in the database the export was written from \(query it with --db\)/);
+    }
+    const typo = runCli(['query', '--parquet', out, 'SELECT * FROM evnts']);
+    expect(typo.stderr).toContain('evnts does not exist');
+    expect(typo.stderr).not.toContain('an export holds only');
     const backwards = runCli(['export', '--db', db, '--to', join(tmp.dir, 'x'), '--since', '2025-11-15T00:00:00Z', '--until', '2025-11-14T00:00:00Z']);
     expect(backwards.code).toBe(2);
     expect(backwards.stderr).toMatch(/--until .* must be after --since/);

@@ -2,11 +2,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError, errorMessage } from '../errors.js';
-import { bindParams, closestName, findSavedQuery, listSavedQueries, type SavedQuery } from '../queries.js';
+import { bindParams, closestName, findSavedQuery, listSavedQueries, referencedParams, type SavedQuery } from '../queries.js';
 import { openOrFindServer, queryServer, type ServerTarget } from '../server/client.js';
 import { Store, type QueryResult } from '../store/duckdb.js';
 import { writeParquet } from '../store/reader.js';
 import { dbOption, resolveDb } from './common.js';
+import { parseSince } from './duration.js';
 import { checkOutPath, renderArrow, renderText, textPieces, writeOut, type TextFormat } from './output.js';
 
 const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet', 'arrow'] as const;
@@ -18,6 +19,8 @@ interface QueryOptions {
   format: Format;
   out?: string;
   param: Record<string, string>;
+  since?: string;
+  until?: string;
   file?: string;
   list?: boolean;
   server?: string;
@@ -40,7 +43,7 @@ export function queryCommand(): Command {
     .addHelpText('after', ['', 'Examples:',
       '  auditlake query "SELECT category, count(*) FROM events GROUP BY ALL"',
       "  auditlake query --parquet ./archive \"SELECT count(*) FROM events_between('2025-11-01', '2025-11-08')\"",
-      '  auditlake query principal-activity --param principal=alice@contoso.example',
+      '  auditlake query principal-activity --param principal=alice@contoso.example --since 7d',
       '  auditlake query --list', ''].join('\n'))
     .argument('[sql-or-name]', 'SQL text or the name of a saved query')
     .addOption(dbOption())
@@ -48,6 +51,8 @@ export function queryCommand(): Command {
     .addOption(new Option('--format <format>', 'output format; in json and ndjson a repeated column name gets a suffix (a, a_2, a_3)').choices(FORMATS).default('table'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
     .option('--param <name=value>', 'bind $name (repeatable)', collectParam, {})
+    .option('--since <when>', 'bind $since, the start of the time window: a duration back from now (30m, 24h, 7d), a UTC date or an ISO-8601 time')
+    .option('--until <when>', 'bind $until, the end of the window (exclusive; a plain date includes that day), in the same forms')
     .option('--file <file>', 'read the SQL from a file')
     .option('--list', 'list the saved queries and their parameters')
     .option('--server <url>', 'send the statement to this auditlake server (default: the one serving --db, when its database is held)')
@@ -103,8 +108,25 @@ async function checkOneStatement(store: Store, sql: string, where: string): Prom
   if (n > 1) throw new AuditlakeError('bad_argument', `${where}: ${n} statements; auditlake query runs one at a time (run them separately, or combine them with WITH or UNION ALL)`);
 }
 
+/**
+ * `--since`/`--until` as `$since`/`$until`, ISO times: what every saved query's window is named,
+ * and what an analyst types first. Refused when the statement has no such parameter, rather
+ * than ignored: the answer would not be the window asked for.
+ */
+function windowParams(sql: string, opts: QueryOptions): Record<string, string> {
+  const window: Record<string, string> = {};
+  for (const name of ['since', 'until'] as const) {
+    const value = opts[name];
+    if (value === undefined) continue;
+    if (name in opts.param) throw new AuditlakeError('bad_argument', `give --${name} or --param ${name}, not both`);
+    if (!referencedParams(sql).has(name)) throw new AuditlakeError('bad_argument', `--${name} ${value}: the query has no $${name} parameter`);
+    window[name] = new Date(parseSince(value, Date.now(), { flag: `--${name}`, date: name === 'until' ? 'end' : 'start' })).toISOString();
+  }
+  return window;
+}
+
 async function runQuery(sql: string, saved: SavedQuery | undefined, opts: QueryOptions, where: string): Promise<void> {
-  const params = bindParams(sql, opts.param, saved);
+  const params = bindParams(sql, { ...opts.param, ...windowParams(sql, opts) }, saved);
   if (opts.format === 'parquet' && !opts.out) throw new AuditlakeError('bad_argument', '--format parquet needs --out FILE');
   if (opts.format === 'arrow' && !opts.out && process.stdout.isTTY) throw new AuditlakeError('bad_argument', '--format arrow is binary: give --out FILE or pipe it');
   if (opts.out) checkOutPath(opts.out); // before the query runs, which can take a while

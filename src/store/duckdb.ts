@@ -16,6 +16,7 @@ import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js
 import { FACT_COLUMNS, factFromDetailsSql, SETTINGS_CHANGE_COLUMN, settingsChangeSql } from '../schema/facts.js';
 import { Archive } from './archive.js';
 import { exportFiles, exportFolders, watchedExportFiles } from './export-files.js';
+import { notInExportHint } from './export-tables.js';
 import { Outbox } from './outbox.js';
 import { describeColumns, preparePacked, typeName, unpackChunk } from './packed-rows.js';
 import { openReader, type ReaderOptions, type SqlReader } from './reader.js';
@@ -460,7 +461,8 @@ export class Store {
         return this.queryOnce(sql, params);
       });
     } catch (err) {
-      throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}${await this.upgradeHint(err)}`, { cause: err });
+      const hint = this.parquetSession ? notInExportHint(errorMessage(err)) : await this.upgradeHint(err);
+      throw new AuditlakeError('query_failed', `query failed: ${errorMessage(err)}${hint}`, { cause: err });
     }
   }
 

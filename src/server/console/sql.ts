@@ -54,7 +54,8 @@ export async function runConsoleSql(ctx: SqlContext, req: ConsoleSql): Promise<{
   try {
     params = bindParams(text, given, saved);
   } catch (err) {
-    if (err instanceof AuditlakeError) throw new HttpError(400, 'bad_request', err.message.replace(/--param (\w+)=VALUE/, 'a value for $$$1'));
+    // The console has a field per parameter: the command line's hint on how to give one is not for it.
+    if (err instanceof AuditlakeError) throw new HttpError(400, 'bad_request', err.message.replace(' (give it with --param, as NAME=VALUE)', ''));
     throw err;
   }
   const sql = text.replace(/;\s*$/, '');
