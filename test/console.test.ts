@@ -290,6 +290,28 @@ describe('access', () => {
   });
 });
 
+describe('the console\'s saved queries', () => {
+  it('take a window as the command line does, and say what a parameter lacks in the console\'s words', async () => {
+    const post = async (body: object) => {
+      const r = await fetch(`${served.url}/api/sql`, { method: 'POST', headers: { Authorization: `Bearer ${served.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: r.status, body: await r.json() as { rows?: unknown[][]; error?: string } };
+    };
+    const whole = await post({ name: 'role-assignments', params: {} });
+    expect(whole.status).toBe(200);
+    const date = String(whole.body.rows![0]![0]).slice(0, 10);
+    const onThatDay = whole.body.rows!.filter((r) => String(r[0]).startsWith(date));
+    expect(onThatDay.length).toBeLessThan(whole.body.rows!.length);
+    const day = await post({ name: 'role-assignments', params: { since: date, until: date } });
+    const recent = await post({ name: 'role-assignments', params: { since: '1h' } });
+    expect(day.body.rows).toEqual(onThatDay);
+    expect(recent.body.rows).toEqual([]);
+    const bad = await post({ name: 'role-assignments', params: { since: '7x' } });
+    expect(bad).toMatchObject({ status: 400, body: { error: expect.stringMatching(/since 7x: expected a duration like 30m/) } });
+    const missing = await post({ name: 'secret-readers', params: {} });
+    expect(missing).toMatchObject({ status: 400, body: { error: 'saved query secret-readers needs a value for $secret' } });
+  });
+});
+
 describe('auditlake run', () => {
   let peer: EventHubsPeer | undefined;
   afterAll(async () => { await peer?.close(); });
