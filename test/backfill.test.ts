@@ -60,6 +60,15 @@ function history(withXavier: boolean): RecordedTable {
   return kvTable(rows);
 }
 
+/** A `dynamic` Properties cell holding numbers a double cannot hold as written. */
+const NUMBERS = '{"sku":"standard","weird":1e400,"tiny":-1e-400,"big":9007199254740993}';
+
+function withProperties(row: unknown[], properties: string): RecordedTable {
+  const cells = [...row];
+  cells[recorded('AZKVAuditLogs').columns.findIndex((c) => c.name === 'Properties')] = properties;
+  return kvTable([cells]);
+}
+
 let peer: LogAnalyticsPeer;
 let env: Record<string, string>;
 let config: string;
@@ -74,6 +83,7 @@ beforeAll(async () => {
       'ws-burst': { AZKVAuditLogs: bulk(30, Date.UTC(2025, 10, 1), 0) }, // 30 rows at one instant
       'ws-history-x': { AZKVAuditLogs: history(true) },
       'ws-history': { AZKVAuditLogs: history(false) },
+      'ws-numbers': { AZKVAuditLogs: withProperties(kvRow(Date.UTC(2025, 10, 14, 5), ADA, 1), NUMBERS) },
     },
   });
   env = { NODE_EXTRA_CA_CERTS: peer.caFile, AZURE_CLIENT_SECRET: 'peer-secret' };
@@ -227,6 +237,19 @@ describe('auditlake backfill', () => {
     const rerun = await backfill(db, 'ws-bulk', ['--since', '2025-11-01T00:00:00Z', '--until', '2025-11-03T00:00:00Z', '--tables', 'AZKVAuditLogs', '--slice', '1h', '--no-detect']);
     expect(rerun.queries).toBeLessThan(48); // the hours committed before the kill were not asked again
     expect(await queryJsonAsync(db, 'SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events')).toEqual([{ n: 1200, d: 1200 }]);
+  });
+
+  it('keeps numbers a double cannot hold (1e400 in a dynamic cell, which the SDK parses to Infinity) as written, as a streamed record\'s raw does', async () => {
+    // Before: the SDK's JSON.parse made 1e400 Infinity, and the stored record said null, with no reject.
+    const db = `${dir.dir}/numbers.duckdb`;
+    const summary = await backfill(db, 'ws-numbers', ['--since', '2025-11-14T00:00:00Z', '--until', '2025-11-15T00:00:00Z']);
+    expect(summary).toMatchObject({ rows: 1, stored: 1, rejected: 0 });
+    const [row] = await queryJsonAsync(db, 'SELECT raw FROM events');
+    const raw = String(row!.raw);
+    expect(raw).toContain('"weird":1e400');
+    expect(raw).toContain('"tiny":-1e-400');
+    expect(raw).toContain('"big":9007199254740993');
+    expect(raw).toContain('"sku":"standard"');
   });
 
   it('teaches baselines: a principal seen in the backfilled history is not first-seen when it streams in', async () => {

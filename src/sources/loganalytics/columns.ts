@@ -6,6 +6,7 @@
  */
 import { AuditlakeError } from '../../errors.js';
 import { parseTime } from '../../schema/fields.js';
+import { isKeptNumber, parseJson, recordText } from './numbers.js';
 
 export type Row = Record<string, unknown>;
 
@@ -67,8 +68,8 @@ export function rowObject(columns: readonly { name?: string }[], cells: readonly
  */
 export function rowText(columns: readonly { name?: string }[], cells: readonly unknown[], row: Row): string {
   const names = columns.map(columnName);
-  if (new Set(names).size === names.length) return JSON.stringify(row);
-  return JSON.stringify(names.map((n, i) => [n, cells[i]]));
+  if (new Set(names).size === names.length) return recordText(row);
+  return recordText(names.map((n, i) => [n, cells[i]]));
 }
 
 /**
@@ -110,7 +111,7 @@ export function jsonCell(row: Row, column: string): unknown {
   const t = v.trim();
   if (!t.startsWith('{') && !t.startsWith('[')) return v; // plain text, e.g. Identity = 'Bob Builder'
   try {
-    return JSON.parse(t);
+    return parseJson(t);
   } catch (err) {
     throw new CellError(column, `expected JSON, got text that does not parse (${(err as Error).message})`);
   }
@@ -135,14 +136,14 @@ export function objectCell(row: Row, column: string): Record<string, unknown> | 
   const v = jsonCell(row, column);
   if (v === null) return undefined;
   if (typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  throw new CellError(column, `expected a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v === 'string' ? 'text' : `a ${typeof v}`}`);
+  throw new CellError(column, `expected a JSON object, got ${Array.isArray(v) ? 'an array' : isKeptNumber(v) ? 'a number' : typeof v === 'string' ? 'text' : `a ${typeof v}`}`);
 }
 
 /** A text cell; '' (Log Analytics' empty string) and null are absent. */
 export function text(row: Row, column: string): string | undefined {
   const v = row[column];
   if (v === undefined || v === null || v === '') return undefined;
-  return v instanceof Date ? isoOf(column, v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return v instanceof Date ? isoOf(column, v) : typeof v === 'object' ? recordText(v) : String(v);
 }
 
 /** Numbers stay numbers; numeric text becomes one; anything else is absent. */

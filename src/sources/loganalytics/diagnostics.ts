@@ -18,6 +18,7 @@
  * which a changed shape would change.
  */
 import { compact, isoOf, number, objectCell, setOwn, text, timeOf, type Row } from './columns.js';
+import { parseJson } from './numbers.js';
 
 type Rec = Record<string, unknown>;
 
@@ -59,7 +60,7 @@ function jsonText(cell: unknown): unknown {
   const t = cell.trim();
   if (!(t.startsWith('[') && t.endsWith(']')) && !(t.startsWith('{') && t.endsWith('}'))) return cell;
   try {
-    return JSON.parse(t);
+    return parseJson(t);
   } catch {
     return cell;
   }

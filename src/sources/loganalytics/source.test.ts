@@ -3,12 +3,14 @@
  */
 import { LogsQueryResultStatus, type LogsQueryClient, type LogsTable } from '@azure/monitor-query-logs';
 import { describe, expect, it } from 'vitest';
-import type { Unit } from '../../decode/unit.js';
+import { decodeUnit, DEFAULT_LIMITS, emptyDecoded, type Unit } from '../../decode/unit.js';
 import type { RejectRow } from '../../schema/event.js';
 import { backfill } from './source.js';
 
+/** Columns typed `string` unless given as `name:type`. */
 function client(columns: string[], rows: unknown[][]): LogsQueryClient {
-  const table = { name: 'PrimaryResult', columnDescriptors: columns.map((name) => ({ name, type: 'string' })), rows } as unknown as LogsTable;
+  const columnDescriptors = columns.map((c) => ({ name: c.replace(/:\w+$/, ''), type: /:(\w+)$/.exec(c)?.[1] ?? 'string' }));
+  const table = { name: 'PrimaryResult', columnDescriptors, rows } as unknown as LogsTable;
   return { queryWorkspace: async () => ({ status: LogsQueryResultStatus.Success, tables: [table] }) } as unknown as LogsQueryClient;
 }
 
@@ -68,5 +70,37 @@ describe('backfill rejects', () => {
         expect(JSON.parse(r.raw)).toEqual(columns.map((c, k) => [c, rows[i]![k]]));
       }
     }
+  });
+
+  it('a number a double cannot hold (1e400) in JSON text reaches the record as written, and is stored as the same record from Event Hubs is', async () => {
+    // Before: JSON.parse made 1e400 Infinity and JSON.stringify wrote null: the stored record said null, with no reject.
+    const status = '{"errorCode":0,"weird":1e400,"n":[-1e400,1e-400],"big":9007199254740993,"small":0.5,"s":"1e400"}';
+    const { units, rejects } = await outcomeOf(['TimeGenerated', 'Id', 'OperationName', 'Status'], [['2025-11-14T05:00:00Z', 'i1', 'Sign-in activity', status]]);
+    expect(rejects).toEqual([]);
+    expect(units).toHaveLength(1);
+    expect(units[0]!.text).toContain(`"status":${status}`);
+    const backfilled = emptyDecoded();
+    decodeUnit(units[0]!, DEFAULT_LIMITS, backfilled);
+    // The record as Event Hubs would deliver it: the decoder keeps its text in raw, and reads the fields as JSON.parse does.
+    const streamed = emptyDecoded();
+    decodeUnit({ text: units[0]!.text, source: 'eventhubs:h/0', where: 'offset 1' }, DEFAULT_LIMITS, streamed);
+    expect(backfilled.rows).toHaveLength(1);
+    expect(backfilled.rows[0]!.raw).toContain('"weird":1e400');
+    expect(backfilled.rows[0]!.raw).toContain('"big":9007199254740993');
+    expect({ ...backfilled.rows[0]!, source: '', ingested_at: 0 }).toEqual({ ...streamed.rows[0]!, source: '', ingested_at: 0 });
+  });
+
+  it('a dynamic cell the SDK already parsed, holding Infinity (its text gone): the row is refused naming the column and where in it', async () => {
+    // Before: stored with null in its place and no reject.
+    const { units, rejects } = await outcomeOf(['TimeGenerated', 'Id', 'Status:dynamic', 'LocationDetails:dynamic'], [
+      ['2025-11-14T05:00:00Z', 'i1', { errorCode: 0, additionalDetails: [1, Infinity] }, { city: 'x' }],
+      ['2025-11-14T05:00:00Z', 'i2', { errorCode: 0 }, -Infinity],
+      ['2025-11-14T05:00:00Z', 'i3', { errorCode: 0 }, { city: 'x' }],
+    ]);
+    expect(units).toHaveLength(1);
+    expect(rejects.map((r) => r.reason.replace(/^\S+ \S+ row \d+: /, ''))).toEqual([
+      'SigninLogs column Status: additionalDetails[1]: a number JSON cannot hold (Infinity: beyond a double\'s range, its digits gone before auditlake read the cell)',
+      'SigninLogs column LocationDetails: a number JSON cannot hold (-Infinity: beyond a double\'s range, its digits gone before auditlake read the cell)',
+    ]);
   });
 });

@@ -16,6 +16,7 @@ import type { Unit } from '../../decode/unit.js';
 import type { Checkpoint } from '../../store/duckdb.js';
 import type { SourceBatch } from '../source.js';
 import { answerProblem, CellError, rowObject, rowText } from './columns.js';
+import { nonFinite, recordText } from './numbers.js';
 import { querySlice } from './query.js';
 import { formatCoverage, mergeRanges, parseCoverage, rangeMs, uncovered, type Range } from './ranges.js';
 import { tables, type TableName } from './tables.js';
@@ -59,6 +60,24 @@ export const COVERAGE_PARTITION = 'covered';
 export const sourceName = (workspace: string, table: string) => `loganalytics:${workspace}/${table}`;
 
 interface Pending { time: number; unit: Unit }
+
+/**
+ * A cell the SDK parsed holding Infinity or NaN (`1e400` in a `dynamic` cell, read by JSON.parse)
+ * when the answer's text was not at hand to read it again (querySlice): JSON has no way to write
+ * it (JSON.stringify makes it `null`) and its digits are gone, so the row is refused naming the
+ * column and where in the cell, rather than stored with a null in its place.
+ */
+function refuseNonFinite(columns: readonly { name?: string }[], cells: readonly unknown[]): void {
+  for (let k = 0; k < cells.length; k++) {
+    const cell = cells[k];
+    if (cell === null || (typeof cell !== 'object' && typeof cell !== 'number') || cell instanceof Date) continue;
+    const found = nonFinite(cell);
+    if (found !== null) {
+      throw new CellError(columns[k]?.name ?? `column${k}`, `${found.path ? `${found.path}: ` : ''}a number JSON cannot hold `
+        + `(${found.value}: beyond a double's range, its digits gone before auditlake read the cell)`);
+    }
+  }
+}
 
 export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch> {
   const progress = o.progress ?? { totalMs: 0, doneMs: 0, rows: 0, queries: 0, splits: 0, sliceStartMs: o.sinceMs };
@@ -135,8 +154,10 @@ export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch>
             const where = `${table} ${new Date(at).toISOString()}..${new Date(end).toISOString()} row ${i + 1}`;
             try {
               if (unreadable) throw unreadable;
+              if (answer.checkNumbers) refuseNonFinite(columns, rows[i]!);
               const record = tables[table](row);
-              pending.push({ time: Date.parse(record.time as string), unit: { text: JSON.stringify(record), source, where } });
+              // recordText: numbers a double cannot hold reach the decoder as written, as in a streamed record.
+              pending.push({ time: Date.parse(record.time as string), unit: { text: recordText(record), source, where } });
             } catch (err) {
               if (!(err instanceof CellError)) throw err;
               rejects.push(rejectRow(source, `${where}: ${table} ${err.message}`, redactSecrets(rowText(columns, rows[i]!, row))));
