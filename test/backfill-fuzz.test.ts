@@ -332,6 +332,9 @@ const DYNAMIC = new Map(TABLE_NAMES.map((t) => {
   return [t, new Set(f.columns.filter((c, k) => c.type === 'dynamic' || json(k)).map((c) => c.name))];
 }));
 
+/** The number and true/false columns of each table (all read by its mapper). */
+const TYPED = new Map(TABLE_NAMES.map((t) => [t, new Set(FIXTURES.get(t)!.columns.filter((c) => ['int', 'long', 'real', 'bool'].includes(c.type)).map((c) => c.name))]));
+
 /** Numbers a double cannot hold as written, in JSON: kept as written (wire text), or refused naming the column (already parsed, Infinity). */
 const AT_RISK_NUMBERS = '{"n":1e400,"m":[-1e400,1e-400],"big":9007199254740993,"s":"1e400","ok":0.5}';
 // Not left to chance: every JSON column of every table once holds them, in every row.
@@ -416,6 +419,13 @@ describe(`backfill row mapping fuzz (seed ${SEED}, ${variants.length} tables, ${
             for (const t of typeof cell === 'string' ? cell.match(/-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g) ?? [] : []) {
               if (changedByParse(t) && !unit.text.includes(t)) failures.add(`a number in a ${v.table} ${c.name} cell is not in its record text as written`, `${t} ← ${describeRow(v, n)}`);
             }
+          });
+          // No number or true/false cell dropped unseen either: one of another type is in the record as it is (as a streamed record keeps it in raw).
+          v.columns.forEach((c, k) => {
+            const cell = cells[n]?.[k];
+            if (!TYPED.get(v.table)!.has(c.name) || v.columns.map((x) => x.name).lastIndexOf(c.name) !== k || cell === null || cell === undefined || cell === '') return;
+            const read = [cell, typeof cell === 'string' ? Number(cell) : cell, typeof cell === 'string' ? cell.toLowerCase() === 'true' : cell, cell instanceof Date ? cell.toISOString() : cell];
+            if (!read.some((x) => holds(record, x))) failures.add(`a ${v.table} ${c.name} cell is not in its record`, `${JSON.stringify(cell).slice(0, 120)} ← ${describeRow(v, n)}`);
           });
           try {
             decodeUnit(unit, DEFAULT_LIMITS, out);

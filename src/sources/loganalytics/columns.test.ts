@@ -50,6 +50,23 @@ describe('Log Analytics cells', () => {
   });
 });
 
+describe('cells of another type than their column\'s', () => {
+  it('a number or true/false column holding something else keeps it, as it is, in the record (every table reading one)', () => {
+    // Before: absent from the record, so from the stored row's raw and details too.
+    const TimeGenerated = '2025-11-14T05:00:00Z';
+    const kv = tables.AZKVAuditLogs({ TimeGenerated, DurationMs: 'abc', HttpStatusCode: 'n/a', IsRbacAuthorized: 'yes', IsAccessPolicyMatch: 1, SoftDeleteRetentionInDays: { d: 7 }, EnableSoftDelete: 'TRUE' });
+    expect(kv).toMatchObject({ durationMs: 'abc', properties: { httpStatusCode: 'n/a', isRbacAuthorized: 'yes', isAccessPolicyMatch: 1, softDeleteRetentionInDays: { d: 7 }, enableSoftDelete: true } });
+    expect(tables.AzureDiagnostics({ TimeGenerated, Category: 'AuditEvent', DurationMs: [5] })).toMatchObject({ durationMs: [5] });
+    expect(tables.StorageBlobLogs({ TimeGenerated, DurationMs: true, StatusCode: '200', RequestHeaderSize: [298], ResponseBodySize: false }))
+      .toMatchObject({ durationMs: true, statusCode: 200, properties: { requestHeaderSize: [298], responseBodySize: false } });
+    expect(tables.AuditLogs({ TimeGenerated, DurationMs: 'x', Level: '4' })).toMatchObject({ durationMs: 'x', Level: 4 });
+    expect(tables.SigninLogs({ TimeGenerated, IsInteractive: 'no', IsRisky: 0 })).toMatchObject({ properties: { isInteractive: 'no', isRisky: 0 } });
+    // What they read stays read: numbers, numeric text, true/false in any case; empty and null are absent.
+    expect(tables.AZKVAuditLogs({ TimeGenerated, DurationMs: ' 12 ', HttpStatusCode: 200, IsRbacAuthorized: 'False', IsAddressAuthorized: '', IsAccessPolicyMatch: null }))
+      .toEqual(expect.objectContaining({ durationMs: 12, properties: { httpStatusCode: 200, isRbacAuthorized: false } }));
+  });
+});
+
 describe('column and key names that are Object.prototype\'s', () => {
   it('a __proto__ column is a column: its cell is kept and its keys are not read as other columns', () => {
     const row = rowObject([{ name: 'TimeGenerated' }, { name: 'Category' }, { name: '__proto__' }], ['2025-11-14T05:00:00Z', 'Other', { OperationName: 'Injected' }]);

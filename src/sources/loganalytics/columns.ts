@@ -146,19 +146,32 @@ export function text(row: Row, column: string): string | undefined {
   return v instanceof Date ? isoOf(column, v) : typeof v === 'object' ? recordText(v) : String(v);
 }
 
-/** Numbers stay numbers; numeric text becomes one; anything else is absent. */
-export function number(row: Row, column: string): number | undefined {
+/**
+ * A cell of another type than its column's (`'abc'` in DurationMs, `'yes'` in IsInteractive), as
+ * it is: a streamed record holding such a value is stored with it in `raw` (the field that cannot
+ * read it null), so the rebuilt record carries it too. Made absent, it left no trace in the stored
+ * row. A Date (a column typed datetime) is its ISO text, as text() makes it.
+ */
+export function asItIs(row: Row, column: string): unknown {
+  const v = row[column];
+  if (v === undefined || v === null || v === '') return undefined;
+  return v instanceof Date ? isoOf(column, v) : v;
+}
+
+/** Numbers stay numbers; numeric text becomes one; '' and null are absent; anything else stays as it is (asItIs). */
+export function number(row: Row, column: string): unknown {
   const v = row[column];
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return undefined;
+  return asItIs(row, column);
 }
 
-export function bool(row: Row, column: string): boolean | undefined {
+/** true/false, also as text in any case; '' and null are absent; anything else stays as it is (asItIs). */
+export function bool(row: Row, column: string): unknown {
   const v = row[column];
   if (typeof v === 'boolean') return v;
   if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
-  return undefined;
+  return asItIs(row, column);
 }
 
 /** The object without its absent (undefined) entries: rebuilt records carry only what the row held. */

@@ -103,4 +103,21 @@ describe('backfill rejects', () => {
       'SigninLogs column LocationDetails: a number JSON cannot hold (-Infinity: beyond a double\'s range, its digits gone before auditlake read the cell)',
     ]);
   });
+
+  it('a cell of the wrong type in a number or true/false column stays in the record, as a streamed record keeps it in raw', async () => {
+    // Before: number() and bool() made 'abc' and 'yes' absent: the stored row had no trace of them (raw nor details).
+    const { units, rejects } = await outcomeOf(['TimeGenerated', 'Id', 'OperationName', 'DurationMs', 'IsInteractive', 'IsRisky', 'FlaggedForReview'],
+      [['2025-11-14T05:00:00Z', 'i1', 'Sign-in activity', 'abc', 'yes', '7', 'FALSE']]);
+    expect(rejects).toEqual([]);
+    const record = JSON.parse(units[0]!.text) as { durationMs: unknown; properties: Record<string, unknown> };
+    expect(record.durationMs).toBe('abc');
+    expect(record.properties).toMatchObject({ isInteractive: 'yes', isRisky: '7', flaggedForReview: false });
+    // Stored as the same record from Event Hubs is: the values in raw, the fields that cannot read them null.
+    const backfilled = emptyDecoded();
+    decodeUnit(units[0]!, DEFAULT_LIMITS, backfilled);
+    const streamed = emptyDecoded();
+    decodeUnit({ text: units[0]!.text, source: 'eventhubs:h/0', where: 'offset 1' }, DEFAULT_LIMITS, streamed);
+    expect(backfilled.rows[0]!.raw).toContain('"durationMs":"abc"');
+    expect({ ...backfilled.rows[0]!, source: '', ingested_at: 0 }).toEqual({ ...streamed.rows[0]!, source: '', ingested_at: 0 });
+  });
 });

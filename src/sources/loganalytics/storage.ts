@@ -3,7 +3,7 @@
  * delivers: `Authentication*` and `Requester*` columns back into `identity`, the request
  * facts back under `properties` with their camelCase names.
  */
-import { compact, jsonCell, number, text, timeOf, type Row } from './columns.js';
+import { asItIs, compact, jsonCell, number, text, timeOf, type Row } from './columns.js';
 
 type Rec = Record<string, unknown>;
 
@@ -20,7 +20,8 @@ const camel = (s: string) => s[0]!.toLowerCase() + s.slice(1);
 export function storageRecord(row: Row): Rec {
   const properties: Rec = {};
   for (const c of PROPERTY_COLUMNS) {
-    const v = typeof row[c] === 'number' ? row[c] : text(row, c);
+    // Text and times as text; numbers, and a cell of another type (true in RequestHeaderSize), as they are.
+    const v = typeof row[c] === 'string' || row[c] instanceof Date ? text(row, c) : asItIs(row, c);
     if (v !== undefined) properties[camel(c)] = v;
   }
   const requester = compact({
