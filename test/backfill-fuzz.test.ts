@@ -2,13 +2,17 @@
  * Seeded fuzzing of the Log Analytics backfill's row mapping (src/sources/loganalytics/): the
  * recorded rows of all nine tables (fixtures/loganalytics/) with cells nulled, retyped, odd
  * strings (test/support/fuzz.ts's), dynamic cells as invalid JSON or JSON of the wrong type,
- * odd times, and columns missing, extra or renamed in case (TimeGenerated among them). Each
- * variant table is served as the wire sends it and as the SDK hands it over (datetime cells as
- * Dates, dynamic cells parsed), through the real `backfill()` source with a stand-in client.
+ * odd times, and columns missing, extra, named twice or renamed in case (TimeGenerated among
+ * them); and, not left to chance, every JSON column of every table holding numbers a double
+ * cannot hold as written (1e400, 9007199254740993). Each variant table is served as the wire
+ * sends it and as the SDK hands it over (datetime cells as Dates, dynamic cells parsed), through
+ * the real `backfill()` source with a stand-in client.
  *
  * For every row: nothing throws; it becomes exactly one unit or one reject, and each unit one
- * stored row or one reject; every reject names the table and a column or field; stored rows
- * have times the store holds, no lone surrogates, and JSON DuckDB reads (a real DuckDB file,
+ * stored row or one reject; every reject names the table and a column or field; an answer with
+ * no TimeGenerated column, or naming a column twice, refuses every row saying so; a stored row's
+ * record holds what its JSON, number and true/false cells held (numbers as written, too); stored
+ * rows have times the store holds, no lone surrogates, and JSON DuckDB reads (a real DuckDB file,
  * through the real pipeline). Then a few hundred mutated rows through the CLI and the real
  * LogsQueryClient against the local peer, counted.
  *
