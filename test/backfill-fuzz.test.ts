@@ -10,7 +10,8 @@
  *
  * For every row: nothing throws; it becomes exactly one unit or one reject, and each unit one
  * stored row or one reject; every reject names the table and a column or field; an answer with
- * no TimeGenerated column, or naming a column twice, refuses every row saying so; a stored row's
+ * no TimeGenerated column, or naming a column twice, refuses every row saying so, and a row with
+ * cells past the last column is refused; a stored row's
  * record holds what its JSON, number and true/false cells held (numbers as written, too); stored
  * rows have times the store holds, no lone surrogates, and JSON DuckDB reads (a real DuckDB file,
  * through the real pipeline). Then a few hundred mutated rows through the CLI and the real
@@ -402,6 +403,17 @@ describe(`backfill row mapping fuzz (seed ${SEED}, ${variants.length} tables, ${
           const want = alike.length > 0 ? `column TimeGenerated: missing, no column of that name; found ${JSON.stringify(alike[0])}` : 'column TimeGenerated: missing, no column of that name; every row needs its time';
           if (units.length > 0) failures.add('a row stored from an answer with no TimeGenerated column', `${units.length} rows ← ${v.table} [${v.tableKind}]`);
           for (const r of rejects) if (!r.reason.includes(want)) failures.add('no TimeGenerated: the reason does not say what was found', `${JSON.stringify(r.reason.slice(0, 200))} ← ${v.table} [${v.tableKind}]`);
+        }
+        // Cells past the last column: the row refused saying so (before, stored without them).
+        if (twice === undefined && names.includes('TimeGenerated')) {
+          for (const unit of units) {
+            const n = Number(/ row (\d+)$/.exec(unit.where)?.[1] ?? 0) - 1;
+            if (v.rows[n]!.length > v.columns.length) failures.add('a row stored without its cells past the last column', describeRow(v, n));
+          }
+          for (const r of rejects) {
+            const n = Number(/ row (\d+):/.exec(r.reason)?.[1] ?? 0) - 1;
+            if (v.rows[n]!.length > v.columns.length && !r.reason.includes(`column #${v.columns.length + 1}: a cell past the answer's`)) failures.add('cells past the last column: the reason does not say so', `${JSON.stringify(r.reason.slice(0, 200))} ← ${describeRow(v, n)}`);
+          }
         }
         refused += rejects.length;
         for (const unit of units) {

@@ -63,13 +63,26 @@ export function rowObject(columns: readonly { name?: string }[], cells: readonly
 }
 
 /**
+ * A row with more cells than the answer has columns: the ones past the last column have no name
+ * to be read by, and rowObject leaves them out. Refused (the row, not the answer), rather than
+ * stored without them.
+ */
+export function surplusCells(columns: readonly unknown[], cells: readonly unknown[]): CellError | null {
+  if (cells.length <= columns.length) return null;
+  return new CellError(`#${columns.length + 1}`, `a cell past the answer's ${columns.length} columns (the row has ${cells.length}); refused rather than dropped`);
+}
+
+/**
  * A refused row as text for `rejects.raw`: `{column: cell}`, or, where the answer names a column
- * twice (an object would keep one of its cells), `[[column, cell], ...]` in column order.
+ * twice (an object would keep one of its cells) or the row has cells past the last column,
+ * `[[column, cell], ...]` in column order (`null` for a cell with no column).
  */
 export function rowText(columns: readonly { name?: string }[], cells: readonly unknown[], row: Row): string {
   const names = columns.map(columnName);
-  if (new Set(names).size === names.length) return recordText(row);
-  return recordText(names.map((n, i) => [n, cells[i]]));
+  if (new Set(names).size === names.length && cells.length <= names.length) return recordText(row);
+  const pairs = names.map((n, i) => [n, cells[i]]);
+  for (let i = names.length; i < cells.length; i++) pairs.push([null, cells[i]]);
+  return recordText(pairs);
 }
 
 /**

@@ -120,4 +120,14 @@ describe('backfill rejects', () => {
     expect(backfilled.rows[0]!.raw).toContain('"durationMs":"abc"');
     expect({ ...backfilled.rows[0]!, source: '', ingested_at: 0 }).toEqual({ ...streamed.rows[0]!, source: '', ingested_at: 0 });
   });
+
+  it('a row with more cells than the answer has columns is refused, every cell kept in rejects.raw', async () => {
+    // Before: stored without the cells past the last column, with no reject.
+    const { units, rejects } = await outcomeOf(['TimeGenerated', 'Id'], [['2025-11-14T05:00:00Z', 'i1', 'surplus', 1], ['2025-11-14T05:00:00Z', 'i2']]);
+    expect(units).toHaveLength(1);
+    expect(rejects.map((r) => r.reason.replace(/^\S+ \S+ row \d+: /, ''))).toEqual([
+      'SigninLogs column #3: a cell past the answer\'s 2 columns (the row has 4); refused rather than dropped',
+    ]);
+    expect(JSON.parse(rejects[0]!.raw)).toEqual([['TimeGenerated', '2025-11-14T05:00:00Z'], ['Id', 'i1'], [null, 'surplus'], [null, 1]]);
+  });
 });

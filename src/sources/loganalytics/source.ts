@@ -15,7 +15,7 @@ import { redactSecrets } from '../../schema/redact.js';
 import type { Unit } from '../../decode/unit.js';
 import type { Checkpoint } from '../../store/duckdb.js';
 import type { SourceBatch } from '../source.js';
-import { answerProblem, CellError, rowObject, rowText } from './columns.js';
+import { answerProblem, CellError, rowObject, rowText, surplusCells } from './columns.js';
 import { nonFinite, recordText } from './numbers.js';
 import { querySlice } from './query.js';
 import { formatCoverage, mergeRanges, parseCoverage, rangeMs, uncovered, type Range } from './ranges.js';
@@ -154,6 +154,8 @@ export async function* backfill(o: BackfillOptions): AsyncGenerator<SourceBatch>
             const where = `${table} ${new Date(at).toISOString()}..${new Date(end).toISOString()} row ${i + 1}`;
             try {
               if (unreadable) throw unreadable;
+              const surplus = surplusCells(columns, rows[i]!);
+              if (surplus) throw surplus;
               if (answer.checkNumbers) refuseNonFinite(columns, rows[i]!);
               const record = tables[table](row);
               // recordText: numbers a double cannot hold reach the decoder as written, as in a streamed record.
