@@ -3,13 +3,17 @@
  * to the record text, as a streamed record's text keeps them.
  */
 import { describe, expect, it } from 'vitest';
-import { changedByParse, isKeptNumber, nonFinite, parseJson, recordText } from './numbers.js';
+import { atRisk, changedByParse, isKeptNumber, nonFinite, parseJson, recordText } from './numbers.js';
 
 describe('numbers a double cannot hold', () => {
   it('knows which numbers JSON.parse then JSON.stringify would write otherwise', () => {
-    for (const n of ['1e400', '-1e400', '1e-400', '9007199254740993', '12345678901234567890', '0.1000000000000000055511151231257827', '-0', `1${'0'.repeat(400)}`]) {
+    for (const n of ['1e400', '-1e400', '1e-400', '9007199254740993', '12345678901234567890', '0.1000000000000000055511151231257827', '12345.678901234567891',
+      `1${'0'.repeat(400)}`, `0.${'0'.repeat(400)}1`]) {
       expect(changedByParse(n), n).toBe(true);
+      expect(atRisk(`{"x":${n}}`), n).toBe(true); // the gate before the scan lets every one through
     }
+    expect(changedByParse('-0')).toBe(true);
+    expect(atRisk('{"oid":"3c9d1e2f-4a5b-4c6d-8e7f-901a2b3c4d5e","t":"2025-11-14T05:00:00.1234567Z","ip":"255.255.255.255"}')).toBe(false);
     for (const n of ['0', '1', '-5', '0.5', '1e21', '1E+21', '1.50', '100', '9007199254740992', '1.7976931348623157e308', '5e-324', '2.5e-7', '123456789012345']) {
       expect(changedByParse(n), n).toBe(false);
     }
