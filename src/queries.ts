@@ -62,14 +62,22 @@ export function referencedParams(sql: string): Set<string> {
 }
 
 /** A saved query's time window: every saved query that has them compares `time` with these. */
-const WINDOW_PARAMS = ['since', 'until'] as const;
+export const WINDOW_PARAMS = ['since', 'until'] as const;
+
+/**
+ * A window's bound read as `--since` reads a time (7d, a date, an ISO time), as the ISO time to
+ * bind: a plain date as `until` (exclusive) is the end of that day, as in `export --until`.
+ */
+export function windowBound(name: (typeof WINDOW_PARAMS)[number], value: string, flag: string, now = Date.now()): string {
+  return new Date(parseSince(value, now, { flag, date: name === 'until' ? 'end' : 'start' })).toISOString();
+}
 
 /**
  * The values to bind: the saved query's defaults, overridden by `--param`, limited to the
  * names the SQL uses. A missing value or an unknown name is an error naming it. A saved query's
  * `since` and `until` take what `--since` takes elsewhere (7d, a date, an ISO time) and are bound
- * as ISO times: DuckDB's own cast would refuse `7d` with an error pointing into the query text.
- * A plain date as `until` means the end of that day, as in `export --until`.
+ * as ISO times (windowBound): DuckDB's own cast would refuse `7d` with an error pointing into
+ * the query text.
  */
 export function bindParams(sql: string, given: Record<string, string>, saved?: SavedQuery, now = Date.now()): Record<string, string> {
   const used = referencedParams(sql);
@@ -85,7 +93,7 @@ export function bindParams(sql: string, given: Record<string, string>, saved?: S
   for (const name of WINDOW_PARAMS) {
     const value = values[name];
     if (value === undefined || !saved?.params.some((p) => p.name === name) || !(name in given)) continue;
-    values[name] = new Date(parseSince(value, now, { flag: `--param ${name}`, date: name === 'until' ? 'end' : 'start' })).toISOString();
+    values[name] = windowBound(name, value, `--param ${name}`, now);
   }
   for (const u of used) {
     if (values[u] === undefined) {

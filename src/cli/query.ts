@@ -2,12 +2,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError, errorMessage } from '../errors.js';
-import { bindParams, closestName, findSavedQuery, listSavedQueries, referencedParams, type SavedQuery } from '../queries.js';
+import { bindParams, closestName, findSavedQuery, listSavedQueries, referencedParams, WINDOW_PARAMS, windowBound, type SavedQuery } from '../queries.js';
 import { openOrFindServer, queryServer, type ServerTarget } from '../server/client.js';
 import { Store, type QueryResult } from '../store/duckdb.js';
 import { writeParquet } from '../store/reader.js';
 import { dbOption, resolveDb } from './common.js';
-import { parseSince } from './duration.js';
 import { checkOutPath, renderArrow, renderText, textPieces, writeOut, type TextFormat } from './output.js';
 
 const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet', 'arrow'] as const;
@@ -115,12 +114,12 @@ async function checkOneStatement(store: Store, sql: string, where: string): Prom
  */
 function windowParams(sql: string, opts: QueryOptions): Record<string, string> {
   const window: Record<string, string> = {};
-  for (const name of ['since', 'until'] as const) {
+  for (const name of WINDOW_PARAMS) {
     const value = opts[name];
     if (value === undefined) continue;
     if (name in opts.param) throw new AuditlakeError('bad_argument', `give --${name} or --param ${name}, not both`);
     if (!referencedParams(sql).has(name)) throw new AuditlakeError('bad_argument', `--${name} ${value}: the query has no $${name} parameter`);
-    window[name] = new Date(parseSince(value, Date.now(), { flag: `--${name}`, date: name === 'until' ? 'end' : 'start' })).toISOString();
+    window[name] = windowBound(name, value, `--${name}`);
   }
   return window;
 }
