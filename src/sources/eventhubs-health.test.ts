@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hubHealth } from './eventhubs.js';
 import { ERROR_GRACE_MS } from './source.js';
 
@@ -19,5 +19,25 @@ describe('Event Hubs readiness with blob checkpoints', () => {
     expect(h.health(later).ready).toBe(false);
     h.listed([{ partitionId: '0', ownerId: 'other-instance' }], 'me');
     expect(h.health(later)).toEqual({ ready: true });
+  });
+
+  afterEach(() => { vi.useRealTimers(); });
+
+  it('a partition whose reader keeps trying (still claimed) fails once it has had no receive cycle past the grace, naming its last error; receiving clears it', () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
+    const t0 = Date.now();
+    const h = hubHealth('logs', false, 200);
+    h.claimed('0');
+    h.received('0');
+    h.handled('0');
+    // The reader's first round of retries ends ~5 s into the outage; it goes on trying.
+    vi.setSystemTime(t0 + 5_000);
+    h.failed('0', new AggregateError([new Error('connect ECONNREFUSED 127.0.0.1:5671')]));
+    expect(h.health(t0 + 10_000).ready).toBe(true);
+    expect(h.health(t0 + 10_500)).toEqual({ ready: false, reason: 'hub logs, partition 0: connect ECONNREFUSED 127.0.0.1:5671 (no receive cycle for 11 s)' });
+    vi.setSystemTime(t0 + 20_000);
+    h.received('0');
+    h.handled('0');
+    expect(h.health()).toEqual({ ready: true });
   });
 });

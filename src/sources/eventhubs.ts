@@ -7,12 +7,13 @@
  * several instances sharing a consumer group with partition load balancing; each instance has
  * its own database and its positions still commit with its rows (see eventhubs-positions.ts).
  */
-import { CloseReason, EventHubConsumerClient, earliestEventPosition, latestEventPosition, type EventPosition, type ReceivedEventData, type PartitionContext, type PartitionOwnership, type Subscription } from '@azure/event-hubs';
+import { CloseReason, EventHubConsumerClient, earliestEventPosition, latestEventPosition, RetryMode, type EventPosition, type ReceivedEventData, type PartitionContext, type PartitionOwnership, type Subscription } from '@azure/event-hubs';
 import { AuditlakeError, errorMessage } from '../errors.js';
 import { checkpointSource, namespaceOf, type EventHubsConfig } from './eventhubs-config.js';
 import { boundEventHubsPrefetch } from './eventhubs-credit.js';
 import { unitsFromMessages } from './message.js';
-import { ERROR_GRACE_MS, HealthTracker, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
+import { PumpKeeper } from './eventhubs-recovery.js';
+import { ERROR_GRACE_MS, HealthTracker, reasonOf, type RunningSource, type SourceContext, type SourceHealth } from './source.js';
 import { formatPosition, parsePosition, StoredFirstCheckpointStore, type EventHubsPosition } from './eventhubs-positions.js';
 
 export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext): Promise<RunningSource> {
@@ -41,7 +42,9 @@ export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext
  *   signal of its own (the SDK keeps ownership in memory), so a receive cycle counts for it, as
  *   does listing the partitions at start.
  * - Errors come through processError, each after the SDK's retries: with a partition id from a
- *   pump, without one from the loop (connections, $cbs tokens, the blob store).
+ *   pump, without one from the loop (connections, $cbs tokens, the blob store). A pump whose
+ *   retries all failed on retryable errors goes on trying (eventhubs-recovery.ts), its
+ *   partition still claimed: the partition's rule above then fails it, naming its last error.
  */
 export function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
   const tracker = new HealthTracker(`hub ${hub}: nothing received yet, no partition claimed`);
@@ -49,10 +52,13 @@ export function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
   const loop = `hub ${hub}`;
   /** Claimed partitions: when their last receive cycle ended, or null while their batch is being handed over. */
   const cycles = new Map<string, number | null>();
+  /** The last error of each claimed partition since it last received. */
+  const errors = new Map<string, string>();
   return {
     claimed: (id: string) => cycles.set(id, Date.now()),
     received: (id: string) => {
       cycles.set(id, null);
+      errors.delete(id);
       tracker.ok(partition(id));
       if (!blob) tracker.ok(loop);
     },
@@ -65,11 +71,15 @@ export function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
       tracker.ok(loop);
       for (const o of ownership) if (self !== undefined && o.ownerId !== self) tracker.forget(partition(o.partitionId));
     },
-    failed: (id: string, err: unknown) => tracker.error(id ? partition(id) : loop, err),
+    failed: (id: string, err: unknown) => {
+      if (id) errors.set(id, reasonOf(err));
+      tracker.error(id ? partition(id) : loop, err);
+    },
     // Another instance reads it now; any other close (an error the pump could not retry) keeps
     // the error until the partition receives again, as the processor claims it anew.
     released: (id: string, lost: boolean) => {
       cycles.delete(id);
+      errors.delete(id);
       if (lost) tracker.forget(partition(id));
     },
     health: (now = Date.now()): SourceHealth => {
@@ -77,7 +87,9 @@ export function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
       if (!h.ready) return h;
       for (const [id, endedMs] of cycles) {
         if (endedMs !== null && now - endedMs > maxWaitMs + ERROR_GRACE_MS) {
-          return { ready: false, reason: `${partition(id)}: no receive cycle for ${Math.round((now - endedMs) / 1000)} s (the namespace does not answer)` };
+          const seconds = Math.round((now - endedMs) / 1000);
+          const error = errors.get(id);
+          return { ready: false, reason: error ? `${partition(id)}: ${error} (no receive cycle for ${seconds} s)` : `${partition(id)}: no receive cycle for ${seconds} s (the namespace does not answer)` };
         }
       }
       return h;
@@ -98,9 +110,11 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
   const blob = config.checkpoints.store === 'blob' ? await blobStore(config.checkpoints, ctx) : undefined;
   const health = hubHealth(hub, blob !== undefined, config.maxWaitTimeSeconds * 1000);
   const clientOptions = {
-    // Short SDK retries: past them, a source that cannot start is retried by startSources with
-    // its own backoff, and a partition pump that fails is restarted by the SDK's processor.
-    retryOptions: { maxRetries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 5000, mode: 1 /* exponential */ },
+    // Short SDK retries (0.5, 1.5 and 3.5 s apart): past them, a source that cannot start is
+    // retried by startSources with its own backoff, and a partition reader that failed on a
+    // retryable error tries again at once with these (PumpKeeper, eventhubs-recovery.ts), so it
+    // reads again within ~4 s of the namespace's return.
+    retryOptions: { maxRetries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 5000, mode: RetryMode.Exponential },
     ...(blob ? { loadBalancingOptions: {
       strategy: blob.strategy,
       updateIntervalInMs: blob.updateIntervalSeconds * 1000,
@@ -143,6 +157,14 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
    * (service.ts) keeps a graceful stop from leaving any batch in that state.
    */
   const claims = new Map<string, object>();
+  // A partition reader that has run out of retries on a retryable error goes on (eventhubs-recovery.ts);
+  // with blob checkpoints, only while the store still names this instance its owner.
+  const keeper = new PumpKeeper(blob && (async (partitionId, abortSignal) => {
+    const owners = await blob.store.listOwnership(client.fullyQualifiedNamespace, hub, config.consumerGroup, { abortSignal });
+    return owners.some((o) => o.partitionId === partitionId && o.ownerId === client.identifier);
+  }));
+  /** Until when a partition reader that keeps trying is not logged again. */
+  const quietUntil = new Map<string, number>();
   /** One receive cycle's events to the store's queue (waits there while the store is behind). */
   const handOver = async (events: ReceivedEventData[], context: PartitionContext) => {
     const last = events[events.length - 1];
@@ -181,13 +203,24 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
       log.info({ partition: context.partitionId, reason }, 'Partition released.');
     },
     processError: async (err, context) => {
-      health.failed(context.partitionId, err);
-      log.warn({ partition: context.partitionId || undefined, err }, 'Event Hubs error; the client retries.');
+      const partition = context.partitionId;
+      health.failed(partition, err);
+      // Awaited by the pump before it decides whether to close.
+      if (await keeper.keep(err, partition)) {
+        // A round every ~5 s while the namespace is away: said once a minute per partition.
+        const now = Date.now();
+        if ((quietUntil.get(partition) ?? 0) > now) return;
+        quietUntil.set(partition, now + 60_000);
+        log.warn({ partition, err }, 'Event Hubs error; the partition reader keeps trying.');
+        return;
+      }
+      log.warn({ partition: partition || undefined, err }, 'Event Hubs error; the client retries.');
     },
     processEvents: async (events: ReceivedEventData[], context: PartitionContext) => {
       health.received(context.partitionId);
+      quietUntil.delete(context.partitionId);
       try {
-        await handOver(events, context);
+        await keeper.handling(() => handOver(events, context));
       } finally {
         health.handled(context.partitionId);
       }
