@@ -47,10 +47,11 @@ export type SourceHealth = { ready: true } | { ready: false; reason: string };
 
 /**
  * How long errors may go on with no success since before a source counts as failing. The Event
- * Hubs SDK reports an error only after its own retries (3, over ~4 s: retryOptions in
- * eventhubs.ts), and then tries again: a blip it gets over within this does not flap readiness,
- * while a namespace that stays away turns /readyz 503 within ~15 s (measured: 12 s). Kafka has
- * its own bound, the group's session timeout (kafka.ts).
+ * Hubs SDK reports an error only after its own retries (3, 0.5, 1.5 and 3.5 s apart: retryOptions
+ * in eventhubs.ts), and then tries again: a blip it gets over within this does not flap
+ * readiness, while a namespace that stays away turns /readyz 503 after this grace and those
+ * retries (test/run-readiness.test.ts holds it under 25 s). Kafka has its own bound, the group's
+ * session timeout (kafka.ts).
  */
 export const ERROR_GRACE_MS = 10_000;
 
