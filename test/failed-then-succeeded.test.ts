@@ -51,4 +51,24 @@ describe('failed-then-succeeded', () => {
       ['id-c', VAULT, 1n],
     ]);
   });
+
+  it('of successes at the same instant shows the one with the lowest event_id, however they were stored', async () => {
+    const answers: unknown[][][] = [];
+    for (const order of [['z-late', 'a-early'], ['a-early', 'z-late']]) {
+      const store = await Store.open(join(dir, `tie-${order[0]}.duckdb`));
+      const insert = (id: string, minutes: number, result: string, operation: string) => store.execute(
+        `INSERT INTO events (event_id, time, ingested_at, source, category, operation, result, principal_type, principal_id, principal_name, resource_id)
+         VALUES ($id, TIMESTAMPTZ '2025-11-14 10:00:00+00' + to_minutes($minutes::INTEGER), now(), 'test', 'AuditEvent', $operation, $result, 'user', 'id-t', 't@x.example', $resource)`,
+        { id, minutes, result, operation, resource: VAULT });
+      await insert('f1', 0, 'failure', 'SecretGet');
+      await insert('f2', 1, 'failure', 'SecretList');
+      for (const id of order) await insert(id, 2, 'success', id === 'a-early' ? 'SecretGet' : 'SecretSet');
+      const saved = findSavedQuery('failed-then-succeeded')!;
+      answers.push((await store.query(saved.sql, bindParams(saved.sql, {}, saved))).rows);
+      store.close();
+    }
+    // One row (both failures lead to the same success), the success of the lower id, in either storage order.
+    expect(answers[0]!.map((r) => [r[0], r[3], r[8]])).toEqual([['id-t', 2n, 'SecretGet']]);
+    expect(answers[1]).toEqual(answers[0]);
+  });
 });
