@@ -27,7 +27,8 @@ export function setOwn(o: Record<string, unknown>, key: string, value: unknown):
   else o[key] = value;
 }
 
-const columnName = (c: { name?: string }, i: number) => c.name ?? `column${i}`;
+/** A column's name as a row object keys it (`column<i>` for one the answer leaves unnamed). */
+export const columnName = (c: { name?: string }, i: number) => c.name ?? `column${i}`;
 
 /**
  * What makes every row of an answer unreadable, whatever its cells: a column named twice, or no

@@ -3,7 +3,7 @@
  * to the record text, as a streamed record's text keeps them.
  */
 import { describe, expect, it } from 'vitest';
-import { atRisk, changedByParse, isKeptNumber, nonFinite, parseJson, recordText } from './numbers.js';
+import { atRisk, changedByParse, findNumber, isKeptNumber, nonFinite, parseJson, recordText } from './numbers.js';
 
 describe('numbers a double cannot hold', () => {
   it('knows which numbers JSON.parse then JSON.stringify would write otherwise', () => {
@@ -40,5 +40,7 @@ describe('numbers a double cannot hold', () => {
     expect(nonFinite({ a: [1, { b: Infinity }] })).toEqual({ path: 'a[1].b', value: Infinity });
     expect(nonFinite(-Infinity)).toEqual({ path: '', value: -Infinity });
     expect(nonFinite({ a: [1, 'Infinity', null] })).toBeNull();
+    // Arrays in arrays, keys in keys, and another test (an integer past 2^53).
+    expect(findNumber({ x: { y: [[1, 2 ** 60]] } }, (n) => n > Number.MAX_SAFE_INTEGER)).toEqual({ path: 'x.y[0][1]', value: 2 ** 60 });
   });
 });

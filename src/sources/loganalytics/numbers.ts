@@ -91,23 +91,28 @@ export function recordText(value: unknown): string {
 }
 
 /**
- * The first number in a value already parsed by someone else (the SDK parses `dynamic` cells)
- * that JSON cannot carry (Infinity: a number beyond a double's range, its text gone), with its
- * path in the value (`a.b[2]`, '' for the value itself). Null when there is none.
+ * The first number in a value already parsed (the SDK parses `dynamic` cells) that `test` picks,
+ * with its path in the value (`a.b[2]`, '' for the value itself; built only for the one found).
+ * Null when there is none.
  */
-export function nonFinite(value: unknown, path = '', depth = 0): { path: string; value: number } | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : { path, value };
+export function findNumber(value: unknown, test: (n: number) => boolean, depth = 0): { path: string; value: number } | null {
+  if (typeof value === 'number') return test(value) ? { path: '', value } : null;
   if (value === null || typeof value !== 'object' || depth > 1000) return null;
+  const within = (head: string, found: { path: string; value: number }) =>
+    ({ path: found.path === '' || found.path.startsWith('[') ? head + found.path : `${head}.${found.path}`, value: found.value });
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nonFinite(value[i], `${path}[${i}]`, depth + 1);
-      if (found !== null) return found;
+      const found = findNumber(value[i], test, depth + 1);
+      if (found !== null) return within(`[${i}]`, found);
     }
     return null;
   }
   for (const [k, v] of Object.entries(value)) {
-    const found = nonFinite(v, path ? `${path}.${k}` : k, depth + 1);
-    if (found !== null) return found;
+    const found = findNumber(v, test, depth + 1);
+    if (found !== null) return within(k, found);
   }
   return null;
 }
+
+/** A number JSON cannot carry (Infinity: beyond a double's range, its text gone), as findNumber finds it. */
+export const nonFinite = (value: unknown) => findNumber(value, (n) => !Number.isFinite(n));

@@ -8,7 +8,7 @@
 import { LogsQueryResultStatus, type LogsQueryClient, type LogsTable } from '@azure/monitor-query-logs';
 import { randomUUID } from 'node:crypto';
 import { AuditlakeError, errorMessage } from '../../errors.js';
-import { parseJson } from './numbers.js';
+import { findNumber, parseJson } from './numbers.js';
 
 export interface SliceRequest {
   workspace: string;
@@ -78,11 +78,8 @@ function textsOf(client: LogsQueryClient): Map<string, string | undefined> | nul
  * (`1e400`) or an integer past 2^53 (`9007199254740993` read as ...992). (A `1e-400` read as 0,
  * or a 17-digit decimal rounded, looks like any other number: those stay as the SDK read them.)
  */
-function misread(value: unknown, depth = 0): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER;
-  if (value === null || typeof value !== 'object' || depth > 1000) return false;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) if (misread(v, depth + 1)) return true;
-  return false;
+function misread(value: unknown): boolean {
+  return findNumber(value, (n) => !Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) !== null;
 }
 
 /**

@@ -15,7 +15,7 @@ import { redactSecrets } from '../../schema/redact.js';
 import type { Unit } from '../../decode/unit.js';
 import type { Checkpoint } from '../../store/duckdb.js';
 import type { SourceBatch } from '../source.js';
-import { answerProblem, CellError, rowObject, rowText, surplusCells } from './columns.js';
+import { answerProblem, CellError, columnName, rowObject, rowText, surplusCells } from './columns.js';
 import { nonFinite, recordText } from './numbers.js';
 import { querySlice } from './query.js';
 import { formatCoverage, mergeRanges, parseCoverage, rangeMs, uncovered, type Range } from './ranges.js';
@@ -73,7 +73,7 @@ function refuseNonFinite(columns: readonly { name?: string }[], cells: readonly 
     if (cell === null || (typeof cell !== 'object' && typeof cell !== 'number') || cell instanceof Date) continue;
     const found = nonFinite(cell);
     if (found !== null) {
-      throw new CellError(columns[k]?.name ?? `column${k}`, `${found.path ? `${found.path}: ` : ''}a number JSON cannot hold `
+      throw new CellError(columnName(columns[k] ?? {}, k), `${found.path ? `${found.path}: ` : ''}a number JSON cannot hold `
         + `(${found.value}: beyond a double's range, its digits gone before auditlake read the cell)`);
     }
   }
