@@ -1,6 +1,7 @@
 /** `auditlake alerts`: the alerts raised recently, newest first. */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { alertShowCommand } from './alert-show.js';
 import { AuditlakeError } from '../errors.js';
 import { isHeldByAnotherProcess, openOrFindServer, queryServer } from '../server/client.js';
 import { dbOption, resolveDb } from './common.js';
@@ -43,6 +44,7 @@ export function alertsCommand(): Command {
     .option('--pending', 'instead: alerts not yet delivered to a sink, with attempts and last error (sinks from --config and the outbox)')
     .option('--config <file>', 'auditlake.yaml: its db, and the names of its sinks (with --pending)')
     .enablePositionalOptions()
+    .addCommand(alertShowCommand())
     .addCommand(redeliverCommand())
     .action(async (opts: AlertsOptions) => {
       // The config's db sits between $AUDITLAKE_DB and the default, as for every other command.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { fixturesDir } from '../paths.js';
 import { dbOption, resolveDb } from './common.js';
+import { briefOrder, SHORT_ID } from './alerts-brief.js';
 import { replay } from './replay.js';
 
 export const demoDataDir = join(fixturesDir, 'demo');
@@ -13,8 +14,10 @@ export function demoCommand(): Command {
       + 'DuckDB file and print what was stored, rejected and alerted. No Azure account needed.')
     .addOption(dbOption())
     .action(async (opts: { db?: string }) => {
-      await replay([demoDataDir], { db: resolveDb(opts.db), detect: true });
-      process.stdout.write(`\nInvestigate: npx auditlake query --db ${resolveDb(opts.db)} --list\n`
+      const summary = await replay([demoDataDir], { db: resolveDb(opts.db), detect: true });
+      const [first] = briefOrder([...summary.alerts.values()]);
+      process.stdout.write(`\n${first ? `Open one:    npx auditlake alerts show --db ${resolveDb(opts.db)} ${first.alert_id.slice(0, SHORT_ID)}   (an id from the first column)\n` : ''}`
+        + `Investigate: npx auditlake query --db ${resolveDb(opts.db)} --list\n`
         + `Or look:     npx auditlake serve --db ${resolveDb(opts.db)}   (the web console on 127.0.0.1)\n`);
     });
 }

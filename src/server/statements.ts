@@ -7,8 +7,10 @@
  */
 import { plain } from '../cli/output.js';
 import { AuditlakeError } from '../errors.js';
+import type { ReadRows } from '../investigate/rows.js';
 import { referencedParams } from '../queries.js';
 import { AnswerTooLarge } from '../store/answer-bytes.js';
+import type { QueryResult } from '../store/duckdb.js';
 import { NotASelect, QueryTimeout, type JsonRowsSink, type ReadLimits, type ReadResult, type SqlParams, type SqlReader } from '../store/reader.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './respond.js';
@@ -105,11 +107,14 @@ export async function runViewSql(ctx: SqlContext, sql: string, params: SqlParams
   }
 }
 
+/** runViewSql's rows as objects: how the investigation views (src/investigate) read on the server. */
+export const viewRows = (ctx: SqlContext): ReadRows => (sql, params, maxRows) => runViewSql(ctx, sql, params, maxRows).then(rowObjects);
+
 /** A row as the JSON array `POST /sql` sends (what DuckDB writes for the types it can: json-rows.ts). */
 export const rowJson = (row: unknown[]): string => JSON.stringify(row.map(plain));
 
 /** Rows as objects of JSON-safe values (times as ISO strings, BIGINTs as numbers when exact). */
-export function rowObjects(result: ReadResult): Record<string, unknown>[] {
+export function rowObjects(result: QueryResult): Record<string, unknown>[] {
   const names = result.columns.map((c) => c.name);
   return result.rows.map((r) => Object.fromEntries(names.map((n, i) => [n, plain(r[i]) ?? null])));
 }

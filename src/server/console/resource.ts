@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { HttpError } from '../respond.js';
-import { rowObjects, runViewSql, type SqlContext } from '../statements.js';
-import { nameUnnamed } from './names.js';
+import { nameUnnamed } from '../../investigate/names.js';
+import { rowObjects, runViewSql, viewRows, type SqlContext } from '../statements.js';
 import { hourlyCountsSql, hourlySeries, resolveWindow, windowParams, type HourCount } from './window.js';
 
 export const resourceQuerySchema = z.object({
@@ -89,7 +89,7 @@ export async function resourceView(ctx: SqlContext, q: ResourceQuery): Promise<o
   const params = { rid, ...windowParams(w) };
   const [hourly, callers, operations, targets] = await Promise.all([
     runViewSql(ctx, hourlyCountsSql(ON_RESOURCE), params, 10_000).then(rowObjects),
-    runViewSql(ctx, CALLERS_SQL, params, LIST_ROWS).then(rowObjects).then((rows) => nameUnnamed(ctx, rows)),
+    runViewSql(ctx, CALLERS_SQL, params, LIST_ROWS).then(rowObjects).then((rows) => nameUnnamed(viewRows(ctx), rows)),
     runViewSql(ctx, OPERATIONS_SQL, params, LIST_ROWS).then(rowObjects),
     runViewSql(ctx, TARGETS_SQL, params, LIST_ROWS).then(rowObjects),
   ]);

@@ -3,7 +3,7 @@
  * managed identity's storage reads), while a sign-in or another family names it: the views show
  * that name, so analysts read `svc-research-reporting`, not a GUID.
  */
-import { rowObjects, runViewSql, type SqlContext } from '../statements.js';
+import type { ReadRows } from './rows.js';
 
 const NAMES_SQL = `
   SELECT principal_id, mode(principal_name) AS principal_name
@@ -12,10 +12,10 @@ const NAMES_SQL = `
   GROUP BY principal_id`;
 
 /** Fills `principal_name` where it is null and some event names the `principal_id`. */
-export async function nameUnnamed<T extends { principal_id?: unknown; principal_name?: unknown }>(ctx: SqlContext, rows: T[]): Promise<T[]> {
+export async function nameUnnamed<T extends { principal_id?: unknown; principal_name?: unknown }>(read: ReadRows, rows: T[]): Promise<T[]> {
   const ids = [...new Set(rows.filter((r) => !r.principal_name && typeof r.principal_id === 'string').map((r) => r.principal_id as string))];
   if (ids.length === 0) return rows;
-  const found = new Map(rowObjects(await runViewSql(ctx, NAMES_SQL, { ids: JSON.stringify(ids) }, ids.length)).map((r) => [r.principal_id, r.principal_name]));
+  const found = new Map((await read(NAMES_SQL, { ids: JSON.stringify(ids) }, ids.length)).map((r) => [r.principal_id, r.principal_name]));
   for (const r of rows) if (!r.principal_name && found.has(r.principal_id)) r.principal_name = found.get(r.principal_id);
   return rows;
 }
