@@ -17,6 +17,13 @@ SELECT
   user_agent,
   event_id
 FROM events_between($since, $until)
--- IPv6 text may arrive in either case; callers are stored without the port.
-WHERE lower(caller_ip) = lower($ip)
+-- IPv6 text may arrive in either case. Callers are stored without the port, and the address
+-- given is read as they are (src/schema/fields.ts stripPort): a port, brackets and spaces around
+-- it are dropped, so `203.0.113.7:51234` or `[2001:db8::1]:443` pasted from a firewall log finds
+-- the same rows as the bare address, rather than none.
+WHERE lower(caller_ip) = lower(CASE
+  WHEN regexp_matches(trim($ip), '^\[[^\]]+\](:[0-9]+)?$') THEN regexp_extract(trim($ip), '^\[([^\]]+)\]', 1)
+  WHEN length(trim($ip)) - length(replace(trim($ip), ':', '')) = 1 THEN split_part(trim($ip), ':', 1)
+  ELSE trim($ip)
+END)
 ORDER BY time, event_id

@@ -181,6 +181,10 @@ const cases: Record<string, () => Promise<void>> = {
     // Two identities on the AML compute subnet address; IPv6 matches in any case.
     expect((await q('ip-activity', { ip: '10.20.1.15' })).map((r) => [r.principal_id, r.operation])).toEqual([[MI_TRAINER, 'KeyGet'], [AML_COMPUTE, 'GetBlob']]);
     expect((await q('ip-activity', { ip: '2001:DB8:4F2A::17', until: '2025-11-14T05:00:02Z' })).map((r) => r.principal_name)).toEqual([ADA]);
+    // As pasted from a firewall or proxy log: with a port, bracketed, padded — read as ingestion reads a caller.
+    for (const ip of ['198.51.100.23:51234', ' 198.51.100.23 ', '[198.51.100.23]:443']) expect(await q('ip-activity', { ip }), ip).toHaveLength(9);
+    expect((await q('ip-activity', { ip: '[2001:db8:4f2a::17]:8443', until: '2025-11-14T05:00:02Z' })).map((r) => r.principal_name)).toEqual([ADA]);
+    expect(await q('ip-activity', { ip: '198.51.100.2' })).toEqual([]);
   },
 
   'failed-then-succeeded': async () => {
