@@ -339,6 +339,26 @@ describe.concurrent('saved queries', () => {
   });
 });
 
+describe('secret-readers over the demo day', () => {
+  it('names a caller Key Vault logs by object id alone from the records that name it', async () => {
+    const demo = join(tmp.dir, 'demo.duckdb');
+    await replayAsync(demo, ['fixtures/demo']);
+    const readers = await queryJsonAsync(demo, 'secret-readers', { secret: 'openai-api-key' });
+    expect(readers.length).toBeGreaterThan(1);
+    // What the database holds, read apart: Key Vault names none of them; another record names each.
+    const ids = [...new Set(readers.map((r) => r.principal_id as string))];
+    const names = await queryJsonAsync(demo, `SELECT principal_id, list(DISTINCT category) FILTER (WHERE principal_name IS NOT NULL) AS naming,
+        arg_max(principal_name, time) FILTER (WHERE principal_name IS NOT NULL) AS name
+      FROM events WHERE principal_id IN (SELECT unnest(from_json($ids, '["VARCHAR"]'))) GROUP BY principal_id`, { ids: JSON.stringify(ids) });
+    expect(names).toHaveLength(ids.length);
+    for (const n of names) {
+      expect(n.naming, String(n.principal_id)).not.toContain('AuditEvent');
+      expect(readers.filter((r) => r.principal_id === n.principal_id).map((r) => r.principal_name)).toEqual(
+        readers.filter((r) => r.principal_id === n.principal_id).map(() => n.name));
+    }
+  });
+});
+
 describe.concurrent('parameters', () => {
   it('a missing required parameter exits non-zero and names it', () => {
     const r = runCli(['query', '--db', db, 'principal-activity', '--format', 'json']);
