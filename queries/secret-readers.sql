@@ -31,11 +31,14 @@ WITH reads AS (
   GROUP BY resource_name, target, principal_id, caller_ip
 ),
 -- Key Vault logs many callers by object id alone (a service principal's or a managed identity's
--- `oid`): such a caller is named from the records that do name it, by its latest name.
+-- `oid`): such a caller is named as Entra ID's sign-in and audit logs name it, latest name first.
+-- Only those categories are read for it, whose files are few and small: over an export, a pass
+-- over every category's files cost ~0.3 s (vault-first-seen-callers does the same).
 named AS (
   SELECT principal_id, arg_max(principal_name, time) AS principal_name
   FROM events
-  WHERE principal_id IN (SELECT principal_id FROM reads WHERE principal_name IS NULL)
+  WHERE category IN ('SignInLogs', 'NonInteractiveUserSignInLogs', 'ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs', 'AuditLogs')
+    AND principal_id IN (SELECT principal_id FROM reads WHERE principal_name IS NULL)
     AND principal_name IS NOT NULL
   GROUP BY principal_id
 )

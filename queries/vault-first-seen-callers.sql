@@ -35,10 +35,21 @@ by_caller AS MATERIALIZED (
 reference AS (
   SELECT coalesce(try_cast($as_of AS TIMESTAMPTZ), max(last_seen)) AS as_of FROM by_caller
 ),
-callers AS (SELECT * FROM by_caller WHERE caller IS NOT NULL)
+callers AS (SELECT * FROM by_caller WHERE caller IS NOT NULL),
+-- Key Vault logs many callers by object id alone (a service principal's or a managed identity's
+-- `oid`): such a caller is named as Entra ID's sign-in and audit logs name it, latest name first
+-- (as secret-readers does; only those categories' few, small files are read for it).
+named AS (
+  SELECT principal_id, arg_max(principal_name, time) AS principal_name
+  FROM events
+  WHERE category IN ('SignInLogs', 'NonInteractiveUserSignInLogs', 'ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs', 'AuditLogs')
+    AND principal_id IN (SELECT principal_id FROM callers WHERE principal_name IS NULL)
+    AND principal_name IS NOT NULL
+  GROUP BY principal_id
+)
 SELECT
   c.principal_id,
-  c.principal_name,
+  coalesce(c.principal_name, n.principal_name) AS principal_name,
   c.principal_type,
   c.first_seen,
   c.first_operation,
@@ -48,5 +59,5 @@ SELECT
   c.distinct_ips,
   c.first_seen >= r.as_of - to_days($days::INTEGER) AS first_seen_recently,
   r.as_of
-FROM callers c, reference r
+FROM callers c CROSS JOIN reference r LEFT JOIN named n ON n.principal_id = c.principal_id
 ORDER BY c.first_seen, c.caller
