@@ -101,6 +101,35 @@ describe('auditlake replay', () => {
     expect(raw).toBe(JSON.stringify(recs[3]));
   });
 
+  it('stores a pretty-printed record as its own text made compact: numbers as written, the id it has sent compact', () => {
+    // Numbers a double cannot hold, written into the text (JSON.stringify cannot write them).
+    const withNumbers = (text: string) => text.replace(/("statusCode": ?)200/, (_, key: string) => `${key}1e400`)
+      .replace(/("durationMs": ?)48211/, (_, key: string) => `${key}9007199254740993`);
+    const storage = storageRecord(40);
+    expect(withNumbers(JSON.stringify(storage))).toContain('"durationMs":9007199254740993');
+    const aml = (JSON.parse(readFileSync('fixtures/aml/workspace.json', 'utf8')) as { records: Record<string, unknown>[] }).records[0]!;
+    // \u0027 as .NET writes an apostrophe, and a decimal written with its trailing zero.
+    const amlText = (indent?: number) => JSON.stringify({ ...aml, note: "it's", level: 1.5 }, null, indent).replace("it's", 'it\\u0027s').replace(/1\.5\b/, '1.50');
+    const dir = join(tmp.dir, 'pretty-numbers');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a-compact.ndjson'), `${withNumbers(JSON.stringify(storage))}\n${amlText()}\n`);
+    writeFileSync(join(dir, 'b-pretty-storage.json'), withNumbers(JSON.stringify(storage, null, 2)));
+    writeFileSync(join(dir, 'c-pretty-aml.json'), amlText(4));
+    const compactDb = freshDb();
+    const prettyDb = freshDb();
+    expect(replay(compactDb, [join(dir, 'a-compact.ndjson')])).toMatchObject({ stored: 2, rejected: 0 });
+    expect(replay(prettyDb, [join(dir, 'b-pretty-storage.json'), join(dir, 'c-pretty-aml.json')])).toMatchObject({ stored: 2, rejected: 0 });
+    const rows = (db: string) => queryJson(db, 'SELECT category, event_id, status_code, raw FROM events ORDER BY category');
+    const [compact, pretty] = [rows(compactDb), rows(prettyDb)];
+    expect(pretty.map((r) => [r.category, r.event_id, r.raw])).toEqual(compact.map((r) => [r.category, r.event_id, r.raw]));
+    const storageRaw = String(pretty.find((r) => r.category === 'StorageRead')!.raw);
+    expect(storageRaw).toContain('"statusCode":1e400');
+    expect(storageRaw).toContain('"durationMs":9007199254740993');
+    expect(String(pretty.find((r) => r.category !== 'StorageRead')!.raw)).toContain('"level":1.50');
+    // The status JSON.parse read as Infinity is not a status code.
+    expect(pretty.find((r) => r.category === 'StorageRead')!.status_code).toBeNull();
+  });
+
   it('keeps going through malformed input: every bad record is a reject naming file and line, the rest is stored', () => {
     const good = (n: number) => JSON.stringify(storageRecord(20 + n));
     const missingTime = { ...storageRecord(30) };

@@ -3,6 +3,7 @@
  * file) → the rows it holds and the records it refused. Never throws: every failure becomes
  * a reject naming where it came from and why.
  */
+import { compactJsonText } from './compact-json.js';
 import { formatBytes } from '../format.js';
 import { EVENT_COLUMNS, type EventRow, type RejectRow } from '../schema/event.js';
 import { fitsInt64, isStorableTime } from '../schema/fields.js';
@@ -119,19 +120,20 @@ function recordToRow(text: string, spaced: boolean, unit: Unit): EventRow | stri
   } catch (err) {
     return `invalid JSON: ${(err as Error).message}`;
   }
-  let rewritten = spaced;
+  let reserialize = false;
   if (mayHoldSurrogate(text)) {
     const wellFormed = withoutLoneSurrogates(record);
     if (wellFormed !== record) {
       record = wellFormed;
-      rewritten = true;
+      reserialize = true;
     }
   }
   const normalized = normalizeRecord(record);
   if (!normalized.ok) return normalized.reason;
-  // Pretty-printed input is compacted so the same record hashes the same however it was laid
-  // out; a record whose lone surrogates were replaced is re-serialized, so `raw` reads as JSON in DuckDB too.
-  const compact = rewritten ? JSON.stringify(record) : text;
+  // Pretty-printed input is compacted (its own text, numbers as written) so the same record
+  // hashes the same however it was laid out; a record whose lone surrogates were replaced is
+  // re-serialized, so `raw` reads as JSON in DuckDB too.
+  const compact = reserialize ? JSON.stringify(record) : spaced ? compactJsonText(text) : text;
   const row = toEventRow(normalized.fields, compact, unit.source, normalized.nativeId);
   const outOfRange = rangeProblem(row);
   return outOfRange === null ? row : `invalid ${nameInReason(row.category)} record: ${outOfRange}`;

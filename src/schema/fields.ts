@@ -228,13 +228,17 @@ function singleToDoubleQuotes(t: string): string {
   return out;
 }
 
-/** Non-empty trimmed string or null. */
+/**
+ * Non-empty trimmed string or null. A number JSON.parse made infinite (`1e400`) is null, not
+ * 'Infinity': that is not what the record wrote, and `raw` keeps what it did.
+ */
 export function str(value: unknown): string | null {
   if (typeof value === 'string') {
     const t = value.trim();
     return t === '' ? null : t;
   }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+  if (typeof value === 'boolean') return String(value);
   return null;
 }
 
