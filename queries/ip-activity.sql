@@ -17,13 +17,14 @@ SELECT
   user_agent,
   event_id
 FROM events_between($since, $until)
--- IPv6 text may arrive in either case. Callers are stored without the port, and the address
--- given is read as they are (src/schema/fields.ts stripPort): a port, brackets and spaces around
--- it are dropped, so `203.0.113.7:51234` or `[2001:db8::1]:443` pasted from a firewall log finds
--- the same rows as the bare address, rather than none.
-WHERE lower(caller_ip) = lower(CASE
-  WHEN regexp_matches(trim($ip), '^\[[^\]]+\](:[0-9]+)?$') THEN regexp_extract(trim($ip), '^\[([^\]]+)\]', 1)
-  WHEN length(trim($ip)) - length(replace(trim($ip), ':', '')) = 1 THEN split_part(trim($ip), ':', 1)
-  ELSE trim($ip)
-END)
+-- The address given is read as ingestion reads a caller (src/schema/fields.ts stripPort): a
+-- port, brackets and spaces around it are dropped, so `203.0.113.7:51234` or `[2001:db8::1]:443`
+-- pasted from a firewall log finds the same rows as the bare address, rather than none.
+-- The exact test comes first: DuckDB checks it against each file's statistics and Bloom filters
+-- and skips what cannot hold the address (over the bench's export the address is in 136 of its
+-- 1,197 files: 1.0-1.2 -> 0.84-0.88 s). IPv6 text may be stored in either case, so an address
+-- with letters is also matched case-insensitively; for one without, that test folds away.
+WHERE caller_ip = lower(regexp_replace(trim($ip), '^\[([^\]]+)\](:[0-9]+)?$|^([^:]*):[^:]*$', '\1\3'))
+   OR (regexp_matches($ip, '[A-Za-z]')
+       AND lower(caller_ip) = lower(regexp_replace(trim($ip), '^\[([^\]]+)\](:[0-9]+)?$|^([^:]*):[^:]*$', '\1\3')))
 ORDER BY time, event_id
