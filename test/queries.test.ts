@@ -340,13 +340,17 @@ describe.concurrent('saved queries', () => {
 });
 
 describe('callers Key Vault logs by object id alone, over the demo day', () => {
-  it('are named as Entra ID names them, in secret-readers and vault-first-seen-callers', async () => {
+  it('are named as Entra ID names them, in secret-readers, vault-first-seen-callers and role-assignments', async () => {
     const demo = join(tmp.dir, 'demo.duckdb');
     await replayAsync(demo, ['fixtures/demo']);
-    const [readers, callers] = await Promise.all([
+    const [readers, callers, grants] = await Promise.all([
       queryJsonAsync(demo, 'secret-readers', { secret: 'openai-api-key' }),
       queryJsonAsync(demo, 'vault-first-seen-callers', { vault: 'kv-research-apps' }),
+      queryJsonAsync(demo, 'role-assignments'),
     ]);
+    // The grantees, as the others show a caller.
+    expect(grants.length).toBeGreaterThan(0);
+    callers.push(...grants.map((g) => ({ principal_id: g.grantee_id, principal_name: g.grantee_name })));
     // What the database holds, read apart: which ids Key Vault names, and Entra's latest name for each.
     const ids = [...new Set([...readers, ...callers].map((r) => r.principal_id as string))];
     const held = await queryJsonAsync(demo, `SELECT principal_id,
