@@ -104,6 +104,21 @@ describe('auditlake alerts show', () => {
     });
   });
 
+  it('names in the alerts list a principal the detector knew by object id alone, as Entra ID names it', async () => {
+    const [list, held] = await Promise.all([
+      runCliAsync(['alerts', '--db', db, '--since', '3650d', '--format', 'json']),
+      runCliAsync(['query', '--db', db, '--format', 'json', `
+        SELECT a.alert_id, (SELECT arg_max(e.principal_name, e.time) FROM events e WHERE e.principal_id = a.principal_id
+          AND e.category IN ('ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs', 'SignInLogs', 'NonInteractiveUserSignInLogs', 'AuditLogs')) AS entra_name
+        FROM alerts a WHERE a.principal_name IS NULL AND a.principal_id IS NOT NULL`]),
+    ]);
+    expect(list.code, list.stderr).toBe(0);
+    const shown = new Map((JSON.parse(list.stdout) as Array<{ alert_id: string; principal: string }>).map((a) => [a.alert_id, a.principal]));
+    const unnamed = JSON.parse(held.stdout) as Array<{ alert_id: string; entra_name: string | null }>;
+    expect(unnamed.filter((a) => a.entra_name !== null).length).toBeGreaterThan(0);
+    for (const a of unnamed.filter((x) => x.entra_name !== null)) expect(shown.get(a.alert_id), a.alert_id).toBe(a.entra_name);
+  });
+
   it('says which alerts an ambiguous prefix matches, and refuses one that matches none or is not hex', async () => {
     // A one-character prefix that several alerts share.
     const [prefix, shared] = [...'0123456789abcdef'].map((c) => [c, alerts.filter((a) => a.alert_id.startsWith(c))] as const)

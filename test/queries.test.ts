@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NAMING_CATEGORIES } from '../src/investigate/names.js';
 import { referencedParams } from '../src/queries.js';
 import { ACTIVITY_CATEGORIES, activityFamily } from '../src/schema/activity.js';
 import { repoRoot, runCli, runCliAsync } from './support/cli.js';
@@ -320,6 +321,20 @@ describe.concurrent('saved queries', () => {
     }
     const listed = (await runCliAsync(['query', '--list'])).stdout;
     for (const n of names) expect(listed).toContain(`${n}\n`);
+  });
+
+  it('a query that names callers from Entra ID reads the categories the console and alerts read names from', () => {
+    let lists = 0;
+    for (const f of readdirSync(join(repoRoot, 'queries')).filter((n) => n.endsWith('.sql'))) {
+      const text = readFileSync(join(repoRoot, 'queries', f), 'utf8');
+      for (const [, list] of text.matchAll(/category IN \(([^)]*)\)/g)) {
+        const named = [...list!.matchAll(/'([^']*)'/g)].map((m) => m[1]);
+        if (!named.includes('ServicePrincipalSignInLogs') || !named.includes('AuditLogs')) continue;
+        lists++;
+        expect(named, `${f}: category IN (${list})`).toEqual([...NAMING_CATEGORIES]);
+      }
+    }
+    expect(lists).toBe(3);
   });
 
   it("a query that looks in the Activity log's categories names every one the normalizer gives", () => {

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { alertShowCommand } from './alert-show.js';
+import { namesFor } from '../investigate/names.js';
 import { AuditlakeError } from '../errors.js';
 import { isHeldByAnotherProcess, openOrFindServer, queryServer } from '../server/client.js';
 import { dbOption, resolveDb } from './common.js';
@@ -20,14 +21,19 @@ interface AlertsOptions {
   pending?: boolean; config?: string;
 }
 
+/** An alert whose principal the detector knew by object id alone is shown by the name Entra ID gives it. */
 const ALERTS_SQL = `
-  SELECT severity, detector_id, coalesce(principal_name, principal_id, caller_ip) AS principal, caller_ip,
-         regexp_extract(resource_id, '/providers/[^/]+/[^/]+/([^/]+)', 1) AS resource, first_event_time, last_event_time, event_count, title, alert_id
-  FROM alerts
-  WHERE time_generated >= to_timestamp($since / 1000.0)
-    AND list_position(['informational', 'low', 'medium', 'high'], severity) - 1 >= $rank
-    AND ($detector = '' OR detector_id = $detector OR detector_id LIKE $detector || '%')
-  ORDER BY list_position(['informational', 'low', 'medium', 'high'], severity) DESC, last_event_time DESC, alert_id`;
+  WITH listed AS (
+    SELECT * FROM alerts
+    WHERE time_generated >= to_timestamp($since / 1000.0)
+      AND list_position(['informational', 'low', 'medium', 'high'], severity) - 1 >= $rank
+      AND ($detector = '' OR detector_id = $detector OR detector_id LIKE $detector || '%')
+  ),
+  named AS (${namesFor('SELECT principal_id FROM listed WHERE principal_name IS NULL')})
+  SELECT a.severity, a.detector_id, coalesce(a.principal_name, n.principal_name, a.principal_id, a.caller_ip) AS principal, a.caller_ip,
+         regexp_extract(a.resource_id, '/providers/[^/]+/[^/]+/([^/]+)', 1) AS resource, a.first_event_time, a.last_event_time, a.event_count, a.title, a.alert_id
+  FROM listed a LEFT JOIN named n ON n.principal_id = a.principal_id
+  ORDER BY list_position(['informational', 'low', 'medium', 'high'], a.severity) DESC, a.last_event_time DESC, a.alert_id`;
 
 export function alertsCommand(): Command {
   return new Command('alerts')
