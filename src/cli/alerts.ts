@@ -37,7 +37,7 @@ const ALERTS_SQL = `
 
 export function alertsCommand(): Command {
   return new Command('alerts')
-    .description('List alerts raised (or updated) since a time, most severe and newest first. '
+    .description('List alerts raised (or updated) since a time, most severe and newest first; `alerts show ID` opens one. '
       + 'Times are when auditlake raised them; event times are in first_event_time/last_event_time. '
       + 'While `auditlake run` holds the database, they are read through its server (found in <db>.server.json).')
     .addOption(dbOption({ withConfig: true }))
