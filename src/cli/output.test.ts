@@ -20,9 +20,14 @@ describe('renderText', () => {
       `------------------------  ----------------  ${'-'.repeat(60)}  -------------`,
       `2025-11-14T10:00:00.250Z  9007199254740993  tab here, new line nbsp${' '.repeat(37)}  {"a": [1, 2]}`,
       `                          7                 ${'x'.repeat(59)}…`,
-      '(2 rows)',
+      '(2 rows; values longer than 60 characters are cut (…): --format json shows them whole)',
       '',
     ]);
+  });
+
+  it('table: says nothing of cutting when no value was cut, even one ending in … at the width', () => {
+    const whole: QueryResult = { columns: [{ name: 'text', type: 'VARCHAR' }], rows: [['x'.repeat(60)], [`${'y'.repeat(59)}…`]] };
+    expect(renderText(whole, 'table').split('\n').at(-2)).toBe('(2 rows)');
   });
 
   it('table: 200,000 rows, more than a spread of one column into Math.max survives', () => {

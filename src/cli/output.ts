@@ -162,14 +162,21 @@ const MAX_CELL = 60;
 /** Whitespace a table cell shows as one space: a run of two or more, or any but a space. */
 const FOLDED_SPACE = /[^\S ]| {2}/;
 
-/** A value as one table cell: on one line, at most MAX_CELL characters. */
-function tableCell(v: unknown): string {
+/** A value's text on one line. */
+function oneLine(v: unknown): string {
   const text = cellText(v);
-  const one = FOLDED_SPACE.test(text) ? text.replace(/\s+/g, ' ') : text;
-  return one.length > MAX_CELL ? `${one.slice(0, MAX_CELL - 1)}…` : one;
+  return FOLDED_SPACE.test(text) ? text.replace(/\s+/g, ' ') : text;
 }
 
 function* tablePieces(names: string[], rows: unknown[][]): Generator<string> {
+  let clipped = false;
+  /** A value as one table cell: on one line, at most MAX_CELL characters. */
+  const tableCell = (v: unknown): string => {
+    const one = oneLine(v);
+    if (one.length <= MAX_CELL) return one;
+    clipped = true;
+    return `${one.slice(0, MAX_CELL - 1)}…`;
+  };
   const cells = rows.map((r) => r.map(tableCell));
   // A loop, not Math.max(...column): spreading ~150k values overflows the stack.
   const widths = names.map((n) => n.length);
@@ -179,7 +186,9 @@ function* tablePieces(names: string[], rows: unknown[][]): Generator<string> {
   const line = (r: string[]) => `${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
   yield line(names) + line(widths.map((w) => '-'.repeat(w)));
   yield* inPieces(cells, line);
-  yield `(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
+  // Said, so that a cut blob path or summary is not taken for the value.
+  const note = clipped ? `; values longer than ${MAX_CELL} characters are cut (…): --format json shows them whole` : '';
+  yield `(${rows.length} row${rows.length === 1 ? '' : 's'}${note})\n`;
 }
 
 /** Arrow IPC stream: numbers stay numbers, times become epoch-ms timestamps, the rest text. */
