@@ -17,7 +17,8 @@ interface QueryOptions {
   parquet?: string;
   format: Format;
   out?: string;
-  param: Record<string, string>;
+  /** Absent when no --param was given. */
+  param?: Record<string, string>;
   since?: string;
   until?: string;
   file?: string;
@@ -26,7 +27,7 @@ interface QueryOptions {
   tokenFile?: string;
 }
 
-function collectParam(value: string, acc: Record<string, string>): Record<string, string> {
+function collectParam(value: string, acc: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new AuditlakeError('bad_argument', `--param ${value}: expected NAME=VALUE`);
   return { ...acc, [value.slice(0, eq)]: value.slice(eq + 1) };
@@ -49,7 +50,7 @@ export function queryCommand(): Command {
     .option('--parquet <dir>', 'query an `auditlake export` folder (its events) instead of a database; for many statements, `auditlake serve --parquet DIR` keeps it open')
     .addOption(new Option('--format <format>', 'output format; in json and ndjson a repeated column name gets a suffix (a, a_2, a_3)').choices(FORMATS).default('table'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
-    .option('--param <name=value>', 'bind $name (repeatable)', collectParam, {})
+    .option('--param <name=value>', 'bind $name (repeatable)', collectParam)
     .option('--since <when>', 'bind $since, the start of the time window: a duration back from now (30m, 24h, 7d), a UTC date or an ISO-8601 time')
     .option('--until <when>', 'bind $until, the end of the window (exclusive; a plain date includes that day), in the same forms')
     .option('--file <file>', 'read the SQL from a file')
@@ -117,7 +118,7 @@ function windowParams(sql: string, opts: QueryOptions): Record<string, string> {
   for (const name of WINDOW_PARAMS) {
     const value = opts[name];
     if (value === undefined) continue;
-    if (name in opts.param) throw new AuditlakeError('bad_argument', `give --${name} or --param ${name}, not both`);
+    if (opts.param && name in opts.param) throw new AuditlakeError('bad_argument', `give --${name} or --param ${name}, not both`);
     if (!referencedParams(sql).has(name)) throw new AuditlakeError('bad_argument', `--${name} ${value}: the query has no $${name} parameter`);
     window[name] = windowBound(name, value, `--${name}`);
   }
