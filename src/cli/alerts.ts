@@ -17,7 +17,7 @@ import { fmt } from './common.js';
 const SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
 
 interface AlertsOptions {
-  db?: string; since: string; format: TextFormat; severity?: string; detector?: string; server?: string; tokenFile?: string;
+  db?: string; since: string; format: TextFormat; severity?: string; detector?: string; principal?: string; server?: string; tokenFile?: string;
   pending?: boolean; config?: string;
 }
 
@@ -33,6 +33,8 @@ const ALERTS_SQL = `
   SELECT a.severity, a.detector_id, coalesce(a.principal_name, n.principal_name, a.principal_id, a.caller_ip) AS principal, a.caller_ip,
          regexp_extract(a.resource_id, '/providers/[^/]+/[^/]+/([^/]+)', 1) AS resource, a.first_event_time, a.last_event_time, a.event_count, a.title, a.alert_id
   FROM listed a LEFT JOIN named n ON n.principal_id = a.principal_id
+  -- a name (the one Entra ID gives included), an object id, an app id or an IP, in part, as the console filters
+  WHERE $principal = '' OR contains(lower(concat_ws(' ', a.principal_name, n.principal_name, a.principal_id, a.app_id, a.caller_ip)), lower($principal))
   ORDER BY list_position(['informational', 'low', 'medium', 'high'], a.severity) DESC, a.last_event_time DESC, a.alert_id`;
 
 export function alertsCommand(): Command {
@@ -44,6 +46,7 @@ export function alertsCommand(): Command {
     .option('--since <when>', 'a duration (30m, 24h, 7d), a date (2025-11-14, from its start) or an ISO-8601 time', '24h')
     .addOption(new Option('--severity <level>', 'only this severity or higher').choices(SEVERITIES))
     .option('--detector <id>', 'only this detector (or a family prefix such as keyvault.)')
+    .option('--principal <text>', 'only alerts about this principal: a part of its name, object id or app id, or of the caller IP (any case)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'ndjson']).default('table'))
     .option('--server <url>', 'read them from this auditlake server (default: the one serving --db, when its database is held)')
     .option('--token-file <file>', "the server's bearer token file (default: the one named in <db>.server.json, else <db>.token)")
@@ -57,11 +60,15 @@ export function alertsCommand(): Command {
       const config = opts.config ? loadConfig(opts.config) : undefined;
       const db = resolveDb(opts.db, config?.db);
       if (!opts.server && !existsSync(db)) throw new AuditlakeError('not_found', `--db ${db}: no database there yet (run auditlake replay first)`);
+      const filters = (['severity', 'detector', 'principal'] as const).filter((f) => opts[f] !== undefined);
+      if (opts.pending && filters.length > 0) {
+        throw new AuditlakeError('bad_argument', `--pending lists every alert a sink has not taken, whatever its severity, detector or principal: give ${filters.map((f) => `--${f}`).join(' and ')} without it`);
+      }
       const since = parseSince(opts.since);
       const minRank = opts.severity ? SEVERITIES.indexOf(opts.severity as (typeof SEVERITIES)[number]) : 0;
       const [sql, params] = opts.pending
         ? [PENDING_SQL, { sinks: pendingSinks(opts.config, config) }]
-        : [ALERTS_SQL, { since, rank: minRank, detector: opts.detector ?? '' }];
+        : [ALERTS_SQL, { since, rank: minRank, detector: opts.detector ?? '', principal: (opts.principal ?? '').trim() }];
       const opened = await openOrFindServer(db, opts);
       if ('server' in opened) {
         const result = await queryServer(opened.server, sql, params);
