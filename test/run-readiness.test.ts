@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzurite, type AzuriteInstance } from './support/azurite.js';
 import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js';
 import { startKafkaMock, type KafkaMock } from './support/kafka-mock.js';
+import { startMuteProxy } from './support/mute-proxy.js';
 import { tempDir } from './support/db.js';
 import { eventually, freePort, recordsFrom, SCENARIO_DAYS, startRun, toBodies, writeConfig, type RunningService } from './support/service.js';
 
@@ -143,6 +144,38 @@ describe.concurrent('auditlake run: /readyz follows consumption', () => {
       expect((await r.service.stop('SIGTERM')).code).toBe(0);
     } finally {
       await away.close();
+    }
+  });
+
+  it('an Event Hubs namespace that stops answering, its connection still open: 503 within ~30 s naming the hub; once the connection is reset, 200 again and nothing lost', async () => {
+    const port = await freePort();
+    const mute = await startEventHubsPeer({ hubs: { mute: 1 }, port });
+    const proxy = await startMuteProxy(port);
+    const records = recordsFrom(SCENARIO_DAYS, 40);
+    mute.send('mute', '0', toBodies(records.slice(0, 20), 10));
+    const r = await run('mute', { eventhubs: [eventhubs(mute.connectionString('mute').replace(`:${port};`, `:${proxy.port};`), ['mute'])] });
+    try {
+      await readyzBecomes(r, 200, 30_000);
+      await r.service.waitForLog(() => r.service.committed('records') >= 20, 30_000);
+      proxy.mute();
+      const mutedAt = Date.now();
+      mute.send('mute', '0', toBodies(records.slice(20), 10));
+      // The readers' idle cycles end on a timer and went on for ~2 minutes (AMQP's idle timeout)
+      // with /readyz 200 and the new records waiting; the namespace probe says so within ~30 s.
+      const down = await readyzBecomes(r, 503, 45_000);
+      expect(down.atMs - mutedAt).toBeLessThan(35_000);
+      expect(down.body.sources!['sources.eventhubs.0']).toMatch(/hub mute: the namespace: no answer to a request for the hub's properties in 10 s/);
+      expect(r.service.committed('records')).toBe(20);
+      proxy.reset();
+      await readyzBecomes(r, 200, 60_000);
+      await r.service.waitForLog(() => r.service.committed('records') >= 40, 60_000);
+      expect(r.service.committed('stored')).toBe(40);
+      expect(r.service.committed('duplicates')).toBe(0);
+      expect(r.service.output()).not.toContain(PEER_KEY);
+      expect((await r.service.stop('SIGTERM')).code).toBe(0);
+    } finally {
+      await proxy.close();
+      await mute.close();
     }
   });
 

@@ -23,6 +23,24 @@ describe('Event Hubs readiness with blob checkpoints', () => {
 
   afterEach(() => { vi.useRealTimers(); });
 
+  it('a namespace probe that fails fails the hub past the grace, whatever idle receive cycles say; an answered probe clears it', () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
+    const t0 = Date.now();
+    const h = hubHealth('logs', false, 200);
+    h.claimed('0');
+    h.received('0');
+    h.handled('0');
+    h.probed(new Error("no answer to a request for the hub's properties in 10 s"));
+    for (let t = t0; t <= t0 + ERROR_GRACE_MS; t += 200) {
+      vi.setSystemTime(t);
+      h.received('0');
+      h.handled('0');
+    }
+    expect(h.health()).toEqual({ ready: false, reason: "hub logs: the namespace: no answer to a request for the hub's properties in 10 s (failing for 10 s)" });
+    h.probed();
+    expect(h.health()).toEqual({ ready: true });
+  });
+
   it('a partition whose reader keeps trying (still claimed) fails once it has had no receive cycle past the grace, naming its last error; receiving clears it', () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
     const t0 = Date.now();
