@@ -28,6 +28,14 @@ beforeAll(async () => {
   alerts = (JSON.parse(r.stdout) as StoredAlert[]).map((a) => ({ ...a, event_ids: a.event_ids ?? [], stored_ids: a.stored_ids ?? [] }));
 }, 150_000);
 
+interface IdOnlyAlert { alert_id: string; principal_id: string; caller_ip: string; entra_name: string | null }
+
+/** Alerts whose principal the detector knew by object id alone, with the latest name Entra ID's logs give it, read apart. */
+const idOnlyAlerts = () => runCliAsync(['query', '--db', db, '--format', 'json', `
+  SELECT a.alert_id, a.principal_id, a.caller_ip, (SELECT arg_max(e.principal_name, e.time) FROM events e WHERE e.principal_id = a.principal_id
+      AND e.category IN ('ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs', 'SignInLogs', 'NonInteractiveUserSignInLogs', 'AuditLogs')) AS entra_name
+  FROM alerts a WHERE a.principal_name IS NULL AND a.principal_id IS NOT NULL`]);
+
 /** The command a printed hint gives, as arguments after `npx auditlake`. */
 function hintArgs(stdout: string, label: RegExp): string[] {
   const line = stdout.split('\n').find((l) => label.test(l));
@@ -107,24 +115,17 @@ describe('auditlake alerts show', () => {
   it('names in the alerts list a principal the detector knew by object id alone, as Entra ID names it', async () => {
     const [list, held] = await Promise.all([
       runCliAsync(['alerts', '--db', db, '--since', '3650d', '--format', 'json']),
-      runCliAsync(['query', '--db', db, '--format', 'json', `
-        SELECT a.alert_id, (SELECT arg_max(e.principal_name, e.time) FROM events e WHERE e.principal_id = a.principal_id
-          AND e.category IN ('ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs', 'SignInLogs', 'NonInteractiveUserSignInLogs', 'AuditLogs')) AS entra_name
-        FROM alerts a WHERE a.principal_name IS NULL AND a.principal_id IS NOT NULL`]),
+      idOnlyAlerts(),
     ]);
     expect(list.code, list.stderr).toBe(0);
     const shown = new Map((JSON.parse(list.stdout) as Array<{ alert_id: string; principal: string }>).map((a) => [a.alert_id, a.principal]));
-    const unnamed = JSON.parse(held.stdout) as Array<{ alert_id: string; entra_name: string | null }>;
+    const unnamed = JSON.parse(held.stdout) as IdOnlyAlert[];
     expect(unnamed.filter((a) => a.entra_name !== null).length).toBeGreaterThan(0);
     for (const a of unnamed.filter((x) => x.entra_name !== null)) expect(shown.get(a.alert_id), a.alert_id).toBe(a.entra_name);
   });
 
   it('lists the alerts about one principal, by a part of its Entra name, its id or its IP, in any case', async () => {
-    const named = await runCliAsync(['query', '--db', db, '--format', 'json', `
-      SELECT a.alert_id, a.principal_id, a.caller_ip, (SELECT arg_max(e.principal_name, e.time) FROM events e WHERE e.principal_id = a.principal_id
-          AND e.category IN ('ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs', 'SignInLogs', 'NonInteractiveUserSignInLogs', 'AuditLogs')) AS entra_name
-      FROM alerts a WHERE a.principal_name IS NULL AND a.principal_id IS NOT NULL`]);
-    const byEntra = (JSON.parse(named.stdout) as Array<{ alert_id: string; principal_id: string; caller_ip: string; entra_name: string | null }>).find((a) => a.entra_name !== null)!;
+    const byEntra = (JSON.parse((await idOnlyAlerts()).stdout) as IdOnlyAlert[]).find((a) => a.entra_name !== null)!;
     const ids = async (...filter: string[]) => {
       const r = await runCliAsync(['alerts', '--db', db, '--since', '3650d', '--format', 'json', ...filter]);
       expect(r.code, r.stderr).toBe(0);
