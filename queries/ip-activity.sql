@@ -22,7 +22,7 @@ FROM events_between($since, $until)
 -- pasted from a firewall log finds the same rows as the bare address, rather than none.
 -- The exact test comes first: DuckDB checks it against each file's statistics and Bloom filters
 -- and skips what cannot hold the address (over the bench's export the address is in 136 of its
--- 1,197 files: 1.0-1.2 -> 0.84-0.88 s). IPv6 text may be stored in either case, so an address
+-- 1,197 files: 1.0-1.2 -> 0.84-0.90 s). IPv6 text may be stored in either case, so an address
 -- with letters is also matched case-insensitively; for one without, that test folds away.
 WHERE caller_ip = lower(regexp_replace(trim($ip), '^\[([^\]]+)\](:[0-9]+)?$|^([^:]*):[^:]*$', '\1\3'))
    OR (regexp_matches($ip, '[A-Za-z]')
