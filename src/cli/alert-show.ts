@@ -64,7 +64,7 @@ async function uniqueId(read: ReadRows, prefix: string): Promise<string> {
 }
 
 /** The report `show` prints: a heading, labelled fields, the catalogue, then the evidence. */
-export function alertReport(d: AlertDetail, lookFurther: string): string {
+function alertReport(d: AlertDetail, lookFurther: string): string {
   const a = d.alert;
   const text = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : String(v));
   const who = text(a.principal_name) && text(a.principal_id) ? `${text(a.principal_name)} (${text(a.principal_id)})` : text(a.principal_name) ?? text(a.principal_id);
