@@ -39,6 +39,15 @@ describe('Event Hubs readiness with blob checkpoints', () => {
     expect(h.health()).toEqual({ ready: false, reason: "hub logs: the namespace: no answer to a request for the hub's properties in 10 s (failing for 10 s)" });
     h.probed();
     expect(h.health()).toEqual({ ready: true });
+    // Events arriving prove the namespace answers, as an answered probe does; an empty cycle does not.
+    h.probed(new Error('no answer'));
+    vi.setSystemTime(t0 + 3 * ERROR_GRACE_MS);
+    h.received('0', 0);
+    h.handled('0');
+    expect(h.health().ready).toBe(false);
+    h.received('0', 3);
+    h.handled('0');
+    expect(h.health()).toEqual({ ready: true });
   });
 
   it('a partition whose reader keeps trying (still claimed) fails once it has had no receive cycle past the grace, naming its last error; receiving clears it', () => {

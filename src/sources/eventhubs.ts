@@ -40,7 +40,8 @@ export async function startEventHubs(config: EventHubsConfig, ctx: SourceContext
  *   timeout, and the readers went on with empty cycles for ~2 minutes (measured against a
  *   mute proxy) while events waited in the hub. So the namespace is asked for the hub's
  *   properties every PROBE_MS, on the connection the readers use: a probe that fails or gets no
- *   answer within PROBE_TIMEOUT_MS fails the hub until one succeeds, receive cycles or not.
+ *   answer within PROBE_TIMEOUT_MS fails the hub until one succeeds or events arrive (an
+ *   empty cycle does not count).
  * - The loop succeeds when the blob store lists ownership (the SDK asks the namespace for the
  *   partitions just before, every updateIntervalSeconds), so an instance left holding no
  *   partition, its peers having them all, stays ready; with local positions the loop has no
@@ -62,11 +63,14 @@ export function hubHealth(hub: string, blob: boolean, maxWaitMs: number) {
   const errors = new Map<string, string>();
   return {
     claimed: (id: string) => cycles.set(id, Date.now()),
-    received: (id: string) => {
+    /** A receive cycle ended, with `events` of them (0 when it ended on its timer). */
+    received: (id: string, events = 0) => {
       cycles.set(id, null);
       errors.delete(id);
       tracker.ok(partition(id));
       if (!blob) tracker.ok(loop);
+      // Events came over the network: the namespace answers, whatever an unanswered probe said.
+      if (events > 0) tracker.forget(probe);
     },
     handled: (id: string) => { if (cycles.has(id)) cycles.set(id, Date.now()); },
     /**
@@ -225,7 +229,7 @@ async function startHub(config: EventHubsConfig, hub: string, ctx: SourceContext
       log.warn({ partition: partition || undefined, err }, 'Event Hubs error; the client retries.');
     },
     processEvents: async (events: ReceivedEventData[], context: PartitionContext) => {
-      health.received(context.partitionId);
+      health.received(context.partitionId, events.length);
       quietUntil.delete(context.partitionId);
       try {
         await keeper.handling(() => handOver(events, context));
@@ -263,9 +267,10 @@ const PROBE_TIMEOUT_MS = 10_000;
 /**
  * Asks for the hub's properties every PROBE_MS, one request at a time, and reports each outcome:
  * the readers' idle cycles cannot tell a quiet hub from a namespace that stopped answering. A
- * request unanswered after PROBE_TIMEOUT_MS is reported then, though the SDK may wait on it
- * much longer (it did not give up on an abort signal here, but at its own 60 s timeout and
- * retries); the next request goes once it settles.
+ * request unanswered after PROBE_TIMEOUT_MS is reported then, though the SDK waits on it longer
+ * (it did not give up on an abort signal here, only when the connection closes or at its own
+ * 60 s timeout); the next request goes once it settles. Left behind instead, such requests kept
+ * the process alive past `run`'s shutdown.
  */
 function probeNamespace(client: Pick<EventHubConsumerClient, 'getEventHubProperties'>, report: (err?: unknown) => void): { stop(): void } {
   let stopped = false;
