@@ -119,7 +119,8 @@ describe('delivery', () => {
     const loop = startDeliveryLoop(outbox, [sink], { ...fast, pollMs: 60_000 }, log);
     await raise([alert('a')]);
     loop.wake();
-    for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // Waited for, up to 10 s, not guessed: 1 s was not enough once on a machine running the whole suite.
+    for (let i = 0; i < 500 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await loop.stop();
     expect(sent.flat().map((a) => a.alert_id)).toEqual(['a']);
   });
