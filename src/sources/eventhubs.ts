@@ -269,8 +269,8 @@ const PROBE_TIMEOUT_MS = 10_000;
  * the readers' idle cycles cannot tell a quiet hub from a namespace that stopped answering. A
  * request unanswered after PROBE_TIMEOUT_MS is reported then, though the SDK waits on it longer
  * (it did not give up on an abort signal here, only when the connection closes or at its own
- * 60 s timeout); the next request goes once it settles. Left behind instead, such requests kept
- * the process alive past `run`'s shutdown.
+ * 60 s timeout); the next request goes once it settles, so a dead connection never holds more
+ * than one. Until then events arriving clear the failure (hubHealth's `received`).
  */
 function probeNamespace(client: Pick<EventHubConsumerClient, 'getEventHubProperties'>, report: (err?: unknown) => void): { stop(): void } {
   let stopped = false;
