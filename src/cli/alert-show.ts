@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
+import { printableJson, printableLines } from '../schema/printable.js';
 import { alertIdsStartingWith, readAlertDetail, type AlertDetail } from '../investigate/alert-detail.js';
 import type { ReadRows } from '../investigate/rows.js';
 import { openOrFindServer, queryServer } from '../server/client.js';
@@ -47,7 +48,8 @@ export function alertShowCommand(): Command {
         // Read between the id lookup and here only if the alert vanished meanwhile (a reset database).
         if (!detail) throw new AuditlakeError('not_found', `alert ${given}: not in ${db}`);
         const lookFurther = opts.server ? `--server ${opts.server}` : `--db ${shellWord(db)}`;
-        writeOut([opts.format === 'json' ? `${JSON.stringify(detail, null, 2)}\n` : alertReport(detail, lookFurther)]);
+        // The alert's fields come from logged text: written so that no escape sequence in them reaches a terminal.
+        writeOut([opts.format === 'json' ? `${printableJson(JSON.stringify(detail, null, 2))}\n` : printableLines(alertReport(detail, lookFurther))]);
       } finally {
         if ('store' in opened) opened.store.close();
       }
@@ -118,7 +120,8 @@ function lookFurtherCommand(a: AlertDetail['alert'], target: string): string {
   const principal = a.principal_id ?? a.principal_name;
   if (principal) return `npx auditlake query ${target} principal-timeline --param principal=${shellWord(String(principal))} ${window}`;
   if (a.caller_ip) return `npx auditlake query ${target} ip-activity --param ip=${shellWord(String(a.caller_ip))} ${window}`;
-  return `npx auditlake query ${target} "SELECT * FROM events_between('${since}', '${until}') WHERE resource_id = '${String(a.resource_id ?? '').replace(/'/g, "''")}'"`;
+  // The resource id is bound, not spliced: it is logged text, and this line is pasted into a shell.
+  return `npx auditlake query ${target} 'SELECT * FROM events_between($since, $until) WHERE resource_id = $resource ORDER BY time, event_id' --param resource=${shellWord(String(a.resource_id ?? ''))} ${window}`;
 }
 
 /** Rows of objects as the table format prints them, these columns only (when any row has them). */

@@ -1,5 +1,6 @@
 /** The short alert list `replay` and `demo` print after their summary. */
 import type { AlertRow } from '../detectors/alert.js';
+import { printable } from '../schema/printable.js';
 
 /** The start of an alert_id the list shows: enough for `auditlake alerts show` to tell alerts apart. */
 export const SHORT_ID = 8;
@@ -16,7 +17,7 @@ export function printAlertsBrief(alerts: AlertRow[]): void {
   for (const a of sorted) {
     const who = a.principal_name ?? a.principal_id ?? a.caller_ip ?? 'unknown principal';
     const when = new Date(a.first_event_time).toISOString().replace('.000Z', 'Z');
-    process.stdout.write(`  ${a.alert_id.slice(0, SHORT_ID)}  ${a.severity.padEnd(13)} ${a.detector_id.padEnd(34)} ${who}  (${a.event_count} ${a.event_count === 1 ? 'event' : 'events'} from ${when})\n`);
+    process.stdout.write(`  ${a.alert_id.slice(0, SHORT_ID)}  ${a.severity.padEnd(13)} ${a.detector_id.padEnd(34)} ${printable(who)}  (${a.event_count} ${a.event_count === 1 ? 'event' : 'events'} from ${when})\n`);
   }
 }
 

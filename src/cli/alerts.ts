@@ -7,7 +7,7 @@ import { AuditlakeError } from '../errors.js';
 import { isHeldByAnotherProcess, openOrFindServer, queryServer } from '../server/client.js';
 import { dbOption, resolveDb } from './common.js';
 import { parseSince } from './duration.js';
-import { textPieces, writeOut, type TextFormat } from './output.js';
+import { writeText, type TextFormat } from './output.js';
 import { loadConfig, type Config } from '../config.js';
 import { sinkNames } from '../sinks/index.js';
 import { PENDING_SQL } from '../store/outbox.js';
@@ -73,12 +73,12 @@ export function alertsCommand(): Command {
       if ('server' in opened) {
         const result = await queryServer(opened.server, sql, params);
         if (result.truncated) process.stderr.write(`auditlake: the server returned only the first ${result.rows.length} alerts (its row limit); narrow --since or --severity\n`);
-        writeOut(textPieces(result, opts.format));
+        writeText(result, opts.format);
         return;
       }
       const { store } = opened;
       try {
-        writeOut(textPieces(await store.query(sql, params), opts.format));
+        writeText(await store.query(sql, params), opts.format);
       } finally {
         store.close();
       }

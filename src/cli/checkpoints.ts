@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
 import { Store } from '../store/duckdb.js';
 import { dbOption, fmt, resolveDb } from './common.js';
-import { textPieces, writeOut, type TextFormat } from './output.js';
+import { writeText, type TextFormat } from './output.js';
 
 async function openExisting(dbOpt: string | undefined, readOnly: boolean): Promise<Store> {
   const db = resolveDb(dbOpt);
@@ -26,7 +26,7 @@ export function checkpointsCommand(): Command {
       const store = await openExisting(opts.db, true);
       try {
         const result = await store.query('SELECT source, partition, position, updated_at FROM checkpoints ORDER BY source, partition');
-        writeOut(textPieces(result, opts.format));
+        writeText(result, opts.format);
       } finally {
         store.close();
       }

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { detectorMatcher } from '../detect.js';
 import { AuditlakeError } from '../errors.js';
-import { textPieces, writeOut, type TextFormat } from './output.js';
+import { writeText, type TextFormat } from './output.js';
 
 async function catalogue() {
   const { detectors } = await import('../detectors/index.js');
@@ -22,7 +22,7 @@ export function detectorsCommand(): Command {
         d.id, d.severity, d.shape.kind, d.attack.map((t) => t.id).join(' '), d.needs.categories.join(' '), d.title,
         ...(opts.verbose ? [d.description, d.remediation, d.falsePositives.join(' | '), d.needs.setting] : []),
       ]);
-      writeOut(textPieces({ columns: columns.map((name) => ({ name, type: 'VARCHAR' })), rows }, opts.format));
+      writeText({ columns: columns.map((name) => ({ name, type: 'VARCHAR' })), rows }, opts.format);
     });
   cmd.command('test')
     .description('Run every detector\'s cases (events that must fire, events that must stay quiet); exit 1 if any fails.')

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { checkOutPath, renderText, uniqueNames } from './output.js';
+import { checkOutPath, renderText, textPieces, uniqueNames } from './output.js';
 import type { QueryResult } from '../store/duckdb.js';
 
 const result: QueryResult = {
@@ -64,6 +64,42 @@ describe('renderText', () => {
     expect(renderText(dup, 'ndjson')).toBe('{"a":1,"a_3":2,"a_2":3,"b":4,"a_4":5}\n');
     expect(JSON.parse(renderText(dup, 'json'))).toEqual([{ a: 1, a_3: 2, a_2: 3, b: 4, a_4: 5 }]);
     expect(renderText(dup, 'csv').split('\r\n')[0]).toBe('a,a,a_2,b,a');
+  });
+});
+
+describe('logged text that a terminal would act on', () => {
+  // Escape sequences (retitle, clear, recolour), a C1 CSI, DEL, a line separator and a bidi override,
+  // as an attacker can put them in a user name or an app's display name.
+  const evil = 'app\u001b]0;pwned\u0007\u001b[2J\u009b31m\u007f\u2028\u202eexe.txt';
+  const hostile: QueryResult = {
+    columns: [{ name: 'name\u001b[8m', type: 'VARCHAR' }, { name: 'doc', type: 'JSON' }],
+    rows: [[evil, JSON.stringify({ ua: evil })]],
+  };
+  const unsafe = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+  it('table: escaped in cells and headers, the widths those of the escaped text', () => {
+    const lines = renderText(hostile, 'table').split('\n');
+    expect(lines.join('\n')).not.toMatch(unsafe);
+    expect(lines[0]).toMatch(/^name\\u001b\[8m {2}/);
+    // (U+2028 is whitespace, folded to a space as a newline is; the cell is cut at 60 characters.)
+    expect(lines[2]).toMatch(/^app\\u001b\]0;pwned\\u0007\\u001b\[2J\\u009b31m\\u007f \\u202eexe\.t/);
+    expect(lines[0]!.indexOf('doc')).toBe(lines[2]!.indexOf('{"ua"')); // the columns still line up
+  });
+
+  it('json and ndjson: escaped as JSON escapes, the same values once parsed', () => {
+    for (const format of ['json', 'ndjson'] as const) {
+      const text = renderText(hostile, format);
+      expect(text.replace(/\n/g, '')).not.toMatch(unsafe);
+      const row = format === 'json' ? (JSON.parse(text) as Array<Record<string, unknown>>)[0] : JSON.parse(text) as Record<string, unknown>;
+      expect(row).toEqual({ 'name\u001b[8m': evil, doc: { ua: evil } });
+    }
+  });
+
+  it('csv: exact for a file or a pipe, escaped for a terminal', () => {
+    expect(renderText(hostile, 'csv')).toContain(evil);
+    const shown = [...textPieces(hostile, 'csv', { terminal: true })].join('');
+    expect(shown.replace(/\r\n/g, '')).not.toMatch(unsafe);
+    expect(shown.split('\r\n')[0]).toBe('name\\u001b[8m,doc');
   });
 });
 

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, statSync, writeFileSync } from 'node:f
 import { dirname } from 'node:path';
 import type { Vector } from 'apache-arrow';
 import { AuditlakeError, errorMessage } from '../errors.js';
+import { printable, printableJson } from '../schema/printable.js';
 import type { QueryResult } from '../store/duckdb.js';
 import { blobText, shownAs } from './value-text.js';
 
@@ -34,8 +35,13 @@ const PIECE_ROWS = 1000;
 /**
  * The text of `renderText`, in pieces of up to PIECE_ROWS rows. A 100k-row answer is 30–50 MB of
  * text: built whole, then encoded whole for writing, it costs twice that in new memory.
+ *
+ * Logged values can hold escape sequences and bidi overrides (printable.ts), so nothing here
+ * writes them raw where a person reads it: a table escapes them (`\u001b`) in every cell, JSON
+ * and NDJSON write them as JSON escapes (the same values once parsed), and CSV escapes them only
+ * for a terminal (`terminal`), since CSV has no escape of its own and a file keeps values exact.
  */
-export function* textPieces(result: QueryResult, format: TextFormat): Generator<string> {
+export function* textPieces(result: QueryResult, format: TextFormat, { terminal = false } = {}): Generator<string> {
   const names = result.columns.map((c) => c.name);
   const keys = uniqueNames(names);
   const json = result.columns.map((c) => c.type === 'JSON');
@@ -49,12 +55,14 @@ export function* textPieces(result: QueryResult, format: TextFormat): Generator<
       yield* jsonPieces(rows, (r) => rowObject(keys, json, r));
       return;
     case 'ndjson':
-      yield* inPieces(rows, (r) => `${JSON.stringify(rowObject(keys, json, r))}\n`);
+      yield* inPieces(rows, (r) => `${printableJson(JSON.stringify(rowObject(keys, json, r)))}\n`);
       return;
-    case 'csv':
-      yield csvLine(names);
-      yield* inPieces(rows, (r) => csvLine(r.map(cellText)));
+    case 'csv': {
+      const cell = terminal ? (v: unknown) => printable(cellText(v)) : cellText;
+      yield csvLine(terminal ? names.map(printable) : names);
+      yield* inPieces(rows, (r) => csvLine(r.map(cell)));
       return;
+    }
     case 'table':
       yield* tablePieces(names, rows);
   }
@@ -89,6 +97,15 @@ export function checkOutPath(out: string): void {
   if (!statSync(dir).isDirectory()) throw new AuditlakeError('bad_argument', `--out ${out}: ${dir} is not a folder`);
 }
 
+/**
+ * A result in a text format, to the file `out` or else to stdout. For a terminal (no file, stdout
+ * a TTY) CSV escapes what the terminal would act on, as `ls` shows `?` there; to a file or a
+ * pipe it keeps values exact.
+ */
+export function writeText(result: QueryResult, format: TextFormat, out?: string): void {
+  writeOut(textPieces(result, format, { terminal: out === undefined && process.stdout.isTTY === true }), out);
+}
+
 /** Output, a piece at a time, to the file `out` (`--out`) or else to stdout. */
 export function writeOut(pieces: Iterable<string | Uint8Array>, out?: string): void {
   if (out === undefined) {
@@ -120,7 +137,7 @@ function* jsonPieces(rows: unknown[][], toObject: (row: unknown[]) => Record<str
     return;
   }
   yield '[\n';
-  yield* inPieces(rows, (r, i) => `${i === 0 ? '' : ',\n'}  ${JSON.stringify(toObject(r), null, 2).replace(/\n/g, '\n  ')}`);
+  yield* inPieces(rows, (r, i) => `${i === 0 ? '' : ',\n'}  ${printableJson(JSON.stringify(toObject(r), null, 2)).replace(/\n/g, '\n  ')}`);
   yield '\n]\n';
 }
 
@@ -162,10 +179,10 @@ const MAX_CELL = 60;
 /** Whitespace a table cell shows as one space: a run of two or more, or any but a space. */
 const FOLDED_SPACE = /[^\S ]| {2}/;
 
-/** A value's text on one line. */
+/** A value's text on one line, with nothing a terminal would act on. */
 function oneLine(v: unknown): string {
   const text = cellText(v);
-  return FOLDED_SPACE.test(text) ? text.replace(/\s+/g, ' ') : text;
+  return printable(FOLDED_SPACE.test(text) ? text.replace(/\s+/g, ' ') : text);
 }
 
 function* tablePieces(names: string[], rows: unknown[][]): Generator<string> {
@@ -178,13 +195,14 @@ function* tablePieces(names: string[], rows: unknown[][]): Generator<string> {
     return `${one.slice(0, MAX_CELL - 1)}…`;
   };
   const cells = rows.map((r) => r.map(tableCell));
+  const heads = names.map(printable);
   // A loop, not Math.max(...column): spreading ~150k values overflows the stack.
-  const widths = names.map((n) => n.length);
+  const widths = heads.map((n) => n.length);
   for (const r of cells) {
     for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i]!, r[i]!.length);
   }
   const line = (r: string[]) => `${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
-  yield line(names) + line(widths.map((w) => '-'.repeat(w)));
+  yield line(heads) + line(widths.map((w) => '-'.repeat(w)));
   yield* inPieces(cells, line);
   // Said, so that a cut blob path or summary is not taken for the value.
   const note = clipped ? `; values longer than ${MAX_CELL} characters are cut (…): --format json shows them whole` : '';

@@ -7,7 +7,7 @@ import { openOrFindServer, queryServer, type ServerTarget } from '../server/clie
 import { Store, type QueryResult } from '../store/duckdb.js';
 import { writeParquet } from '../store/reader.js';
 import { dbOption, resolveDb } from './common.js';
-import { checkOutPath, renderArrow, renderText, textPieces, writeOut, type TextFormat } from './output.js';
+import { checkOutPath, renderArrow, renderText, writeOut, writeText, type TextFormat } from './output.js';
 
 const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet', 'arrow'] as const;
 type Format = (typeof FORMATS)[number];
@@ -48,7 +48,7 @@ export function queryCommand(): Command {
     .argument('[sql-or-name]', 'SQL text or the name of a saved query')
     .addOption(dbOption())
     .option('--parquet <dir>', 'query an `auditlake export` folder (its events) instead of a database; for many statements, `auditlake serve --parquet DIR` keeps it open')
-    .addOption(new Option('--format <format>', 'output format; in json and ndjson a repeated column name gets a suffix (a, a_2, a_3)').choices(FORMATS).default('table'))
+    .addOption(new Option('--format <format>', 'output format; in json and ndjson a repeated column name gets a suffix (a, a_2, a_3). Control characters and bidi overrides in values print escaped (\\u009b) in a table and in JSON, and in CSV to a terminal').choices(FORMATS).default('table'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
     .option('--param <name=value>', 'bind $name (repeatable)', collectParam)
     .option('--since <when>', 'bind $since, the start of the time window: a duration back from now (30m, 24h, 7d), a UTC date or an ISO-8601 time')
@@ -171,5 +171,6 @@ async function runRemote(server: ServerTarget, body: string, params: Record<stri
 }
 
 async function emit(result: QueryResult, opts: QueryOptions): Promise<void> {
-  writeOut(opts.format === 'arrow' ? [await renderArrow(result)] : textPieces(result, opts.format as TextFormat), opts.out);
+  if (opts.format === 'arrow') writeOut([await renderArrow(result)], opts.out);
+  else writeText(result, opts.format as TextFormat, opts.out);
 }

@@ -4,6 +4,7 @@ import { DecodePool } from '../decode/pool.js';
 import { DEFAULT_LIMITS } from '../decode/unit.js';
 import { loadConfig, RECORD_BYTES_LIMITS, WORKER_LIMITS, type Config } from '../config.js';
 import { prepareForAzure } from '../azure/prepare.js';
+import { printableJson } from '../schema/printable.js';
 import { createLogger } from '../service/log.js';
 import { deliverUntil } from '../sinks/delivery.js';
 import { buildSinks, deliveryOptions, sinkNames } from '../sinks/index.js';
@@ -64,7 +65,7 @@ export async function replay(paths: string[], opts: ReplayOptions): Promise<Summ
     if (progress) process.stderr.write('\r\x1b[K');
     const delivery = await deliverAlerts(store, config);
     const elapsedMs = performance.now() - started;
-    if (opts.json) process.stdout.write(`${JSON.stringify({ ...summaryJson(summary, files.length, elapsedMs), ...(delivery ? { delivery } : {}) })}\n`);
+    if (opts.json) process.stdout.write(`${printableJson(JSON.stringify({ ...summaryJson(summary, files.length, elapsedMs), ...(delivery ? { delivery } : {}) }))}\n`);
     else printSummary(summary, files.length, elapsedMs, db, delivery);
     return summary;
   } finally {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { splitRecords } from '../decode/json-splitter.js';
 import { decodeUnit, DEFAULT_LIMITS, emptyDecoded } from '../decode/unit.js';
 import { normalizeRecord } from './normalize.js';
-import { nameInReason, printable } from './printable.js';
+import { nameInReason, printable, printableJson, printableLines } from './printable.js';
 
 // Found by test/ingest-fuzz.test.ts: a record's category went into its reject's reason as it
 // came, newline, control characters and 100 KB included, and V8's JSON.parse messages quote
@@ -11,6 +11,14 @@ describe('printable', () => {
   it('escapes controls, DEL, C1, separators and bidi overrides, and leaves the rest', () => {
     expect(printable('a\u001b[2Jb\nc\u007f\u009b\u2028\u202e')).toBe('a\\u001b[2Jb\\u000ac\\u007f\\u009b\\u2028\\u202e');
     expect(printable('invalid AuditEvent record: time: missing é 😀')).toBe('invalid AuditEvent record: time: missing é 😀');
+  });
+
+  it('printableLines keeps line breaks; printableJson keeps the values JSON text holds', () => {
+    expect(printableLines('a\u001b[2J\nb\u009b')).toBe('a\\u001b[2J\nb\\u009b');
+    const value = { s: 'x\u007f\u009b\u2028\u202e\\\u009by\u001b', n: [1, '\u2066'] };
+    const json = printableJson(JSON.stringify(value, null, 2));
+    expect(json).not.toMatch(/[\x7f-\x9f\u2028\u202e\u2066]/);
+    expect(JSON.parse(json)).toEqual(value);
   });
 
   it('quotes a name only when it does not read as one', () => {

@@ -1,16 +1,40 @@
 /**
- * A reject's reason is read in a terminal (replay's summary, `auditlake query`) and grouped by
- * its text: the parts of it that come from the input must not write escape sequences there,
- * break its line, or fill a page. The input itself stays as received in `rejects.raw`.
+ * Logged text reaches an analyst's terminal, and much of it is chosen by whoever wrote the log
+ * (a failed sign-in's user name, an app's display name, a user agent, a blob path): what auditlake
+ * prints must not let it write escape sequences there (retitle the window, clear the screen,
+ * hide a line, set the clipboard), break a line, or reorder text with bidi overrides.
+ *
+ * A reject's reason is also grouped by its text, so the parts of it that come from the input are
+ * escaped and cut where the reason is made. The input itself stays as received in `rejects.raw`,
+ * and a record's in `events.raw`.
  */
 
 /** C0 and C1 controls, DEL, line and paragraph separators, and bidirectional overrides. */
 const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
+/** Those of them JSON text may hold as they are (JSON.stringify escapes C0 itself). */
+const RAW_IN_JSON = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const RAW_IN_JSON_ALL = new RegExp(RAW_IN_JSON.source, 'g');
+
+const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /** The text with what a terminal would act on written as `\uXXXX` escapes. */
 export function printable(text: string): string {
-  return UNPRINTABLE.test(text) ? text.replace(UNPRINTABLE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
+  return UNPRINTABLE.test(text) ? text.replace(UNPRINTABLE_ALL, escaped) : text;
+}
+
+/** `printable`, line by line: a report's own line breaks stay. */
+export function printableLines(text: string): string {
+  return UNPRINTABLE.test(text) ? text.split('\n').map(printable).join('\n') : text;
+}
+
+/**
+ * JSON text (JSON.stringify's) with DEL, C1 controls, separators and bidi overrides escaped too:
+ * the same values once parsed, and nothing a terminal acts on when it is printed. Outside
+ * strings JSON text holds none of them, so only strings change.
+ */
+export function printableJson(json: string): string {
+  return RAW_IN_JSON.test(json) ? json.replace(RAW_IN_JSON_ALL, escaped) : json;
 }
 
 /** Longer than this, a name from the input is cut in a reason. */

@@ -56,3 +56,42 @@ describe('event identity', () => {
     expect(eventId(eventIdentity(a.fields, 'x'), '')).not.toBe(eventId(eventIdentity(a.fields, 'y'), ''));
   });
 });
+
+describe('a row\'s texts', () => {
+  const rowOf = (record: Record<string, unknown>) => {
+    const n = normalizeRecord(record);
+    if (!n.ok) throw new Error(n.reason);
+    // As the decoder gives it: the fields and the record's JSON text.
+    return { fields: n.fields, row: toEventRow(n.fields, JSON.stringify(record), 's', n.nativeId) };
+  };
+  const controlled = (d: Record<string, unknown>) => Object.values(d).filter((v) => typeof v === 'string' && /[\x00-\x1f]/.test(v));
+
+  it('hold no control character (each a space), details\' included, and keep the id the logged fields give', () => {
+    const { fields, row } = rowOf({
+      time: '2025-11-14T08:15:42Z', category: 'AuditEvent', operationName: 'SecretGet\u001b[2J', resultType: 'Success', resultSignature: 'OK\u009b\u001b]0;x\u0007',
+      resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV1', callerIpAddress: '203.0.113.7',
+      identity: { claim: { upn: 'eve\tadmin\n@contoso.example' } }, properties: { id: 'https://kv1.vault.azure.net/secrets/s\u0007', clientInfo: 'curl\r\n8.0' },
+    });
+    expect(row.operation).toBe('SecretGet [2J');
+    expect(row.principal_name).toBe('eve admin @contoso.example');
+    expect(row.user_agent).toBe('curl  8.0');
+    expect(controlled(fields.details).length).toBeGreaterThan(0);
+    expect(controlled(row.details)).toEqual([]);
+    expect(row.details.result_signature).toBe('OK\u009b ]0;x '); // C1 is text to store; printing escapes it
+    // The id is the one the fields as logged give (the operation is part of it), as for rows stored before.
+    expect(row.event_id).toBe(eventId(eventIdentity(fields, null), ''));
+    expect(row.event_id).not.toBe(eventId(eventIdentity({ ...fields, operation: row.operation }, null), ''));
+  });
+
+  it('are cleaned when the control character comes from a JSON document inside a string (an Activity record\'s properties)', () => {
+    const { row } = rowOf({
+      time: '2025-11-14T08:15:42Z', category: 'Administrative', operationName: 'MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE', resultType: 'Success',
+      resourceId: '/SUBSCRIPTIONS/S/PROVIDERS/MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/RA1', callerIpAddress: '203.0.113.7',
+      identity: { claims: { 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': 'eve@contoso.example' } },
+      properties: JSON.stringify({ requestbody: JSON.stringify({ properties: { principalId: 'p\u001b[8m1', roleDefinitionId: '/r/8e3af657' } }) }),
+    });
+    const texts = [row.target, row.role_definition_id, ...Object.values(row.details)].filter((v) => typeof v === 'string');
+    expect(texts.join('')).toContain('p [8m1');
+    expect(texts.filter((v) => /[\x00-\x1f]/.test(v as string))).toEqual([]);
+  });
+});

@@ -49,6 +49,18 @@ describe('stdout sink', () => {
     expect(text()).toBe('2025-11-14T02:00:00.000Z HIGH rbac.elevate-access "Elevate access" principal=mallory@contoso.com ip=203.0.113.7 resource=/providers/microsoft.authorization events=1 id=alert-1\n');
   });
 
+  it('writes nothing a terminal acts on in either format: an alert\'s names come from the log', async () => {
+    const evil = 'eve\u001b]0;pwned\u0007\u009b8m\u202e@contoso.com';
+    for (const format of ['ndjson', 'text'] as const) {
+      const { out, text } = capture();
+      const sink = createStdoutSink(stdoutSchema.parse({ format }), { name: 'stdout', log: createLogger('silent'), credential: () => { throw new Error('unused'); } }, out);
+      await sink.send([alert(1, { principal_name: evil, title: `Elevate access by ${evil}` })], never);
+      expect(text().replace(/\n$/, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
+      if (format === 'ndjson') expect((JSON.parse(text()) as { alert: AlertRow }).alert.principal_name).toBe(evil);
+      else expect(text()).toContain('principal=eve\\u001b]0;pwned\\u0007\\u009b8m\\u202e@contoso.com');
+    }
+  });
+
   it('turns a failed write into a SinkError', async () => {
     const out = new PassThrough();
     out.destroy();

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { AlertRow } from '../detectors/alert.js';
+import { printable, printableJson } from '../schema/printable.js';
 import { alertJson, atLeast, sinkCommon, SinkError, type Sink, type SinkContext } from './sink.js';
 
 export const stdoutSchema = z.strictObject({
@@ -22,7 +23,7 @@ export type StdoutSinkConfig = z.infer<typeof stdoutSchema>;
 /** `out` replaces the configured stream (tests, embedding). */
 export function createStdoutSink(config: StdoutSinkConfig, ctx: SinkContext, out?: NodeJS.WritableStream): Sink {
   const stream = out ?? (config.stream === 'stderr' ? process.stderr : process.stdout);
-  const line = config.format === 'text' ? textLine : (a: AlertRow) => `${JSON.stringify({ alert: alertJson(a) })}\n`;
+  const line = config.format === 'text' ? textLine : (a: AlertRow) => `${printableJson(JSON.stringify({ alert: alertJson(a) }))}\n`;
   return {
     name: ctx.name,
     maxBatch: 500,
@@ -48,5 +49,5 @@ function textLine(a: AlertRow): string {
     ['events', String(a.event_count)],
     ['id', a.alert_id],
   ].filter(([, v]) => v).map(([k, v]) => `${k}=${v}`);
-  return `${new Date(a.time_generated).toISOString()} ${a.severity.toUpperCase()} ${a.detector_id} ${JSON.stringify(a.title)} ${fields.join(' ')}\n`;
+  return `${printable(`${new Date(a.time_generated).toISOString()} ${a.severity.toUpperCase()} ${a.detector_id} ${JSON.stringify(a.title)} ${fields.join(' ')}`)}\n`;
 }
