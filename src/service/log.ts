@@ -5,6 +5,7 @@
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { errorMessage } from '../errors.js';
+import { printableJson } from '../schema/printable.js';
 import { redactSecrets } from '../schema/redact.js';
 
 export type Logger = PinoLogger;
@@ -23,6 +24,9 @@ export function createLogger(level: LogLevel = 'info', destination: NodeJS.Writa
       redact: { paths: SECRET_KEYS.flatMap((k) => [k, `*.${k}`]), censor: 'REDACTED' },
       serializers: { err: serializeError },
       formatters: { level: (label) => ({ level: label }) },
+      // An error can quote a peer's answer or logged text: a log read in a terminal gets the
+      // control characters pino leaves raw (DEL, C1, bidi overrides) as JSON escapes instead.
+      hooks: { streamWrite: printableJson },
     },
     destination as DestinationStream,
   );
