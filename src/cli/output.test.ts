@@ -103,6 +103,17 @@ describe('logged text that a terminal would act on', () => {
   });
 });
 
+describe('csv for a spreadsheet', () => {
+  it('gives a text cell that would start a formula a leading quote, and leaves numbers and other text alone', () => {
+    const cells: QueryResult = {
+      columns: ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((name) => ({ name, type: 'VARCHAR' })),
+      rows: [['=1+1', '+SUM(A1)', '-2', '@cmd', '\tx', 'alice', -3]],
+    };
+    expect(renderText(cells, 'csv', { spreadsheet: true }).split('\r\n')[1]).toBe("'=1+1,'+SUM(A1),'-2,'@cmd,'\tx,alice,-3");
+    expect(renderText(cells, 'csv').split('\r\n')[1]).toBe('=1+1,+SUM(A1),-2,@cmd,\tx,alice,-3');
+  });
+});
+
 describe('uniqueNames', () => {
   it('is deterministic and leaves distinct names alone', () => {
     expect(uniqueNames(['event_id', 'time', 'event_id', 'time', 'event_id'])).toEqual(['event_id', 'time', 'event_id_2', 'time_2', 'event_id_3']);

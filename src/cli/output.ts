@@ -25,8 +25,20 @@ function cellText(v: unknown): string {
   return typeof p === 'object' ? JSON.stringify(p) : String(p);
 }
 
-export function renderText(result: QueryResult, format: TextFormat): string {
-  return [...textPieces(result, format)].join('');
+export function renderText(result: QueryResult, format: TextFormat, options: TextOptions = {}): string {
+  return [...textPieces(result, format, options)].join('');
+}
+
+export interface TextOptions {
+  /** Output goes to a terminal: CSV escapes what it would act on. */
+  terminal?: boolean;
+  /**
+   * CSV is a download for a spreadsheet (the console's): a text cell that starts as a formula
+   * would (`=`, `+`, `-`, `@`, a tab or CR) gets a leading `'`, so that logged text such as the
+   * user name a failed sign-in tried (`=HYPERLINK(…)`) is shown, not run (OWASP's CSV injection;
+   * Kibana escapes its CSV exports so by default).
+   */
+  spreadsheet?: boolean;
 }
 
 /** Rows per piece of output: large answers are written a piece at a time, never as one string. */
@@ -41,7 +53,7 @@ const PIECE_ROWS = 1000;
  * and NDJSON write them as JSON escapes (the same values once parsed), and CSV escapes them only
  * for a terminal (`terminal`), since CSV has no escape of its own and a file keeps values exact.
  */
-export function* textPieces(result: QueryResult, format: TextFormat, { terminal = false } = {}): Generator<string> {
+export function* textPieces(result: QueryResult, format: TextFormat, { terminal = false, spreadsheet = false }: TextOptions = {}): Generator<string> {
   const names = result.columns.map((c) => c.name);
   const keys = uniqueNames(names);
   const json = result.columns.map((c) => c.type === 'JSON');
@@ -58,7 +70,8 @@ export function* textPieces(result: QueryResult, format: TextFormat, { terminal 
       yield* inPieces(rows, (r) => `${printableJson(JSON.stringify(rowObject(keys, json, r)))}\n`);
       return;
     case 'csv': {
-      const cell = terminal ? (v: unknown) => printable(cellText(v)) : cellText;
+      const shownCell = terminal ? (v: unknown) => printable(cellText(v)) : cellText;
+      const cell = spreadsheet ? (v: unknown) => (typeof v === 'string' && FORMULA_START.test(v) ? `'${shownCell(v)}` : shownCell(v)) : shownCell;
       yield csvLine(terminal ? names.map(printable) : names);
       yield* inPieces(rows, (r) => csvLine(r.map(cell)));
       return;
@@ -166,6 +179,9 @@ function parseOr(text: string): unknown {
     return text;
   }
 }
+
+/** How a spreadsheet cell starts a formula. */
+const FORMULA_START = /^[=+\-@\t\r]/;
 
 function csvLine(cells: string[]): string {
   return `${cells.map(csvCell).join(',')}\r\n`;

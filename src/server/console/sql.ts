@@ -65,7 +65,7 @@ export async function runConsoleSql(ctx: SqlContext, req: ConsoleSql): Promise<{
     case 'json':
       return { json: { columns: result.columns, rows: result.rows.map((r) => r.map(plain)), truncated: result.truncated } };
     case 'csv':
-      return { download: { body: renderText(result, 'csv'), contentType: 'text/csv; charset=utf-8', filename: `${base}.csv` } };
+      return { download: { body: renderText(result, 'csv', { spreadsheet: true }), contentType: 'text/csv; charset=utf-8', filename: `${base}.csv` } };
     case 'parquet': {
       const file = stagePath('parquet');
       try {
