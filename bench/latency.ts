@@ -30,7 +30,7 @@ rmSync(`${db}.wal`, { force: true });
 const store = await Store.open(db, { threads: 1 });
 const detectors = await enabledDetectors();
 const pool = new DecodePool({ maxRecordBytes: 1 << 20 }, 1, detectionCategories(detectors));
-const detection = await openDetection(store, detectors);
+const detection = await openDetection(store, { detectors });
 const timings: CommitTiming[] = [];
 const started = performance.now();
 const summary = await runPipeline(readFiles([input]), store, { pool, detection, onCommit: (t) => timings.push(t) });

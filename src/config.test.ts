@@ -7,7 +7,7 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({ db: '/var/lib/auditlake/a.duckdb', replay: { workers: 2 }, detectors: { disabled: ['encryption.', 'rbac.new-grantor'] } });
     expect(parseConfig('', 'empty.yaml')).toEqual({
       replay: {},
-      detectors: { disabled: [] },
+      detectors: { disabled: [], exceptions: [] },
       azure: {},
       sources: { eventhubs: [], kafka: [] },
       sinks: { sentinel: [], webhook: [], ndjson: [], stdout: [], kafka: [] },

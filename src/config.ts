@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { exportSchema, retentionSchema } from './archive/config.js';
 import { credentialSchema } from './azure/credential-config.js';
+import { exceptionSchema } from './detectors/exceptions.js';
 import { AuditlakeError, errorMessage } from './errors.js';
 import { eventhubsSchema } from './sources/eventhubs-config.js';
 import { kafkaSchema } from './sources/kafka-config.js';
@@ -29,6 +30,8 @@ const replaySchema = z.strictObject({
 const detectorsSchema = z.strictObject({
   /** Detector ids (or family prefixes such as `encryption.`) to switch off. */
   disabled: z.array(z.string().min(1)).default([]),
+  /** What is expected for one principal, resource or address: its alerts are kept apart, sent nowhere (src/detectors/exceptions.ts). */
+  exceptions: z.array(exceptionSchema).default([]),
 });
 
 /** What `auditlake run` consumes: each entry one source (an Event Hubs entry may list several hubs). */
@@ -61,7 +64,7 @@ export const configSchema = z.strictObject({
   /** The DuckDB file; `--db` and $AUDITLAKE_DB win over it. Never DuckDB's in-memory database: it would keep nothing. */
   db: z.string().trim().min(1).refine((db) => !db.toLowerCase().startsWith(':memory:'), 'expected a database file path (:memory: would store nothing)').optional(),
   replay: replaySchema.default({}),
-  detectors: detectorsSchema.default({ disabled: [] }),
+  detectors: detectorsSchema.default({ disabled: [], exceptions: [] }),
   /** The identity for every Azure API (Event Hubs, Storage, Key Vault references); DefaultAzureCredential when absent. */
   azure: z.strictObject({ credential: credentialSchema.optional() }).default({}),
   sources: sourcesSchema.default({ eventhubs: [], kafka: [] }),

@@ -1,6 +1,7 @@
 /** Which detectors `detectors.disabled` switches off, and the entries it refuses. */
 import { describe, expect, it } from 'vitest';
-import { detectorMatcher, enabledDetectors } from './detect.js';
+import { enabledDetectors } from './detect.js';
+import { detectorMatcher } from './detectors/define.js';
 
 describe('enabledDetectors', () => {
   it('switches off by id, by family prefix (rbac.) and by bare family (rbac)', async () => {

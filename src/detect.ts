@@ -3,7 +3,8 @@
  * the last batch, then feed it whatever was committed after that state (a crash between
  * snapshots, or a `--no-detect` replay), so detection continues exactly where the data is.
  */
-import type { Detector } from './detectors/define.js';
+import { detectorMatcher, type Detector } from './detectors/define.js';
+import { compileExceptions, markSuppressed, type ExceptionEntry, type ExceptionMatcher } from './detectors/exceptions.js';
 import { AuditlakeError } from './errors.js';
 import type { Engine } from './detectors/engine.js';
 import { DETECTOR_STATE, resumeDetection } from './pipeline.js';
@@ -31,21 +32,35 @@ export async function enabledDetectors(disabled: readonly string[] = [], where =
   return detectors.filter((d) => !matchers.some((matches) => matches(d.id)));
 }
 
-/** Whether an id is what `entry` names: the id itself, a family prefix `rbac.`, or a family `rbac`. */
-export function detectorMatcher(entry: string): (id: string) => boolean {
-  const prefix = entry.endsWith('.') ? entry : entry.includes('.') ? undefined : `${entry}.`;
-  return (id) => id === entry || (prefix !== undefined && id.startsWith(prefix));
-}
 
 /** The categories the detectors read, lower-case: the rows worth sending to the engine. */
 export function detectionCategories(detectors: readonly Detector[]): string[] {
   return [...new Set(detectors.flatMap((d) => d.needs.categories.map((c) => c.toLowerCase())))];
 }
 
-export async function openDetection(store: Store, detectors: readonly Detector[]): Promise<Engine> {
+/** What detection runs: the detectors switched on, and the exceptions to their alerts. */
+export interface DetectionSetup { detectors: readonly Detector[]; exceptions?: ExceptionMatcher }
+
+/**
+ * The config's `detectors` (`disabled`, `exceptions`), each entry checked against the catalogue
+ * before anything is opened: a config error leaves nothing behind. Exceptions are checked
+ * against every detector (one for a detector switched off is harmless).
+ */
+export async function detectionSetup(choices: { disabled: readonly string[]; exceptions: readonly ExceptionEntry[] }, where = 'config'): Promise<DetectionSetup> {
+  const detectors = await enabledDetectors(choices.disabled, where);
+  if (choices.exceptions.length === 0) return { detectors };
+  const { detectors: catalogue } = await import('./detectors/index.js');
+  return { detectors, exceptions: compileExceptions(choices.exceptions, catalogue.map((d) => d.id), where) };
+}
+
+/** The engine, restored and caught up; with exceptions, each alert it raises is marked when one suppresses it. */
+export async function openDetection(store: Store, { detectors, exceptions }: DetectionSetup): Promise<Engine> {
   const { createEngine, restoreEngine } = await import('./detectors/engine.js');
   const saved = await store.loadState(DETECTOR_STATE);
   const engine = saved ? restoreEngine(saved.value, { detectors }) : createEngine({ detectors });
-  await resumeDetection(store, engine, saved?.ingestedAt ?? 0);
-  return engine;
+  const detection: Engine = exceptions
+    ? { process: (events) => markSuppressed(engine.process(events), exceptions), snapshot: () => engine.snapshot(), stats: () => engine.stats() }
+    : engine;
+  await resumeDetection(store, detection, saved?.ingestedAt ?? 0);
+  return detection;
 }

@@ -57,10 +57,12 @@ export interface Summary {
   rejectedByReason: Map<string, number>;
   /** Alerts raised or updated, by id (latest version). */
   alerts: Map<string, AlertRow>;
+  /** Alerts a `detectors.exceptions` entry suppressed, by id (latest version). */
+  suppressed: Map<string, AlertRow>;
 }
 
 export function emptySummary(): Summary {
-  return { read: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: new Map(), alerts: new Map() };
+  return { read: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: new Map(), alerts: new Map(), suppressed: new Map() };
 }
 
 /**
@@ -156,7 +158,10 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
       const key = reasonKind(r.reason);
       summary.rejectedByReason.set(key, (summary.rejectedByReason.get(key) ?? 0) + 1);
     }
-    if (options.collectAlerts !== false) for (const a of result.alerts) summary.alerts.set(a.alert_id, a);
+    if (options.collectAlerts !== false) {
+      for (const a of result.alerts) summary.alerts.set(a.alert_id, a);
+      for (const a of result.suppressed) summary.suppressed.set(a.alert_id, a);
+    }
     options.onBatch?.(summary, group[group.length - 1]!.batch);
   };
 

@@ -60,7 +60,16 @@ export function alertShowCommand(): Command {
 async function uniqueId(read: ReadRows, prefix: string): Promise<string> {
   const ids = await alertIdsStartingWith(read, prefix, CANDIDATES);
   if (ids.length === 1) return ids[0]!;
-  if (ids.length === 0) throw new AuditlakeError('not_found', `alert ${prefix}: no alert_id starts with that (auditlake alerts --since 30d lists them)`);
+  if (ids.length === 0) {
+    // Said rather than "no such alert": an exception kept it out of `alerts` on purpose.
+    const [quieted] = await read('SELECT alert_id, suppressed_by FROM suppressed_alerts WHERE starts_with(alert_id, $prefix) ORDER BY alert_id LIMIT 1', { prefix: prefix.toLowerCase() }, 1)
+      .catch(() => []); // a file from before suppressed_alerts, opened read-only
+    if (quieted) {
+      throw new AuditlakeError('not_found', `alert ${prefix}: suppressed by a detectors.exceptions entry (${String(quieted.suppressed_by)}); `
+        + 'auditlake alerts --suppressed lists it, and `SELECT * FROM suppressed_alerts` holds it whole');
+    }
+    throw new AuditlakeError('not_found', `alert ${prefix}: no alert_id starts with that (auditlake alerts --since 30d lists them)`);
+  }
   const more = ids.length === CANDIDATES ? ', …' : '';
   throw new AuditlakeError('bad_argument', `alert ${prefix}: ${ids.length === CANDIDATES ? 'many' : ids.length} alerts start with that (${ids.join(', ')}${more}); give more of the id`);
 }

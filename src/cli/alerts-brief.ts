@@ -7,7 +7,13 @@ export const SHORT_ID = 8;
 
 const ORDER = { high: 0, medium: 1, low: 2, informational: 3 } as const;
 
-export function printAlertsBrief(alerts: AlertRow[]): void {
+export function printAlertsBrief(alerts: AlertRow[], suppressed: AlertRow[] = []): void {
+  if (suppressed.length > 0) {
+    const byReason = new Map<string, number>();
+    for (const a of suppressed) byReason.set(a.suppressed_by!, (byReason.get(a.suppressed_by!) ?? 0) + 1);
+    process.stdout.write(`Alerts suppressed by detectors.exceptions (kept, sent nowhere; auditlake alerts --suppressed lists them): ${suppressed.length}\n`);
+    for (const [reason, n] of byReason) process.stdout.write(`  ${String(n).padStart(6)}  ${printable(reason)}\n`);
+  }
   if (alerts.length === 0) {
     process.stdout.write('No alerts raised.\n');
     return;

@@ -18,20 +18,24 @@ const SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
 
 interface AlertsOptions {
   db?: string; since: string; format: TextFormat; severity?: string; detector?: string; principal?: string; server?: string; tokenFile?: string;
-  pending?: boolean; config?: string;
+  pending?: boolean; suppressed?: boolean; config?: string;
 }
 
-/** An alert whose principal the detector knew by object id alone is shown by the name Entra ID gives it. */
-const ALERTS_SQL = `
+/**
+ * The alerts of `table` (`alerts`, or `suppressed_alerts` with the exception's reason). An alert
+ * whose principal the detector knew by object id alone is shown by the name Entra ID gives it.
+ */
+const alertsSql = (table: 'alerts' | 'suppressed_alerts') => `
   WITH listed AS (
-    SELECT * FROM alerts
+    SELECT * FROM ${table}
     WHERE time_generated >= to_timestamp($since / 1000.0)
       AND list_position(['informational', 'low', 'medium', 'high'], severity) - 1 >= $rank
       AND ($detector = '' OR detector_id = $detector OR detector_id LIKE $detector || '%')
   ),
   named AS (${namesFor('SELECT principal_id FROM listed WHERE principal_name IS NULL')})
   SELECT a.severity, a.detector_id, coalesce(a.principal_name, n.principal_name, a.principal_id, a.caller_ip) AS principal, a.caller_ip,
-         regexp_extract(a.resource_id, '/providers/[^/]+/[^/]+/([^/]+)', 1) AS resource, a.first_event_time, a.last_event_time, a.event_count, a.title, a.alert_id
+         regexp_extract(a.resource_id, '/providers/[^/]+/[^/]+/([^/]+)', 1) AS resource, a.first_event_time, a.last_event_time, a.event_count, a.title,
+         ${table === 'suppressed_alerts' ? 'a.suppressed_by, ' : ''}a.alert_id
   FROM listed a LEFT JOIN named n ON n.principal_id = a.principal_id
   -- a name (the one Entra ID gives included), an object id, an app id or an IP, in part, as the console filters
   WHERE $principal = '' OR contains(lower(concat_ws(' ', a.principal_name, n.principal_name, a.principal_id, a.app_id, a.caller_ip)), lower($principal))
@@ -51,6 +55,7 @@ export function alertsCommand(): Command {
     .option('--server <url>', 'read them from this auditlake server (default: the one serving --db, when its database is held)')
     .option('--token-file <file>', "the server's bearer token file (default: the one named in <db>.server.json, else <db>.token)")
     .option('--pending', 'instead: alerts not yet delivered to a sink, with attempts and last error (sinks from --config and the outbox)')
+    .option('--suppressed', 'instead: alerts a detectors.exceptions entry suppressed (kept, sent to no sink), with its reason')
     .option('--config <file>', 'auditlake.yaml: its db, and the names of its sinks (with --pending)')
     .enablePositionalOptions()
     .addCommand(alertShowCommand())
@@ -64,11 +69,12 @@ export function alertsCommand(): Command {
       if (opts.pending && filters.length > 0) {
         throw new AuditlakeError('bad_argument', `--pending lists every alert a sink has not taken, whatever its severity, detector or principal: give ${filters.map((f) => `--${f}`).join(' and ')} without it`);
       }
+      if (opts.pending && opts.suppressed) throw new AuditlakeError('bad_argument', '--pending and --suppressed list different things: give one');
       const since = parseSince(opts.since);
       const minRank = opts.severity ? SEVERITIES.indexOf(opts.severity as (typeof SEVERITIES)[number]) : 0;
       const [sql, params] = opts.pending
         ? [PENDING_SQL, { sinks: pendingSinks(opts.config, config) }]
-        : [ALERTS_SQL, { since, rank: minRank, detector: opts.detector ?? '', principal: (opts.principal ?? '').trim() }];
+        : [alertsSql(opts.suppressed ? 'suppressed_alerts' : 'alerts'), { since, rank: minRank, detector: opts.detector ?? '', principal: (opts.principal ?? '').trim() }];
       const opened = await openOrFindServer(db, opts);
       if ('server' in opened) {
         const result = await queryServer(opened.server, sql, params);

@@ -9,7 +9,7 @@ import { prepareForAzure } from '../azure/prepare.js';
 import { loadConfig, WORKER_LIMITS } from '../config.js';
 import { DecodePool } from '../decode/pool.js';
 import { DEFAULT_LIMITS } from '../decode/unit.js';
-import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
+import { detectionCategories, detectionSetup, openDetection } from '../detect.js';
 import { AuditlakeError } from '../errors.js';
 import { runPipeline, type Summary } from '../pipeline.js';
 import type { BackfillProgress } from '../sources/loganalytics/source.js';
@@ -96,15 +96,15 @@ async function runBackfill(opts: BackfillCliOptions): Promise<Summary> {
   });
 
   const db = resolveDb(opts.db, fileConfig.db);
-  const detectors = opts.detect ? await enabledDetectors(fileConfig.detectors.disabled, opts.config) : [];
+  const setup = opts.detect ? await detectionSetup(fileConfig.detectors, opts.config) : { detectors: [] };
   const store = await Store.open(db, { threads: 1 });
-  const pool = new DecodePool({ maxRecordBytes: DEFAULT_LIMITS.maxRecordBytes }, opts.workers ?? fileConfig.replay.workers ?? defaultWorkers(), detectionCategories(detectors));
+  const pool = new DecodePool({ maxRecordBytes: DEFAULT_LIMITS.maxRecordBytes }, opts.workers ?? fileConfig.replay.workers ?? defaultWorkers(), detectionCategories(setup.detectors));
   const progress: BackfillProgress = { totalMs: 0, doneMs: 0, rows: 0, queries: 0, splits: 0, sliceStartMs: sinceMs };
   const started = performance.now();
   const bar = !opts.quiet && !opts.json && process.stderr.isTTY ? progressBar(progress, started) : undefined;
   const notes: string[] = [];
   try {
-    const detection = opts.detect ? await openDetection(store, detectors) : undefined;
+    const detection = opts.detect ? await openDetection(store, setup) : undefined;
     const source = backfill({
       client, workspace: opts.workspace, tables, sinceMs, untilMs, sliceMs, minSliceMs, maxRows: opts.maxRows,
       settledBeforeMs: now - SETTLE_MS, checkpoints: await store.checkpoints(), progress,
@@ -122,7 +122,7 @@ async function runBackfill(opts: BackfillCliOptions): Promise<Summary> {
       process.stdout.write(`Backfilled ${fmt(progress.rows)} rows of ${tables.length} table${tables.length === 1 ? '' : 's'} from workspace ${opts.workspace} into ${db} in ${formatDuration(elapsedMs)}: `
         + `${fmt(summary.stored)} stored, ${fmt(summary.duplicates)} duplicates skipped, ${fmt(summary.rejected)} rejected; ${fmt(progress.queries)} queries, ${fmt(progress.splits)} slices split.`
         + (delivery ? ` Delivered ${fmt(delivery.delivered)} alerts${delivery.pending > 0 ? `, ${fmt(delivery.pending)} pending` : ''}.` : '') + '\n');
-      printAlertsBrief([...summary.alerts.values()]);
+      printAlertsBrief([...summary.alerts.values()], [...summary.suppressed.values()]);
     }
     return summary;
   } finally {

@@ -1,6 +1,6 @@
 /** `auditlake detectors list|test`: the catalogue, and every detector proving itself on its own cases. */
 import { Command, Option } from 'commander';
-import { detectorMatcher } from '../detect.js';
+import { detectorMatcher } from '../detectors/define.js';
 import { AuditlakeError } from '../errors.js';
 import { writeText, type TextFormat } from './output.js';
 

@@ -8,10 +8,11 @@ import { printableJson } from '../schema/printable.js';
 import { createLogger } from '../service/log.js';
 import { deliverUntil } from '../sinks/delivery.js';
 import { buildSinks, deliveryOptions, sinkNames } from '../sinks/index.js';
-import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
+import { detectionCategories, detectionSetup, openDetection } from '../detect.js';
 import { runPipeline, type Summary } from '../pipeline.js';
 import { readFiles, listInputFiles } from '../sources/files.js';
 import type { SourceBatch } from '../sources/source.js';
+import type { AlertRow } from '../detectors/alert.js';
 import { Store } from '../store/duckdb.js';
 import { formatBytes } from '../format.js';
 import { dbOption, defaultWorkers, fmt, formatDuration, positiveInt, resolveDb } from './common.js';
@@ -52,15 +53,15 @@ export async function replay(paths: string[], opts: ReplayOptions): Promise<Summ
   const files = listInputFiles(paths); // fails before anything is opened when a path is wrong
   const db = resolveDb(opts.db, config.db);
   // Before the database is opened (and perhaps created): a config error leaves nothing behind.
-  const detectors = opts.detect ? await enabledDetectors(config.detectors.disabled, opts.config) : [];
+  const setup = opts.detect ? await detectionSetup(config.detectors, opts.config) : { detectors: [] };
   // One DuckDB thread: the decode workers have the other cores, and a second thread only contends.
   const store = await Store.open(db, { threads: 1 });
   const limits = { maxRecordBytes: opts.maxRecordBytes ?? config.replay.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes };
-  const pool = new DecodePool(limits, opts.workers ?? config.replay.workers ?? defaultWorkers(), detectionCategories(detectors));
+  const pool = new DecodePool(limits, opts.workers ?? config.replay.workers ?? defaultWorkers(), detectionCategories(setup.detectors));
   const started = performance.now();
   const progress = !opts.quiet && !opts.json && process.stderr.isTTY ? progressLine(started) : undefined;
   try {
-    const detection = opts.detect ? await openDetection(store, detectors) : undefined;
+    const detection = opts.detect ? await openDetection(store, setup) : undefined;
     const summary = await runPipeline(readFiles(paths), store, { pool, ...(detection ? { detection } : {}), ...(progress ? { onBatch: progress } : {}) });
     if (progress) process.stderr.write('\r\x1b[K');
     const delivery = await deliverAlerts(store, config);
@@ -113,9 +114,14 @@ export function summaryJson(s: Summary, files: number, elapsedMs: number) {
     duplicates: s.duplicates,
     rejected: s.rejected,
     rejectedByReason: Object.fromEntries(s.rejectedByReason),
-    alerts: [...s.alerts.values()].map((a) => ({ alert_id: a.alert_id, detector_id: a.detector_id, severity: a.severity, principal_id: a.principal_id, principal_name: a.principal_name, caller_ip: a.caller_ip, resource_id: a.resource_id, event_count: a.event_count, title: a.title })),
+    alerts: [...s.alerts.values()].map(briefJson),
+    suppressed: [...s.suppressed.values()].map((a) => ({ ...briefJson(a), suppressed_by: a.suppressed_by })),
     elapsedMs: Math.round(elapsedMs),
   };
+}
+
+function briefJson(a: AlertRow) {
+  return { alert_id: a.alert_id, detector_id: a.detector_id, severity: a.severity, principal_id: a.principal_id, principal_name: a.principal_name, caller_ip: a.caller_ip, resource_id: a.resource_id, event_count: a.event_count, title: a.title };
 }
 
 function printSummary(s: Summary, files: number, elapsedMs: number, db: string, delivery?: { delivered: number; pending: number }): void {
@@ -130,5 +136,5 @@ function printSummary(s: Summary, files: number, elapsedMs: number, db: string, 
       + (delivery.pending > 0 ? `; ${fmt(delivery.pending)} still pending (auditlake alerts --pending).` : '.'));
   }
   process.stdout.write(`${out.join('\n')}\n`);
-  printAlertsBrief([...s.alerts.values()]);
+  printAlertsBrief([...s.alerts.values()], [...s.suppressed.values()]);
 }

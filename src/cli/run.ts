@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { loadConfig, WORKER_LIMITS, type Config } from '../config.js';
-import { enabledDetectors } from '../detect.js';
+import { detectionSetup } from '../detect.js';
 import { AuditlakeError } from '../errors.js';
 import { prepareForAzure } from '../azure/prepare.js';
 import { createLogger } from '../service/log.js';
@@ -28,7 +28,7 @@ export function runCommand(): Command {
       const config = loadConfig(opts.config);
       const sourceCount = config.sources.eventhubs.length + config.sources.kafka.length;
       if (sourceCount === 0) throw new AuditlakeError('bad_config', `${opts.config}: sources: no eventhubs or kafka source is configured`);
-      await enabledDetectors(config.detectors.disabled, opts.config); // refuses an entry that names no detector
+      await detectionSetup(config.detectors, opts.config); // refuses an entry that names no detector, or could never match
       if (opts.check) {
         process.stdout.write(`${opts.config}: valid. ${describe(config)}\n`);
         for (const w of connectionStringWarnings(config)) process.stdout.write(`warning: ${w}\n`);

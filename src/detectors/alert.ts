@@ -23,4 +23,6 @@ export interface AlertRow {
   evidence: Record<string, unknown>;
   description: string;
   remediation: string;
+  /** The reason of the `detectors.exceptions` entry that suppresses it: then stored in `suppressed_alerts`, sent nowhere. */
+  suppressed_by?: string;
 }

@@ -176,3 +176,9 @@ export function defineDetector(input: DetectorInput): Detector {
   for (const k of SHAPE_KINDS) delete (detector as unknown as Record<string, unknown>)[k];
   return Object.freeze(detector);
 }
+
+/** Whether an id is what `entry` names: the id itself, a family prefix `rbac.`, or a family `rbac`. */
+export function detectorMatcher(entry: string): (id: string) => boolean {
+  const prefix = entry.endsWith('.') ? entry : entry.includes('.') ? undefined : `${entry}.`;
+  return (id) => id === entry || (prefix !== undefined && id.startsWith(prefix));
+}

@@ -10,7 +10,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { Config } from '../config.js';
 import { DecodePool } from '../decode/pool.js';
 import { DEFAULT_LIMITS } from '../decode/unit.js';
-import { detectionCategories, enabledDetectors, openDetection } from '../detect.js';
+import { detectionCategories, detectionSetup, openDetection } from '../detect.js';
 import { errorMessage } from '../errors.js';
 import { runPipeline, type CommitTiming } from '../pipeline.js';
 import type { SourceBatch, SourceContext } from '../sources/source.js';
@@ -44,7 +44,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, db, log } = options;
   // Two DuckDB threads: one for the batch loop's commits, one for analysts' queries through the server.
   const store = await Store.open(db, { threads: 2 });
-  const detectors = await enabledDetectors(config.detectors.disabled);
+  const setup = await detectionSetup(config.detectors);
+  const { detectors } = setup;
   const pool = new DecodePool({ maxRecordBytes: config.replay.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes }, options.workers, detectionCategories(detectors));
   const metrics = new Metrics();
   let ready = false;
@@ -55,7 +56,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const outbox = await store.outbox();
   const queue = new BatchQueue(config.service.queueBatches);
   try {
-    const detection = await openDetection(store, detectors);
+    const detection = await openDetection(store, setup);
     log.info({ db, detectors: detectors.length }, 'Store open, detection resumed.');
     const sinks = await buildSinks(config.sinks, { credential: options.credential, log });
     if (sinks.length > 0) delivery = startDeliveryLoop(outbox, sinks, { ...deliveryOptions(config.delivery), pollMs: config.delivery.pollSeconds * 1000 }, log);

@@ -52,7 +52,10 @@ export interface CommitResult {
   inserted: number;
   duplicates: number;
   rejected: number;
+  /** Raised or updated: in `alerts`, for the sinks. */
   alerts: AlertRow[];
+  /** Those a `detectors.exceptions` entry suppresses: in `suppressed_alerts`. */
+  suppressed: AlertRow[];
   ingestedAt: number;
 }
 
@@ -374,10 +377,13 @@ export class Store {
       }
       if (batch.rejects.length > 0) await this.appendRejects(batch.rejects);
       let alerts: AlertRow[] = [];
+      let suppressed: AlertRow[] = [];
       if (afterInsert) {
         const derived = afterInsert(inserted, ingestedAt);
-        alerts = derived.alerts;
-        if (alerts.length > 0) await this.upsertAlerts(alerts);
+        alerts = derived.alerts.filter((a) => a.suppressed_by === undefined);
+        suppressed = derived.alerts.filter((a) => a.suppressed_by !== undefined);
+        if (alerts.length > 0) await this.upsertAlerts('alerts', alerts);
+        if (suppressed.length > 0) await this.upsertAlerts('suppressed_alerts', suppressed);
         if (derived.state) {
           await c.run('INSERT OR REPLACE INTO detector_state VALUES ($1, $2, to_timestamp($3 / 1000.0))', [derived.state.name, derived.state.value, ingestedAt]);
         }
@@ -387,7 +393,7 @@ export class Store {
       }
       await c.run('COMMIT');
       this.lastIngestedAt = ingestedAt;
-      return { inserted: insertedCount, duplicates: staged - insertedCount, rejected: batch.rejects.length, alerts, ingestedAt };
+      return { inserted: insertedCount, duplicates: staged - insertedCount, rejected: batch.rejects.length, alerts, suppressed, ingestedAt };
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
       throw new AuditlakeError('store_failed', `storing a batch of ${staged} rows in ${this.path} failed: ${errorMessage(err)}`, { cause: err });
@@ -412,17 +418,19 @@ export class Store {
    * version of each, as NDJSON read by DuckDB. Row-by-row upserts of that many rows in one
    * transaction ran DuckDB out of memory here.
    */
-  private async upsertAlerts(alerts: AlertRow[]): Promise<void> {
+  private async upsertAlerts(table: 'alerts' | 'suppressed_alerts', alerts: AlertRow[]): Promise<void> {
     const latest = new Map<string, AlertRow>();
     for (const a of alerts) latest.set(a.alert_id, a);
     const path = stagePath('alerts');
     writeFileSync(path, [...latest.values()].map((a) => JSON.stringify(a)).join('\n'));
+    const reason = table === 'suppressed_alerts';
     try {
-      await this.conn.run(`INSERT OR REPLACE INTO alerts
+      await this.conn.run(`INSERT OR REPLACE INTO ${table}
         SELECT alert_id, detector_id, title, severity, tactics, techniques,
                to_timestamp(time_generated / 1000.0), to_timestamp(first_event_time / 1000.0), to_timestamp(last_event_time / 1000.0),
-               principal_id, principal_name, app_id, caller_ip, resource_id, event_count, evidence, description, remediation
-        FROM read_json('${path}', format = 'newline_delimited', maximum_object_size = 67108864, columns = {${ALERT_JSON_COLUMNS}})`);
+               principal_id, principal_name, app_id, caller_ip, resource_id, event_count, evidence, description, remediation${reason ? ', suppressed_by' : ''}
+        FROM read_json('${path}', format = 'newline_delimited', maximum_object_size = 67108864,
+                       columns = {${ALERT_JSON_COLUMNS}${reason ? ", suppressed_by: 'VARCHAR'" : ''}})`);
     } finally {
       rmSync(path, { force: true });
     }

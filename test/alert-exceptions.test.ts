@@ -1,0 +1,96 @@
+/**
+ * `detectors.exceptions`: the demo day's expected noise (the nightly pipeline reading every
+ * secret, the workspace identity listing storage keys) declared once in auditlake.yaml, through
+ * the real CLI over a real database: kept apart with its reason, sent to no sink, listed on
+ * request, and the attacks of the day still raised.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliAsync, type CliResult } from './support/cli.js';
+import { queryJsonAsync, tempDir, writeFile } from './support/db.js';
+
+const tmp = tempDir('auditlake-exceptions-');
+afterAll(() => tmp.cleanup());
+const db = join(tmp.dir, 'demo.duckdb');
+const plainDb = join(tmp.dir, 'plain.duckdb');
+const sent = join(tmp.dir, 'alerts.ndjson');
+const PIPELINE = '7F9B1D3F-5A7C-4E9B-8D1F-3B5D7F9B1C22'; // the nightly pipeline's object id, upper-cased
+const config = writeFile(tmp.dir, 'auditlake.yaml', `
+sinks:
+  ndjson: [{ path: ${sent} }]
+detectors:
+  exceptions:
+    - detector: keyvault.
+      principal: ${PIPELINE}
+      reason: nightly deployment pipeline reads every secret (CHG-1234)
+    - detector: storage.listkeys-then-key-read
+      callerIp: 10.20.4.0/24
+      reason: workspace identity lists keys every 6 h
+      expires: 2025-11-14T12:00:00Z
+`);
+
+let replayed: CliResult;
+type Row = Record<string, unknown>;
+let raised: Row[];
+let quieted: Row[];
+let plain: Row[];
+
+beforeAll(async () => {
+  const [withExceptions, without] = await Promise.all([
+    runCliAsync(['replay', '--config', config, '--db', db, 'fixtures/demo'], { timeoutMs: 120_000 }),
+    runCliAsync(['replay', '--db', plainDb, 'fixtures/demo'], { timeoutMs: 120_000 }),
+  ]);
+  replayed = withExceptions;
+  expect(withExceptions.code, withExceptions.stderr).toBe(0);
+  expect(without.code, without.stderr).toBe(0);
+  const columns = 'alert_id, detector_id, principal_id, caller_ip, last_event_time';
+  [raised, quieted, plain] = await Promise.all([
+    queryJsonAsync(db, `SELECT ${columns} FROM alerts ORDER BY alert_id`),
+    queryJsonAsync(db, `SELECT ${columns}, suppressed_by FROM suppressed_alerts ORDER BY alert_id`),
+    queryJsonAsync(plainDb, `SELECT ${columns} FROM alerts ORDER BY alert_id`),
+  ]);
+}, 150_000);
+
+describe('detector exceptions', () => {
+  it('keep the alerts they match apart, with the reason, and raise every other alert as before', () => {
+    const pipeline = (a: Row) => String(a.detector_id).startsWith('keyvault.') && a.principal_id === PIPELINE.toLowerCase();
+    const workspace = (a: Row) => a.detector_id === 'storage.listkeys-then-key-read' && String(a.caller_ip).startsWith('10.20.4.')
+      && Date.parse(String(a.last_event_time)) < Date.parse('2025-11-14T12:00:00Z');
+    const expected = plain.filter((a) => pipeline(a) || workspace(a));
+    expect(expected.filter(pipeline).length).toBeGreaterThan(0);
+    expect(expected.filter(workspace).length).toBeGreaterThan(0);
+    expect(quieted.map(({ suppressed_by: _, ...a }) => a)).toEqual(expected);
+    expect(quieted.filter(pipeline).map((a) => a.suppressed_by)).toEqual(expected.filter(pipeline).map(() => 'nightly deployment pipeline reads every secret (CHG-1234)'));
+    // Everything else is raised as without the exceptions, the same keys' alerts after the expiry included.
+    expect(raised).toEqual(plain.filter((a) => !expected.includes(a)));
+    expect(raised.some((a) => a.detector_id === 'storage.listkeys-then-key-read')).toBe(true);
+  });
+
+  it('go to no sink, and replay says how many it kept apart and why', () => {
+    const delivered = readFileSync(sent, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { alert_id: string }).alert_id);
+    expect(delivered.sort()).toEqual(raised.map((a) => a.alert_id));
+    expect(replayed.stdout).toContain(`Alerts suppressed by detectors.exceptions (kept, sent nowhere; auditlake alerts --suppressed lists them): ${quieted.length}`);
+    expect(replayed.stdout).toMatch(/\n\s+\d+ {2}nightly deployment pipeline reads every secret \(CHG-1234\)\n/);
+  });
+
+  it('are listed by alerts --suppressed, and alerts show says why an id is not among the alerts', async () => {
+    const [listed, shown] = await Promise.all([
+      runCliAsync(['alerts', '--db', db, '--since', '3650d', '--suppressed', '--format', 'json']),
+      runCliAsync(['alerts', 'show', '--db', db, String(quieted[0]!.alert_id).slice(0, 8)]),
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as Row[]).map((a) => a.alert_id).sort()).toEqual(quieted.map((a) => a.alert_id));
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toMatch(/suppressed by a detectors\.exceptions entry \((nightly|workspace)/);
+  });
+
+  it('refuse an entry that could never match, before anything is opened, naming the field', async () => {
+    const bad = writeFile(tmp.dir, 'bad.yaml', 'detectors:\n  exceptions:\n    - { detector: keyvault.mass-secret-retreival, principal: x, reason: r }\n');
+    const fresh = join(tmp.dir, 'never.duckdb');
+    const r = await runCliAsync(['replay', '--config', bad, '--db', fresh, 'fixtures/demo']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`${bad}: detectors.exceptions[0].detector: 'keyvault.mass-secret-retreival' matches no detector`);
+    expect(() => readFileSync(fresh)).toThrow();
+  });
+});
