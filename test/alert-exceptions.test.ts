@@ -74,15 +74,22 @@ describe('detector exceptions', () => {
     expect(replayed.stdout).toMatch(/\n\s+\d+ {2}nightly deployment pipeline reads every secret \(CHG-1234\)\n/);
   });
 
-  it('are listed by alerts --suppressed, and alerts show says why an id is not among the alerts', async () => {
-    const [listed, shown] = await Promise.all([
+  it('are listed by alerts --suppressed, and alerts show opens one, saying which exception holds it', async () => {
+    const id = String(quieted[0]!.alert_id);
+    const [listed, shown, json] = await Promise.all([
       runCliAsync(['alerts', '--db', db, '--since', '3650d', '--suppressed', '--format', 'json']),
-      runCliAsync(['alerts', 'show', '--db', db, String(quieted[0]!.alert_id).slice(0, 8)]),
+      runCliAsync(['alerts', 'show', '--db', db, id.slice(0, 8)]),
+      runCliAsync(['alerts', 'show', '--db', db, id, '--format', 'json']),
     ]);
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as Row[]).map((a) => a.alert_id).sort()).toEqual(quieted.map((a) => a.alert_id));
-    expect(shown.code).toBe(1);
-    expect(shown.stderr).toMatch(/suppressed by a detectors\.exceptions entry \((nightly|workspace)/);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout.split('\n')[1]).toBe(`SUPPRESSED by detectors.exceptions, sent to no sink: ${String(quieted[0]!.suppressed_by)}`);
+    expect(shown.stdout).toContain(`alert_id   ${id}`);
+    expect((JSON.parse(json.stdout) as { alert: Row }).alert.suppressed_by).toBe(quieted[0]!.suppressed_by);
+    // A raised alert's report says nothing of it.
+    const raisedOne = await runCliAsync(['alerts', 'show', '--db', db, String(raised[0]!.alert_id)]);
+    expect(raisedOne.stdout).not.toContain('SUPPRESSED');
   });
 
   it('refuse an entry that could never match, before anything is opened, naming the field', async () => {

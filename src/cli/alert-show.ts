@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AuditlakeError } from '../errors.js';
 import { printableJson, printableLines } from '../schema/printable.js';
-import { alertIdsStartingWith, readAlertDetail, type AlertDetail } from '../investigate/alert-detail.js';
+import { alertIdsStartingWith, readAlertDetail, type AlertDetail, type AlertTable } from '../investigate/alert-detail.js';
 import type { ReadRows } from '../investigate/rows.js';
 import { openOrFindServer, queryServer } from '../server/client.js';
 import { rowObjects } from '../server/statements.js';
@@ -44,7 +44,8 @@ export function alertShowCommand(): Command {
         ? async (sql, params, maxRows) => rowObjects(await queryServer(opened.server, sql, params, { maxRows }))
         : async (sql, params) => rowObjects(await opened.store.query(sql, params));
       try {
-        const detail = await readAlertDetail(read, await uniqueId(read, prefix));
+        const found = await uniqueId(read, prefix);
+        const detail = await readAlertDetail(read, found.id, found.table);
         // Read between the id lookup and here only if the alert vanished meanwhile (a reset database).
         if (!detail) throw new AuditlakeError('not_found', `alert ${given}: not in ${db}`);
         const lookFurther = opts.server ? `--server ${opts.server}` : `--db ${shellWord(db)}`;
@@ -56,22 +57,22 @@ export function alertShowCommand(): Command {
     });
 }
 
-/** The one alert id that starts with `prefix`; an error naming the candidates when there are several. */
-async function uniqueId(read: ReadRows, prefix: string): Promise<string> {
-  const ids = await alertIdsStartingWith(read, prefix, CANDIDATES);
-  if (ids.length === 1) return ids[0]!;
-  if (ids.length === 0) {
-    // Said rather than "no such alert": an exception kept it out of `alerts` on purpose.
-    const [quieted] = await read('SELECT alert_id, suppressed_by FROM suppressed_alerts WHERE starts_with(alert_id, $prefix) ORDER BY alert_id LIMIT 1', { prefix: prefix.toLowerCase() }, 1)
-      .catch(() => []); // a file from before suppressed_alerts, opened read-only
-    if (quieted) {
-      throw new AuditlakeError('not_found', `alert ${prefix}: suppressed by a detectors.exceptions entry (${String(quieted.suppressed_by)}); `
-        + 'auditlake alerts --suppressed lists it, and `SELECT * FROM suppressed_alerts` holds it whole');
+/**
+ * The one alert id that starts with `prefix`, and its table: `alerts`, else `suppressed_alerts`
+ * (an alert a detector exception kept apart is still opened, and says so); an error naming the
+ * candidates when there are several.
+ */
+async function uniqueId(read: ReadRows, prefix: string): Promise<{ id: string; table: AlertTable }> {
+  for (const table of ['alerts', 'suppressed_alerts'] as const) {
+    const ids = await alertIdsStartingWith(read, prefix, CANDIDATES, table)
+      .catch((err: unknown) => { if (table === 'alerts') throw err; return []; }); // a file from before suppressed_alerts, opened read-only
+    if (ids.length === 1) return { id: ids[0]!, table };
+    if (ids.length > 1) {
+      const more = ids.length === CANDIDATES ? ', …' : '';
+      throw new AuditlakeError('bad_argument', `alert ${prefix}: ${ids.length === CANDIDATES ? 'many' : ids.length} alerts start with that (${ids.join(', ')}${more}); give more of the id`);
     }
-    throw new AuditlakeError('not_found', `alert ${prefix}: no alert_id starts with that (auditlake alerts --since 30d lists them)`);
   }
-  const more = ids.length === CANDIDATES ? ', …' : '';
-  throw new AuditlakeError('bad_argument', `alert ${prefix}: ${ids.length === CANDIDATES ? 'many' : ids.length} alerts start with that (${ids.join(', ')}${more}); give more of the id`);
+  throw new AuditlakeError('not_found', `alert ${prefix}: no alert_id starts with that (auditlake alerts --since 30d lists them)`);
 }
 
 /** The report `show` prints: a heading, labelled fields, the catalogue, then the evidence. */
@@ -92,6 +93,7 @@ function alertReport(d: AlertDetail, lookFurther: string): string {
     ...(d.detector?.techniques ?? []).map((t, i): [string, string] => [i === 0 ? 'ATT&CK' : '', `${t.id} ${t.name} (${t.tactics.join(', ')})`]),
   ];
   const out: string[] = [`${String(a.severity).toUpperCase()}  ${text(a.title) ?? ''}`, ''];
+  if (text(a.suppressed_by)) out.splice(1, 0, `SUPPRESSED by detectors.exceptions, sent to no sink: ${text(a.suppressed_by)}`);
   const width = Math.max(...fields.map(([k]) => k.length));
   for (const [k, v] of fields) if (v !== undefined) out.push(`${k.padEnd(width)}  ${v}`);
   for (const [heading, body] of [['What it means', text(a.description)], ['What to do', text(a.remediation)]] as const) {

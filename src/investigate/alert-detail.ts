@@ -9,10 +9,14 @@ import { detectors } from '../detectors/index.js';
 import { nameUnnamed } from './names.js';
 import type { ReadRows } from './rows.js';
 
-const ALERT_SQL = `
+/** Where an alert is: raised, or kept apart by a detector exception (with its reason). */
+export type AlertTable = 'alerts' | 'suppressed_alerts';
+
+const alertSql = (table: AlertTable) => `
   SELECT alert_id, detector_id, title, severity, tactics, techniques, time_generated, first_event_time, last_event_time,
          principal_id, principal_name, app_id, caller_ip, resource_id, event_count, evidence, description, remediation
-  FROM alerts WHERE alert_id = $id`;
+         ${table === 'suppressed_alerts' ? ', suppressed_by' : ''}
+  FROM ${table} WHERE alert_id = $id`;
 
 /** Evidence events by id; the alert's time range (an hour either side) limits what is read. */
 const EVIDENCE_SQL = `
@@ -31,7 +35,7 @@ const RELATED_SQL = `
   ORDER BY last_event_time DESC LIMIT 50`;
 
 /** Ids starting with a prefix, a few more than one so that an ambiguous prefix shows as such. */
-const IDS_SQL = `SELECT alert_id FROM alerts WHERE starts_with(alert_id, $prefix) ORDER BY alert_id LIMIT $limit::INTEGER`;
+const idsSql = (table: AlertTable) => `SELECT alert_id FROM ${table} WHERE starts_with(alert_id, $prefix) ORDER BY alert_id LIMIT $limit::INTEGER`;
 
 type Row = Record<string, unknown>;
 
@@ -55,8 +59,8 @@ export interface AlertDetail {
 }
 
 /** The alert with exactly this id, or null when there is none. */
-export async function readAlertDetail(read: ReadRows, id: string): Promise<AlertDetail | null> {
-  const [row] = await nameUnnamed(read, await read(ALERT_SQL, { id }, 1));
+export async function readAlertDetail(read: ReadRows, id: string, table: AlertTable = 'alerts'): Promise<AlertDetail | null> {
+  const [row] = await nameUnnamed(read, await read(alertSql(table), { id }, 1));
   if (!row) return null;
   const evidence = parseEvidence(row.evidence);
   const ids = Array.isArray(evidence.event_ids) ? evidence.event_ids.filter((x): x is string => typeof x === 'string') : [];
@@ -69,8 +73,8 @@ export async function readAlertDetail(read: ReadRows, id: string): Promise<Alert
 }
 
 /** The ids of alerts starting with `prefix` (lower-cased, as ids are written), at most `limit`. */
-export async function alertIdsStartingWith(read: ReadRows, prefix: string, limit: number): Promise<string[]> {
-  return (await read(IDS_SQL, { prefix: prefix.toLowerCase(), limit }, limit)).map((r) => String(r.alert_id));
+export async function alertIdsStartingWith(read: ReadRows, prefix: string, limit: number, table: AlertTable = 'alerts'): Promise<string[]> {
+  return (await read(idsSql(table), { prefix: prefix.toLowerCase(), limit }, limit)).map((r) => String(r.alert_id));
 }
 
 function parseEvidence(value: unknown): Row {
