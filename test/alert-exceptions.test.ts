@@ -6,9 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync, type CliResult } from './support/cli.js';
 import { queryJsonAsync, tempDir, writeFile } from './support/db.js';
+import { withServe } from './support/serve.js';
 
 const tmp = tempDir('auditlake-exceptions-');
 afterAll(() => tmp.cleanup());
@@ -91,6 +93,37 @@ describe('detector exceptions', () => {
     const raisedOne = await runCliAsync(['alerts', 'show', '--db', db, String(raised[0]!.alert_id)]);
     expect(raisedOne.stdout).not.toContain('SUPPRESSED');
   });
+
+  it('the console says how many it kept apart, lists them with the reason, and opens one saying so', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      await withServe(['--db', db, '--port', '0'], async (served) => {
+        const token = readFileSync(`${db}.token`, 'utf8').trim();
+        const api = async (path: string) => (await fetch(`${served.url}${path}`, { headers: { Authorization: `Bearer ${token}` } })).json() as Promise<Row>;
+        // One at a time: the server runs two statements at once and answers `busy` past that.
+        const list = await api('/api/alerts');
+        const apart = await api('/api/alerts?suppressed=1');
+        const one = await api(`/api/alert?id=${String(quieted[0]!.alert_id)}`);
+        expect(list.suppressed).toBe(quieted.length);
+        expect((list.alerts as Row[]).map((a) => a.alert_id).sort()).toEqual(raised.map((a) => a.alert_id));
+        expect((apart.alerts as Row[]).map((a) => [a.alert_id, a.suppressed_by]).sort()).toEqual(quieted.map((a) => [a.alert_id, a.suppressed_by]));
+        expect((one.alert as Row | undefined)?.suppressed_by, JSON.stringify(one)).toBe(quieted[0]!.suppressed_by);
+
+        const page = await browser.newPage();
+        await page.goto(`${served.url}/?token=${token}`);
+        await page.goto(`${served.url}/#/alerts`);
+        await page.getByTestId('suppressed-link').click();
+        await page.getByRole('heading', { name: 'Suppressed alerts' }).waitFor();
+        // The list keeps the page's rows until the new answer comes: wait for one of its own.
+        await page.locator(`[data-alert-id="${String(quieted[0]!.alert_id)}"]`).waitFor();
+        expect(await page.locator('[data-alert-id]').count()).toBe(quieted.length);
+        await page.locator(`[data-alert-id="${String(quieted[0]!.alert_id)}"] a`).click();
+        expect(await page.getByTestId('suppressed-by').textContent()).toBe(`Suppressed by a detector exception, sent to no sink: ${String(quieted[0]!.suppressed_by)}`);
+      });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it('refuse an entry that could never match, before anything is opened, naming the field', async () => {
     const bad = writeFile(tmp.dir, 'bad.yaml', 'detectors:\n  exceptions:\n    - { detector: keyvault.mass-secret-retreival, principal: x, reason: r }\n');

@@ -88,6 +88,8 @@ export interface AlertRow {
   first_event_time: string;
   last_event_time: string;
   event_count: number;
+  /** Set on an alert a detector exception kept apart: the exception's reason. */
+  suppressed_by?: string;
 }
 
 export interface AlertList {
@@ -96,6 +98,8 @@ export interface AlertList {
   offset: number;
   pageRows: number;
   detectors: { detector_id: string; alerts: number }[];
+  /** Alerts detector exceptions kept apart, in all. */
+  suppressed: number;
 }
 
 export interface EventRow {

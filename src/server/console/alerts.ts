@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { HttpError } from '../respond.js';
-import { readAlertDetail } from '../../investigate/alert-detail.js';
+import { readAlertDetail, type AlertTable } from '../../investigate/alert-detail.js';
 import { namesFor } from '../../investigate/names.js';
 import { rowObjects, runViewSql, viewRows, type SqlContext } from '../statements.js';
 
@@ -19,17 +19,23 @@ export const alertsQuerySchema = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   offset: z.coerce.number().int().min(0).default(0),
+  /** `1`: the alerts a detector exception kept apart (`suppressed_alerts`), with its reason. */
+  suppressed: z.enum(['1']).optional(),
 });
 export type AlertsQuery = z.infer<typeof alertsQuerySchema>;
 
 const SEVERITY_RANK = `(CASE a.severity WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END)`;
 
-/** An id-only principal is shown, and found, by the name Entra ID gives it (investigate/names.ts). */
-const ALERTS_SQL = `
-  WITH named AS (${namesFor('SELECT principal_id FROM alerts WHERE principal_name IS NULL')})
+/**
+ * The alerts of `table` (or those an exception suppressed, with its reason). An id-only principal
+ * is shown, and found, by the name Entra ID gives it (investigate/names.ts).
+ */
+const alertsSql = (table: AlertTable) => `
+  WITH named AS (${namesFor(`SELECT principal_id FROM ${table} WHERE principal_name IS NULL`)})
   SELECT a.alert_id, a.severity, a.detector_id, a.title, a.principal_id, coalesce(a.principal_name, n.principal_name) AS principal_name,
-         a.caller_ip, a.resource_id, a.first_event_time, a.last_event_time, a.event_count, count(*) OVER () AS total
-  FROM alerts a LEFT JOIN named n ON n.principal_id = a.principal_id
+         a.caller_ip, a.resource_id, a.first_event_time, a.last_event_time, a.event_count,
+         ${table === 'suppressed_alerts' ? 'a.suppressed_by, ' : ''}count(*) OVER () AS total
+  FROM ${table} a LEFT JOIN named n ON n.principal_id = a.principal_id
   WHERE ${SEVERITY_RANK} >= $min_rank
     AND ($detector = '' OR a.detector_id = $detector)
     -- a name, an object id or an IP, in part
@@ -39,9 +45,9 @@ const ALERTS_SQL = `
   LIMIT ${PAGE_ROWS} OFFSET $offset`;
 
 /** Every detector that raised something, for the filter; and the time the alerts span. */
-const FACETS_SQL = `
+const facetsSql = (table: AlertTable) => `
   SELECT detector_id, count(*) AS alerts, min(first_event_time) AS first_event_time, max(last_event_time) AS last_event_time
-  FROM alerts GROUP BY detector_id ORDER BY detector_id`;
+  FROM ${table} GROUP BY detector_id ORDER BY detector_id`;
 
 /** An export folder (`serve --parquet`) holds events only: said, rather than DuckDB's missing table. */
 async function requireAlerts(ctx: SqlContext): Promise<void> {
@@ -59,19 +65,29 @@ export async function alertList(ctx: SqlContext, q: AlertsQuery): Promise<object
     to: q.to ?? '2999-01-01T00:00:00Z',
     offset: q.offset,
   };
-  const [list, facets] = await Promise.all([
-    runViewSql(ctx, ALERTS_SQL, params, PAGE_ROWS),
-    runViewSql(ctx, FACETS_SQL, {}, 10_000),
+  // A file from before suppressed_alerts (opened read-only) has none.
+  const withSuppressed = (await ctx.reader.relations()).names.has('suppressed_alerts');
+  if (q.suppressed && !withSuppressed) throw new HttpError(404, 'not_found', 'no suppressed alerts here: this database predates detector exceptions');
+  const table: AlertTable = q.suppressed ? 'suppressed_alerts' : 'alerts';
+  const [list, facets, suppressed] = await Promise.all([
+    runViewSql(ctx, alertsSql(table), params, PAGE_ROWS),
+    runViewSql(ctx, facetsSql(table), {}, 10_000),
+    withSuppressed ? runViewSql(ctx, 'SELECT count(*) AS n FROM suppressed_alerts', {}, 1) : undefined,
   ]);
   const alerts = rowObjects(list);
   const total = Number(alerts[0]?.total ?? 0);
   for (const a of alerts) delete a.total;
-  return { alerts, total, offset: q.offset, pageRows: PAGE_ROWS, detectors: rowObjects(facets) };
+  // How many an exception kept apart, so the list says they exist.
+  const suppressedCount = suppressed ? Number(rowObjects(suppressed)[0]?.n ?? 0) : 0;
+  return { alerts, total, offset: q.offset, pageRows: PAGE_ROWS, detectors: rowObjects(facets), suppressed: suppressedCount };
 }
 
+/** One alert, raised or kept apart by an exception (whose reason it then carries as `suppressed_by`). */
 export async function alertDetail(ctx: SqlContext, id: string): Promise<object> {
   await requireAlerts(ctx);
-  const detail = await readAlertDetail(viewRows(ctx), id);
+  const read = viewRows(ctx);
+  const detail = await readAlertDetail(read, id)
+    ?? ((await ctx.reader.relations()).names.has('suppressed_alerts') ? await readAlertDetail(read, id, 'suppressed_alerts') : null);
   if (!detail) throw new HttpError(404, 'not_found', `no alert ${id}`);
   return detail;
 }

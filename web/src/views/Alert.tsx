@@ -17,6 +17,7 @@ export function AlertView({ id }: { id: string }) {
     <article data-testid="alert-detail">
       <p><a href={href('/alerts')}>← Alerts</a></p>
       <h1><SeverityBadge severity={a.severity} /> {a.title}</h1>
+      {a.suppressed_by && <p class="muted" data-testid="suppressed-by">Suppressed by a detector exception, sent to no sink: {a.suppressed_by}</p>}
       <Facts items={[
         ['Detector', <span class="mono">{a.detector_id}</span>],
         ['Principal', who ? <a href={href('/principal', { p: who, ...days })}>{a.principal_name ?? a.principal_id}</a> : null],

@@ -5,7 +5,7 @@ import { ErrorBox, Loading, SeverityBadge } from '../components/ui';
 import { count, fromInput, resourceName, time, toInput } from '../format';
 import { href, navigate, type Route } from '../route';
 
-const FILTERS = ['severity', 'detector', 'principal', 'from', 'to'] as const;
+const FILTERS = ['severity', 'detector', 'principal', 'from', 'to', 'suppressed'] as const;
 
 export function AlertsView({ route }: { route: Route }) {
   const filters = Object.fromEntries(FILTERS.map((k) => [k, route.params.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
@@ -14,7 +14,7 @@ export function AlertsView({ route }: { route: Route }) {
   const set = (change: Partial<typeof filters>) => navigate('/alerts', { ...filters, ...change });
   return (
     <div>
-      <h1>Alerts</h1>
+      <h1>{filters.suppressed ? 'Suppressed alerts' : 'Alerts'}</h1>
       <Filters key={route.params.toString()} filters={filters} detectors={data?.detectors ?? []} onChange={set} />
       {error && <ErrorBox error={error} />}
       {!data && loading && <Loading what="alerts" />}
@@ -22,10 +22,14 @@ export function AlertsView({ route }: { route: Route }) {
         <>
           <p class="muted" data-testid="alert-count">
             {data.total === 0 ? 'No alerts match.' : `${count(data.total)} alert${data.total === 1 ? '' : 's'}${data.total > data.pageRows ? `, showing ${offset + 1}–${Math.min(offset + data.pageRows, data.total)}` : ''}.`}
+            {' '}
+            {filters.suppressed
+              ? <>Kept apart by detector exceptions (auditlake.yaml, <span class="mono">detectors.exceptions</span>) and sent to no sink. <a href={href('/alerts', { ...filters, suppressed: '', offset: 0 })}>Raised alerts</a></>
+              : data.suppressed > 0 && <a data-testid="suppressed-link" href={href('/alerts', { ...filters, suppressed: '1', offset: 0 })}>{count(data.suppressed)} suppressed by detector exceptions</a>}
           </p>
           <table class="grid clickable" data-testid="alerts-table">
             <thead>
-              <tr><th>Severity</th><th>Detector</th><th>Alert</th><th>Principal</th><th>Resource</th><th>First event</th><th>Last event</th><th class="num">Events</th></tr>
+              <tr><th>Severity</th><th>Detector</th><th>Alert</th><th>Principal</th><th>Resource</th><th>First event</th><th>Last event</th><th class="num">Events</th>{filters.suppressed && <th>Exception</th>}</tr>
             </thead>
             <tbody>
               {data.alerts.map((a) => (
@@ -38,6 +42,7 @@ export function AlertsView({ route }: { route: Route }) {
                   <td class="nowrap">{time(a.first_event_time)}</td>
                   <td class="nowrap">{time(a.last_event_time)}</td>
                   <td class="num">{count(a.event_count)}</td>
+                  {filters.suppressed && <td>{a.suppressed_by}</td>}
                 </tr>
               ))}
             </tbody>
