@@ -43,7 +43,7 @@ export interface CommitTiming {
   rejected: number;
   alerts: AlertRow[];
   /** Alerts a detector exception kept apart (in `suppressed_alerts`, for no sink). */
-  suppressed: number;
+  suppressed: AlertRow[];
   /** From the oldest batch of the commit leaving its source to the commit returning. */
   sourceToCommitMs: number;
   /** Detectors' share of the transaction (their alerts are in the table when it commits). */
@@ -149,7 +149,7 @@ export async function runPipeline(source: AsyncIterable<SourceBatch>, store: Sto
     const records = decoded.reduce((n, d, i) => n + d.records + group[i]!.batch.rejects.length, 0);
     const duplicates = result.duplicates + decoded.reduce((n, d) => n + d.duplicatesInBatch, 0);
     options.onCommit?.({
-      rows: result.inserted, records, duplicates, rejected: rejects.length, alerts: result.alerts, suppressed: result.suppressed.length,
+      rows: result.inserted, records, duplicates, rejected: rejects.length, alerts: result.alerts, suppressed: result.suppressed,
       sourceToCommitMs: now - group[0]!.sourcedAt, detectMs, commitMs: now - commitStarted,
     });
     summary.read += records;

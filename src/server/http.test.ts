@@ -200,6 +200,7 @@ describe('the HTTP server', () => {
     metrics.recordCommit({ records: 10, stored: 7, duplicates: 2, rejected: 1, latencyMs: 350 });
     metrics.alertRaised('high');
     metrics.alertRaised('low', 2);
+    metrics.alertSuppressed('high', 3);
     metrics.setLag('eventhubs.audit', '3', 42);
     const r = await fetch(`${server.url}/metrics`, { headers: auth() });
     expect(r.status).toBe(200);
@@ -213,6 +214,7 @@ describe('the HTTP server', () => {
     sample('auditlake_records_rejected_total 1');
     sample('auditlake_alerts_total{severity="high"} 1');
     sample('auditlake_alerts_total{severity="low"} 2');
+    sample('auditlake_alerts_suppressed_total{severity="high"} 3');
     sample('auditlake_partition_lag{source="eventhubs.audit",partition="3"} 42');
     sample('auditlake_batch_latency_seconds_bucket{le="0.5"} 1');
     sample('auditlake_batch_latency_seconds_count 1');

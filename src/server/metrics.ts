@@ -37,6 +37,7 @@ export class Metrics {
   private readonly lastCommit: Gauge;
   /** What the sources say of themselves, asked at each scrape (set by `run`). */
   private sourceHealth: () => ReadonlyArray<{ source: string; ready: boolean }> = () => [];
+  private readonly alertsSuppressed: Counter<'severity'>;
   private readonly queries: Counter<'outcome'>;
   private readonly queryDuration: Histogram;
 
@@ -47,6 +48,10 @@ export class Metrics {
     this.recordsRejected = new Counter({ name: 'auditlake_records_rejected_total', help: 'Records refused into the rejects table.', registers });
     this.duplicates = new Counter({ name: 'auditlake_duplicates_total', help: 'Records already stored (redelivered), skipped.', registers });
     this.alerts = new Counter({ name: 'auditlake_alerts_total', help: 'Alerts raised or updated, by severity.', labelNames: ['severity'], registers });
+    this.alertsSuppressed = new Counter({
+      name: 'auditlake_alerts_suppressed_total', help: 'Alerts a detectors.exceptions entry kept apart (raised or updated, sent to no sink), by severity.',
+      labelNames: ['severity'], registers,
+    });
     this.batchLatency = new Histogram({
       name: 'auditlake_batch_latency_seconds',
       help: 'From a batch leaving its source to its commit.',
@@ -98,6 +103,11 @@ export class Metrics {
 
   alertRaised(severity: string, count = 1): void {
     this.alerts.inc({ severity }, count);
+  }
+
+  /** An exception that suddenly quiets many alerts is worth a look: too broad, or hiding an incident. */
+  alertSuppressed(severity: string, count = 1): void {
+    this.alertsSuppressed.inc({ severity }, count);
   }
 
   setLag(source: string, partition: string, lag: number): void {

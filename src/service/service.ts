@@ -91,8 +91,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       onCommit: (t: CommitTiming) => {
         metrics.recordCommit({ records: t.records, stored: t.rows, duplicates: t.duplicates, rejected: t.rejected, latencyMs: t.sourceToCommitMs });
         for (const a of t.alerts) metrics.alertRaised(a.severity);
+        for (const a of t.suppressed) metrics.alertSuppressed(a.severity);
         if (t.alerts.length > 0) delivery?.wake();
-        if (t.records > 0) log.info({ records: t.records, stored: t.rows, duplicates: t.duplicates, rejected: t.rejected, alerts: t.alerts.length, ...(t.suppressed > 0 ? { suppressedAlerts: t.suppressed } : {}), ms: Math.round(t.sourceToCommitMs) }, 'Batch committed.');
+        if (t.records > 0) log.info({ records: t.records, stored: t.rows, duplicates: t.duplicates, rejected: t.rejected, alerts: t.alerts.length, ...(t.suppressed.length > 0 ? { suppressedAlerts: t.suppressed.length } : {}), ms: Math.round(t.sourceToCommitMs) }, 'Batch committed.');
       },
     });
     running = startSources(config.sources, ctx);
