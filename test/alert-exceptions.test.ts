@@ -125,6 +125,19 @@ describe('detector exceptions', () => {
     }
   }, 60_000);
 
+  it('hold for alerts raised when detection catches up on events stored without it', async () => {
+    const later = join(tmp.dir, 'later.duckdb');
+    const stored = await runCliAsync(['replay', '--no-detect', '--db', later, 'fixtures/demo'], { timeoutMs: 120_000 });
+    expect(stored.code, stored.stderr).toBe(0);
+    // Every record is already stored: the alerts come from detection resuming over them.
+    const resumed = await runCliAsync(['replay', '--config', config, '--db', later, 'fixtures/demo'], { timeoutMs: 120_000 });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/stored\s+0\n/);
+    const apart = await queryJsonAsync(later, 'SELECT alert_id, suppressed_by FROM suppressed_alerts ORDER BY alert_id');
+    expect(apart).toEqual(quieted.map((a) => ({ alert_id: a.alert_id, suppressed_by: a.suppressed_by })));
+    expect((await queryJsonAsync(later, 'SELECT alert_id FROM alerts ORDER BY alert_id')).map((a) => a.alert_id)).toEqual(raised.map((a) => a.alert_id));
+  }, 150_000);
+
   it('refuse an entry that could never match, before anything is opened, naming the field', async () => {
     const bad = writeFile(tmp.dir, 'bad.yaml', 'detectors:\n  exceptions:\n    - { detector: keyvault.mass-secret-retreival, principal: x, reason: r }\n');
     const fresh = join(tmp.dir, 'never.duckdb');
