@@ -37,7 +37,25 @@ describe('auditlake run --check', () => {
     expect(r.stdout).not.toContain(KEY);
   });
 
+  it('counts the detector exceptions, and warns about one that has expired', async () => {
+    const r = await check({
+      sources: { eventhubs: [{ fullyQualifiedNamespace: 'ns2.servicebus.windows.net', hubs: ['insights-logs-auditevent'] }] },
+      detectors: {
+        exceptions: [
+          { detector: 'keyvault.', principal: 'deploy@contoso.example', reason: 'nightly pipeline' },
+          { detector: 'storage.listkeys-then-key-read', callerIp: '10.20.4.0/24', reason: 'migration window', expires: '2025-11-14' },
+        ],
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/; 2 detector exceptions\.\n/);
+    expect(r.stdout).toContain('warning: detectors.exceptions[1] (migration window) expired 2025-11-14: new activity it matched is alerted again; extend or remove it.');
+    expect(r.stdout).not.toContain('exceptions[0]');
+  });
+
   it.each([
+    ['an exception for no principal, resource or address', { sources: { eventhubs: [eventhubs] }, detectors: { exceptions: [{ detector: 'keyvault.', reason: 'r' }] } },
+      /detectors\.exceptions\[0\]: give principal, resource or callerIp/],
     ['a prefetchCount of 0', { sources: { eventhubs: [{ ...eventhubs, prefetchCount: 0 }] } }, /sources\.eventhubs\.0\.prefetchCount: Too small: expected number to be >=1/],
     ['a hub without namespace or connection string', { sources: { eventhubs: [{ hubs: ['x'] }] } }, /sources\.eventhubs\.0: give either fullyQualifiedNamespace .* or connectionString/],
     ['a Kafka session timeout over 300 s', { sources: { kafka: [{ brokers: ['127.0.0.1:9092'], topics: ['t'], sessionTimeoutSeconds: 400 }] } }, /sources\.kafka\.0\.sessionTimeoutSeconds: Too big/],

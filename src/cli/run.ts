@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { loadConfig, WORKER_LIMITS, type Config } from '../config.js';
 import { detectionSetup } from '../detect.js';
+import { expiredExceptions } from '../detectors/exceptions.js';
 import { AuditlakeError } from '../errors.js';
 import { prepareForAzure } from '../azure/prepare.js';
 import { createLogger } from '../service/log.js';
@@ -31,7 +32,7 @@ export function runCommand(): Command {
       await detectionSetup(config.detectors, opts.config); // refuses an entry that names no detector, or could never match
       if (opts.check) {
         process.stdout.write(`${opts.config}: valid. ${describe(config)}\n`);
-        for (const w of connectionStringWarnings(config)) process.stdout.write(`warning: ${w}\n`);
+        for (const w of configWarnings(config)) process.stdout.write(`warning: ${w}\n`);
         return;
       }
       await run(config, opts);
@@ -40,7 +41,7 @@ export function runCommand(): Command {
 
 async function run(fileConfig: Config, opts: RunOptions): Promise<void> {
   const log = createLogger(fileConfig.service.logLevel);
-  for (const w of connectionStringWarnings(fileConfig)) log.warn({}, w);
+  for (const w of configWarnings(fileConfig)) log.warn({}, w);
   const { config, credential } = await prepareForAzure(fileConfig);
   const db = resolveDb(opts.db, config.db);
   const service = await startService({ config, db, log, credential, workers: opts.workers ?? config.replay.workers ?? defaultWorkers() });
@@ -86,7 +87,13 @@ function describe(config: Config): string {
   parts.push(config.server.enabled ? `server on ${config.server.host}:${config.server.port}` : 'no server');
   if (config.export) parts.push(`export every ${config.export.everyHours} h to ${config.export.to}`);
   if (config.retention) parts.push(`retention ${config.retention.days} days${config.export ? ' (exported events only)' : ''}`);
+  if (config.detectors.exceptions.length > 0) parts.push(`${config.detectors.exceptions.length} detector exception${config.detectors.exceptions.length === 1 ? '' : 's'}`);
   return `${parts.join('; ')}.`;
+}
+
+/** What a valid config may still be wrong about: keys in the file, exceptions that have expired. */
+function configWarnings(config: Config): string[] {
+  return [...connectionStringWarnings(config), ...expiredExceptions(config.detectors.exceptions)];
 }
 
 /** Keys in a file are accepted, but said out loud: they leak, and unlike managed identities they do not expire. */

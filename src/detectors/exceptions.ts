@@ -117,6 +117,16 @@ function expiry(text: string, at: string): number {
   }
 }
 
+/**
+ * Entries whose `expires` has passed, said by a live consumer at start (replayed history is
+ * judged by its own times): an allowance that ran out is either to extend or to remove.
+ */
+export function expiredExceptions(entries: readonly ExceptionEntry[], now = Date.now()): string[] {
+  return entries.flatMap((e, i) => (e.expires !== undefined && expiry(e.expires, `detectors.exceptions[${i}].expires`) <= now
+    ? [`detectors.exceptions[${i}] (${e.reason}) expired ${e.expires}: new activity it matched is alerted again; extend or remove it.`]
+    : []));
+}
+
 /** The alerts, each marked with the reason of the exception that suppresses it, if one does. */
 export function markSuppressed(alerts: AlertRow[], matcher: ExceptionMatcher | undefined): AlertRow[] {
   if (!matcher) return alerts;
