@@ -32,7 +32,6 @@ export async function enabledDetectors(disabled: readonly string[] = [], where =
   return detectors.filter((d) => !matchers.some((matches) => matches(d.id)));
 }
 
-
 /** The categories the detectors read, lower-case: the rows worth sending to the engine. */
 export function detectionCategories(detectors: readonly Detector[]): string[] {
   return [...new Set(detectors.flatMap((d) => d.needs.categories.map((c) => c.toLowerCase())))];

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { alertShowCommand } from './alert-show.js';
+import type { AlertTable } from '../investigate/alert-detail.js';
 import { namesFor } from '../investigate/names.js';
 import { AuditlakeError } from '../errors.js';
 import { isHeldByAnotherProcess, openOrFindServer, queryServer } from '../server/client.js';
@@ -25,7 +26,7 @@ interface AlertsOptions {
  * The alerts of `table` (`alerts`, or `suppressed_alerts` with the exception's reason). An alert
  * whose principal the detector knew by object id alone is shown by the name Entra ID gives it.
  */
-const alertsSql = (table: 'alerts' | 'suppressed_alerts') => `
+const alertsSql = (table: AlertTable) => `
   WITH listed AS (
     SELECT * FROM ${table}
     WHERE time_generated >= to_timestamp($since / 1000.0)

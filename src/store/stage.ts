@@ -12,13 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { EVENT_COLUMNS, type EventRow } from '../schema/event.js';
+import { withoutControlChars } from '../schema/row.js';
 import { FACT_COLUMNS, factFromListSql, factListSql, settingsChangeSql } from '../schema/facts.js';
 import { isAlive } from '../pid.js';
 
 const FIELD = '\x1f';
 const NULL = '\x1e';
-const CONTROL = /[\x00-\x1f]/;
-const CONTROLS = /[\x00-\x1f]/g;
 
 /** tmpfs when there is one: stage files are written once, read once, never kept. */
 function stageDir(): string {
@@ -83,7 +82,7 @@ export function writeStageFile(rows: readonly EventRow[], path: string): Omit<St
       if (v === null || v === undefined) line += NULL;
       else if (type === 'JSON') line += compactJson(v as Record<string, unknown>);
       else if (typeof v !== 'string') line += String(v);
-      else line += clean(v);
+      else line += withoutControlChars(v); // rows from toEventRow have none; the format must never hold one
       line += FIELD;
     }
     out.text(line);
@@ -135,10 +134,6 @@ function compactJson(obj: Record<string, unknown>): string {
     s += `${JSON.stringify(k)}:${JSON.stringify(v)}`;
   }
   return `${s}}`;
-}
-
-function clean(s: string): string {
-  return CONTROL.test(s) ? s.replace(CONTROLS, ' ') : s;
 }
 
 const csvType = (t: string) => (t === 'TIMESTAMPTZ' || t === 'BIGINT' ? 'DOUBLE' : 'VARCHAR');
