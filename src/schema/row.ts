@@ -114,8 +114,8 @@ export function toEventRow(f: EventFields, compactText: string, source: string, 
  * Whether the record's text may give a field a control character. JSON text holds one only
  * escaped (`\n`, `\u001b`; in a JSON document inside a string, `\\u001b`), and the fields are
  * read from this text, so only a backslash followed by such an escape can: a look at each
- * backslash costs ~0.2 µs a record here, reading every field ~3 µs. (A path's `\\new` also says
- * yes: the fields are then read, and none changes.)
+ * backslash costs ~0.5 µs a record here, testing every field ~3 µs (bench/RESULTS.md notes).
+ * (A path's `\\new` also says yes: the fields are then read, and none changes.)
  */
 function mayHoldControl(text: string): boolean {
   for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', i + 1)) {
