@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { exceptionFor } from '../detectors/exceptions.js';
 import { AuditlakeError } from '../errors.js';
 import { printableJson, printableLines } from '../schema/printable.js';
 import { alertIdsStartingWith, readAlertDetail, type AlertDetail, type AlertTable } from '../investigate/alert-detail.js';
@@ -17,7 +18,10 @@ import { dbOption, resolveDb } from './common.js';
 import { renderText, writeOut } from './output.js';
 import { loadConfig } from '../config.js';
 
-interface ShowOptions { db?: string; config?: string; server?: string; tokenFile?: string; format: 'table' | 'json' }
+interface ShowOptions { db?: string; config?: string; server?: string; tokenFile?: string; format: 'table' | 'json'; exception?: boolean }
+
+/** A field as text, or undefined when it is empty. */
+const text = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : String(v));
 
 /** Enough candidates to show that a prefix is ambiguous, few enough to read. */
 const CANDIDATES = 6;
@@ -33,6 +37,7 @@ export function alertShowCommand(): Command {
     .addOption(new Option('--format <format>', 'table: a report to read; json: every field, for scripts').choices(['table', 'json']).default('table'))
     .option('--server <url>', 'read it from this auditlake server (default: the one serving --db, when its database is held)')
     .option('--token-file <file>', "the server's bearer token file (default: the one named in <db>.server.json, else <db>.token)")
+    .option('--exception', 'instead: the detectors.exceptions entry (YAML) that would keep alerts like it apart, for an alert that is expected')
     .action(async (given: string, opts: ShowOptions) => {
       const config = opts.config ? loadConfig(opts.config) : undefined;
       const db = resolveDb(opts.db, config?.db);
@@ -48,6 +53,11 @@ export function alertShowCommand(): Command {
         const detail = await readAlertDetail(read, found.id, found.table);
         // Read between the id lookup and here only if the alert vanished meanwhile (a reset database).
         if (!detail) throw new AuditlakeError('not_found', `alert ${given}: not in ${db}`);
+        if (opts.exception) {
+          const a = detail.alert;
+          writeOut([printableLines(`# Under detectors.exceptions in auditlake.yaml; the next run or replay applies it.\n${exceptionFor(a, text(a.principal_name))}`)]);
+          return;
+        }
         const lookFurther = opts.server ? `--server ${opts.server}` : `--db ${shellWord(db)}`;
         // The alert's fields come from logged text: written so that no escape sequence in them reaches a terminal.
         writeOut([opts.format === 'json' ? `${printableJson(JSON.stringify(detail, null, 2))}\n` : printableLines(alertReport(detail, lookFurther))]);
@@ -78,7 +88,6 @@ async function uniqueId(read: ReadRows, prefix: string): Promise<{ id: string; t
 /** The report `show` prints: a heading, labelled fields, the catalogue, then the evidence. */
 function alertReport(d: AlertDetail, lookFurther: string): string {
   const a = d.alert;
-  const text = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : String(v));
   const who = text(a.principal_name) && text(a.principal_id) ? `${text(a.principal_name)} (${text(a.principal_id)})` : text(a.principal_name) ?? text(a.principal_id);
   const count = Number(a.event_count);
   const fields: Array<[string, string | undefined]> = [

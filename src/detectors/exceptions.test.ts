@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.js';
 import type { AlertRow } from './alert.js';
-import { compileExceptions, markSuppressed, type ExceptionEntry } from './exceptions.js';
+import { compileExceptions, exceptionFor, markSuppressed, type ExceptionEntry } from './exceptions.js';
 
 const IDS = ['keyvault.mass-secret-retrieval', 'keyvault.list-then-get', 'storage.listkeys-then-key-read'];
 const VAULT = '/subscriptions/s1/resourcegroups/rg-ml/providers/microsoft.keyvault/vaults/kv-apps';
@@ -85,5 +85,19 @@ describe('detector exceptions', () => {
     expect(config.detectors.exceptions).toEqual([{ detector: 'keyvault.', principal: 'deploy@contoso.example', reason: 'nightly pipeline' }]);
     expect(() => parseConfig('detectors:\n  exceptions:\n    - { detector: keyvault., principal: x }\n', 'auditlake.yaml')).toThrow(/detectors\.exceptions\.0\.reason/);
     expect(() => parseConfig('detectors:\n  exceptions:\n    - { detector: keyvault., principal: x, reason: r, ip: 10.0.0.1 }\n', 'auditlake.yaml')).toThrow(/ip/);
+  });
+
+  it('are written for an alert as narrow as it (principal by object id, else name or address, and resource), and read back to match it', () => {
+    const byName = alert({ principal_id: null, principal_name: 'odd: "name" # here', resource_id: null });
+    const byAddress = alert({ principal_id: null, principal_name: null, caller_ip: '203.0.113.9' });
+    for (const [a, name] of [[alert(), 'Deploy'], [byName, undefined], [byAddress, undefined]] as const) {
+      const yaml = exceptionFor(a, name).replace(/"TODO[^"]*"/, 'reviewed');
+      const indented = yaml.split('\n').map((l) => (l ? `    ${l}` : l)).join('\n');
+      const { exceptions } = parseConfig(`detectors:\n  exceptions:\n${indented}`, 'auditlake.yaml').detectors;
+      expect(compileExceptions(exceptions, IDS)!(a)).toBe('reviewed');
+      expect(compileExceptions(exceptions, IDS)!(alert({ alert_id: 'other', principal_id: 'someone-else', principal_name: 'x', caller_ip: '198.51.100.1', resource_id: '/elsewhere' }))).toBeUndefined();
+    }
+    expect(exceptionFor(alert(), 'Deploy')).toContain('principal: "7f9b1d3f-5a7c-4e9b-8d1f-3b5d7f9b1c22"   # Deploy\n');
+    expect(exceptionFor(byAddress)).toContain('callerIp: "203.0.113.9"');
   });
 });

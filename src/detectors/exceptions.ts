@@ -135,3 +135,25 @@ export function markSuppressed(alerts: AlertRow[], matcher: ExceptionMatcher | u
     return reason === undefined ? a : { ...a, suppressed_by: reason };
   });
 }
+
+/** An alert as a row (its detail view's or `AlertRow`): `detector_id`, `principal_id`, `principal_name`, `resource_id`, `caller_ip` are read. */
+export type ExceptionSubject = Readonly<Record<string, unknown>>;
+
+/**
+ * The `detectors.exceptions` entry that would keep this alert's like apart: its detector, its
+ * principal by object id when it has one (the name the console shows an id-only principal by
+ * comes from Entra's logs, and the detector never sees it), else its name or caller address, and
+ * its resource — as narrow as the alert, for the analyst to widen. Values are JSON strings,
+ * which YAML reads as they are; the reason is left to say.
+ */
+export function exceptionFor(alert: ExceptionSubject, name?: string): string {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const principalId = text(alert.principal_id);
+  const principal = principalId ?? text(alert.principal_name);
+  const lines = [`- detector: ${JSON.stringify(String(alert.detector_id))}`];
+  if (principal) lines.push(`  principal: ${JSON.stringify(principal)}${principalId && name ? `   # ${JSON.stringify(name).slice(1, -1)}` : ''}`);
+  else if (text(alert.caller_ip)) lines.push(`  callerIp: ${JSON.stringify(text(alert.caller_ip))}`);
+  if (text(alert.resource_id)) lines.push(`  resource: ${JSON.stringify(text(alert.resource_id))}`);
+  lines.push('  reason: "TODO: why this is expected (a change or ticket id helps)"');
+  return `${lines.join('\n')}\n`;
+}
