@@ -119,6 +119,14 @@ describe('detector exceptions', () => {
         expect(await page.locator('[data-alert-id]').count()).toBe(quieted.length);
         await page.locator(`[data-alert-id="${String(quieted[0]!.alert_id)}"] a`).click();
         expect(await page.getByTestId('suppressed-by').textContent()).toBe(`Suppressed by a detector exception, sent to no sink: ${String(quieted[0]!.suppressed_by)}`);
+        // A raised alert offers the exception that would keep it apart, as `alerts show --exception` writes it.
+        const id = String(raised[0]!.alert_id);
+        await page.goto(`${served.url}/#/alert/${id}`);
+        await page.getByTestId('exception').locator('summary').click();
+        const shown = await page.getByTestId('exception').locator('pre').textContent();
+        const written = await runCliAsync(['alerts', 'show', '--db', db, id, '--exception']);
+        expect(written.stdout).toContain(shown!);
+        expect(shown).toMatch(/^- detector: "/);
       });
     } finally {
       await browser.close();

@@ -136,9 +136,6 @@ export function markSuppressed(alerts: AlertRow[], matcher: ExceptionMatcher | u
   });
 }
 
-/** An alert as a row (its detail view's or `AlertRow`): `detector_id`, `principal_id`, `principal_name`, `resource_id`, `caller_ip` are read. */
-export type ExceptionSubject = Readonly<Record<string, unknown>>;
-
 /**
  * The `detectors.exceptions` entry that would keep this alert's like apart: its detector, its
  * principal by object id when it has one (the name the console shows an id-only principal by
@@ -146,7 +143,8 @@ export type ExceptionSubject = Readonly<Record<string, unknown>>;
  * its resource — as narrow as the alert, for the analyst to widen. Values are JSON strings,
  * which YAML reads as they are; the reason is left to say.
  */
-export function exceptionFor(alert: ExceptionSubject, name?: string): string {
+export function exceptionFor(row: AlertRow | Readonly<Record<string, unknown>>, name?: string): string {
+  const alert = row as Readonly<Record<string, unknown>>; // an AlertRow, or the detail view's row of it
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const principalId = text(alert.principal_id);
   const principal = principalId ?? text(alert.principal_name);

@@ -145,6 +145,8 @@ export interface AlertDetail {
     falsePositives: string[];
     setting: string;
   } | null;
+  /** The detectors.exceptions entry (YAML) that would keep alerts like it apart. */
+  exception: string;
 }
 
 export interface HourPoint {

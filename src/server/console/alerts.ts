@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { HttpError } from '../respond.js';
+import { exceptionFor } from '../../detectors/exceptions.js';
 import { readAlertDetail, type AlertTable } from '../../investigate/alert-detail.js';
 import { namesFor } from '../../investigate/names.js';
 import { rowObjects, runViewSql, viewRows, type SqlContext } from '../statements.js';
@@ -89,5 +90,6 @@ export async function alertDetail(ctx: SqlContext, id: string): Promise<object> 
   const detail = await readAlertDetail(read, id)
     ?? ((await ctx.reader.relations()).names.has('suppressed_alerts') ? await readAlertDetail(read, id, 'suppressed_alerts') : null);
   if (!detail) throw new HttpError(404, 'not_found', `no alert ${id}`);
-  return detail;
+  const name = detail.alert.principal_name;
+  return { ...detail, exception: exceptionFor(detail.alert, typeof name === 'string' ? name : undefined) };
 }

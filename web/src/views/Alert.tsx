@@ -43,6 +43,13 @@ export function AlertView({ id }: { id: string }) {
       {detector && detector.falsePositives.length > 0 && (
         <Section title="Known false positives"><ul>{detector.falsePositives.map((f) => <li key={f}>{f}</li>)}</ul></Section>
       )}
+      {!a.suppressed_by && (
+        <details data-testid="exception">
+          <summary>Expected? The exception that keeps alerts like this apart</summary>
+          <p class="muted">Under <span class="mono">detectors.exceptions</span> in auditlake.yaml, with the reason filled in; the next run or replay applies it. Widen it (a family, a resource group) only as far as meant.</p>
+          <pre class="scroll">{data.exception}</pre>
+        </details>
+      )}
       {facts.length > 0 && (
         <Section title="Why it fired">
           <Facts items={facts.map(([k, v]) => [k.replace(/_/g, ' '), typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)])} />
