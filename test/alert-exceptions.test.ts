@@ -85,6 +85,10 @@ describe('detector exceptions', () => {
     ]);
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as Row[]).map((a) => a.alert_id).sort()).toEqual(quieted.map((a) => a.alert_id));
+    // The plain list, read by a person, says that some matching alerts are elsewhere.
+    const table = await runCliAsync(['alerts', '--db', db, '--since', '3650d']);
+    expect(table.stderr).toBe(`auditlake: ${quieted.length} more alerts matching these filters were kept apart by detectors.exceptions (--suppressed lists them)\n`);
+    expect((await runCliAsync(['alerts', '--db', plainDb, '--since', '3650d'])).stderr).toBe('');
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout.split('\n')[1]).toBe(`SUPPRESSED by detectors.exceptions, sent to no sink: ${String(quieted[0]!.suppressed_by)}`);
     expect(shown.stdout).toContain(`alert_id   ${id}`);

@@ -77,17 +77,19 @@ export function alertsCommand(): Command {
         ? [PENDING_SQL, { sinks: pendingSinks(opts.config, config) }]
         : [alertsSql(opts.suppressed ? 'suppressed_alerts' : 'alerts'), { since, rank: minRank, detector: opts.detector ?? '', principal: (opts.principal ?? '').trim() }];
       const opened = await openOrFindServer(db, opts);
-      if ('server' in opened) {
-        const result = await queryServer(opened.server, sql, params);
-        if (result.truncated) process.stderr.write(`auditlake: the server returned only the first ${result.rows.length} alerts (its row limit); narrow --since or --severity\n`);
-        writeText(result, opts.format);
-        return;
-      }
-      const { store } = opened;
+      const read = (text: string, values: Record<string, string | number>) => ('server' in opened ? queryServer(opened.server, text, values) : opened.store.query(text, values));
       try {
-        writeText(await store.query(sql, params), opts.format);
+        const result = await read(sql, params);
+        if ('truncated' in result && result.truncated) process.stderr.write(`auditlake: the server returned only the first ${result.rows.length} alerts (its row limit); narrow --since or --severity\n`);
+        writeText(result, opts.format);
+        // Said beside a table read by a person: alerts an exception kept apart are not in it.
+        if (!opts.pending && !opts.suppressed && opts.format === 'table') {
+          const kept = await read(`SELECT count(*) AS n FROM (${alertsSql('suppressed_alerts')})`, params).catch(() => undefined); // a file from before them
+          const n = Number(kept?.rows[0]?.[0] ?? 0);
+          if (n > 0) process.stderr.write(`auditlake: ${fmt(n)} more alert${n === 1 ? '' : 's'} matching these filters ${n === 1 ? 'was' : 'were'} kept apart by detectors.exceptions (--suppressed lists them)\n`);
+        }
       } finally {
-        store.close();
+        if ('store' in opened) opened.store.close();
       }
     });
 }
