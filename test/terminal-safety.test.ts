@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCliAsync, type CliResult } from './support/cli.js';
 import { tempDir, writeFile } from './support/db.js';
@@ -90,6 +91,24 @@ describe('hostile logged text at the terminal', () => {
     const r = await runCliAsync(['query', '--db', db, '--format', 'csv', 'SELECT principal_name, user_agent FROM events']);
     expect(r.stdout.split('\r\n')[1]).toBe(`${ADMIN.replace(/[\x00-\x1f]/g, ' ')},"${AGENT.replace(/[\x00-\x1f]/g, ' ').replace(/"/g, '""')}"`);
   });
+
+  it('the console shows a bidi override or a control character as its escape, so a name cannot read as another', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      await withServe(['--db', db, '--port', '0'], async (served) => {
+        const page = await browser.newPage();
+        await page.goto(`${served.url}/?token=${readFileSync(`${db}.token`, 'utf8').trim()}`);
+        // The page's router listens for the address once it has drawn its first view: a change before that is not seen.
+        await page.getByTestId('alerts-table').waitFor();
+        await page.goto(`${served.url}/#/alert/${alertId}`);
+        const shown = await page.getByTestId('alert-detail').textContent();
+        expect(shown).toContain('eve ]0;pwned  [2J\\u009b8m\\u007f\\u202e@contoso-ml.example');
+        expect(shown).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it('the console\'s CSV download, made for a spreadsheet, shows a formula rather than running it', async () => {
     await withServe(['--db', db, '--port', '0'], async (served) => {

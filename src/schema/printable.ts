@@ -23,6 +23,19 @@ export function printable(text: string): string {
   return UNPRINTABLE.test(text) ? text.replace(UNPRINTABLE_ALL, escaped) : text;
 }
 
+/** What a page shows differently from the text: C0 but tab, newline and CR, DEL, C1, separators, bidi overrides. */
+const UNSHOWN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSHOWN_ALL = new RegExp(UNSHOWN.source, 'g');
+
+/**
+ * `printable` for a web page (the console): a browser acts on no escape sequence, but a bidi
+ * override still reorders the text it is in (a name can read as another), and controls show as
+ * nothing; tab, newline and CR stay (a saved query's SQL keeps its lines).
+ */
+export function printableOnPage(text: string): string {
+  return UNSHOWN.test(text) ? text.replace(UNSHOWN_ALL, escaped) : text;
+}
+
 /** `printable`, line by line: a report's own line breaks stay. */
 export function printableLines(text: string): string {
   return UNPRINTABLE.test(text) ? text.split('\n').map(printable).join('\n') : text;

@@ -4,6 +4,7 @@
  * browser to the sign-in page.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { printableOnPage } from '../../src/schema/printable';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -38,7 +39,15 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
 }
 
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  return (await request(path, signal ? { signal } : {})).json() as Promise<T>;
+  return readJson<T>(await request(path, signal ? { signal } : {}));
+}
+
+/**
+ * An answer's JSON, every text as the page should show it: logged text can hold bidi overrides
+ * that make one name read as another, and controls that show as nothing (printable.ts).
+ */
+export async function readJson<T>(res: Response): Promise<T> {
+  return JSON.parse(await res.text(), (_key, value: unknown) => (typeof value === 'string' ? printableOnPage(value) : value)) as T;
 }
 
 export function apiPath(path: string, params: Record<string, string | number | undefined>): string {

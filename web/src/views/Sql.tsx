@@ -4,7 +4,7 @@
  * every statement; a saved query runs as the server's copy unless its text was edited here.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { request, useApi, type SavedQuery, type SqlResult } from '../api';
+import { readJson, request, useApi, type SavedQuery, type SqlResult } from '../api';
 import { ErrorBox } from '../components/ui';
 import { navigate, type Route } from '../route';
 
@@ -59,7 +59,7 @@ function Console({ saved, initial }: { saved: SavedQuery | undefined; initial: U
     setError('');
     const started = performance.now();
     try {
-      setResult((await (await post('json')).json()) as SqlResult);
+      setResult(await readJson<SqlResult>(await post('json')));
       setMs(performance.now() - started);
     } catch (err) {
       setResult(null);
