@@ -35,8 +35,8 @@ export interface TextOptions {
   /**
    * CSV is a download for a spreadsheet (the console's): a text cell that starts as a formula
    * would (`=`, `+`, `-`, `@`, a tab or CR) gets a leading `'`, so that logged text such as the
-   * user name a failed sign-in tried (`=HYPERLINK(…)`) is shown, not run (OWASP's CSV injection;
-   * Kibana escapes its CSV exports so by default).
+   * user name a failed sign-in tried (`=HYPERLINK(…)`) is shown, not run (OWASP's advice on CSV
+   * injection).
    */
   spreadsheet?: boolean;
 }

@@ -15,7 +15,7 @@ function alert(over: Partial<AlertRow> = {}): AlertRow {
   };
 }
 
-const reasonFor = (entry: Omit<ExceptionEntry, 'reason'>, a: AlertRow) => compileExceptions([{ reason: 'expected', ...entry }], IDS)!(a);
+const reasonFor = (entry: Omit<ExceptionEntry, 'reason'>, a: AlertRow) => compileExceptions([{ reason: 'expected', ...entry }], IDS)(a);
 
 describe('detector exceptions', () => {
   it('match a principal by object id, name or app id in any case, and only for the detectors they name', () => {
@@ -59,7 +59,6 @@ describe('detector exceptions', () => {
     const [quieted, raised] = markSuppressed([alert(), other], matcher);
     expect(quieted!.suppressed_by).toBe('nightly pipeline (CHG-1234)');
     expect(raised).toBe(other);
-    expect(markSuppressed([other], undefined)[0]).toBe(other);
   });
 
   it('refuse an entry that could never match, naming it and the field', () => {
@@ -94,8 +93,8 @@ describe('detector exceptions', () => {
       const yaml = exceptionFor(a, name).replace(/"TODO[^"]*"/, 'reviewed');
       const indented = yaml.split('\n').map((l) => (l ? `    ${l}` : l)).join('\n');
       const { exceptions } = parseConfig(`detectors:\n  exceptions:\n${indented}`, 'auditlake.yaml').detectors;
-      expect(compileExceptions(exceptions, IDS)!(a)).toBe('reviewed');
-      expect(compileExceptions(exceptions, IDS)!(alert({ alert_id: 'other', principal_id: 'someone-else', principal_name: 'x', caller_ip: '198.51.100.1', resource_id: '/elsewhere' }))).toBeUndefined();
+      expect(compileExceptions(exceptions, IDS)(a)).toBe('reviewed');
+      expect(compileExceptions(exceptions, IDS)(alert({ alert_id: 'other', principal_id: 'someone-else', principal_name: 'x', caller_ip: '198.51.100.1', resource_id: '/elsewhere' }))).toBeUndefined();
     }
     expect(exceptionFor(alert(), 'Deploy')).toContain('principal: "7f9b1d3f-5a7c-4e9b-8d1f-3b5d7f9b1c22"   # Deploy\n');
     expect(exceptionFor(byAddress)).toContain('callerIp: "203.0.113.9"');

@@ -50,8 +50,7 @@ interface Compiled {
  * match (a misspelt detector, no scope, an address that is none) is refused naming its field,
  * since it would otherwise leave alerts raised that its author meant to quiet.
  */
-export function compileExceptions(entries: readonly ExceptionEntry[], detectorIds: readonly string[], where = 'config'): ExceptionMatcher | undefined {
-  if (entries.length === 0) return undefined;
+export function compileExceptions(entries: readonly ExceptionEntry[], detectorIds: readonly string[], where = 'config'): ExceptionMatcher {
   const compiled = entries.map((e, i) => compile(e, detectorIds, `${where}: detectors.exceptions[${i}]`));
   return (alert) => compiled.find((c) => matches(c, alert))?.reason;
 }
@@ -128,8 +127,7 @@ export function expiredExceptions(entries: readonly ExceptionEntry[], now = Date
 }
 
 /** The alerts, each marked with the reason of the exception that suppresses it, if one does. */
-export function markSuppressed(alerts: AlertRow[], matcher: ExceptionMatcher | undefined): AlertRow[] {
-  if (!matcher) return alerts;
+export function markSuppressed(alerts: AlertRow[], matcher: ExceptionMatcher): AlertRow[] {
   return alerts.map((a) => {
     const reason = matcher(a);
     return reason === undefined ? a : { ...a, suppressed_by: reason };

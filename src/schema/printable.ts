@@ -9,45 +9,36 @@
  * and a record's in `events.raw`.
  */
 
-/** C0 and C1 controls, DEL, line and paragraph separators, and bidirectional overrides. */
-const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
-/** Those of them JSON text may hold as they are (JSON.stringify escapes C0 itself). */
-const RAW_IN_JSON = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const RAW_IN_JSON_ALL = new RegExp(RAW_IN_JSON.source, 'g');
+/** DEL, C1 controls, line and paragraph separators, and bidirectional overrides and isolates. */
+const BEYOND_C0 = '\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
 
-const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
-/** The text with what a terminal would act on written as `\uXXXX` escapes. */
-export function printable(text: string): string {
-  return UNPRINTABLE.test(text) ? text.replace(UNPRINTABLE_ALL, escaped) : text;
+/** Escapes, as `\uXXXX`, the characters of one class: a terminal's, JSON text's or a page's. */
+function escaper(chars: string): (text: string) => string {
+  const any = new RegExp(`[${chars}]`);
+  const all = new RegExp(`[${chars}]`, 'g');
+  return (text) => (any.test(text) ? text.replace(all, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text);
 }
 
-/** What a page shows differently from the text: C0 but tab, newline and CR, DEL, C1, separators, bidi overrides. */
-const UNSHOWN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const UNSHOWN_ALL = new RegExp(UNSHOWN.source, 'g');
+/** The text with what a terminal would act on (C0 too) written as `\uXXXX` escapes. */
+export const printable = escaper(`\\x00-\\x1f${BEYOND_C0}`);
 
 /**
  * `printable` for a web page (the console): a browser acts on no escape sequence, but a bidi
  * override still reorders the text it is in (a name can read as another), and controls show as
  * nothing; tab, newline and CR stay (a saved query's SQL keeps its lines).
  */
-export function printableOnPage(text: string): string {
-  return UNSHOWN.test(text) ? text.replace(UNSHOWN_ALL, escaped) : text;
-}
+export const printableOnPage = escaper(`\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f${BEYOND_C0}`);
+
+/**
+ * JSON text (JSON.stringify's) with DEL, C1 controls, separators and bidi overrides escaped too
+ * (JSON.stringify escapes C0 itself): the same values once parsed, and nothing a terminal acts
+ * on when it is printed. Outside strings JSON text holds none of them, so only strings change.
+ */
+export const printableJson = escaper(BEYOND_C0);
 
 /** `printable`, line by line: a report's own line breaks stay. */
 export function printableLines(text: string): string {
-  return UNPRINTABLE.test(text) ? text.split('\n').map(printable).join('\n') : text;
-}
-
-/**
- * JSON text (JSON.stringify's) with DEL, C1 controls, separators and bidi overrides escaped too:
- * the same values once parsed, and nothing a terminal acts on when it is printed. Outside
- * strings JSON text holds none of them, so only strings change.
- */
-export function printableJson(json: string): string {
-  return RAW_IN_JSON.test(json) ? json.replace(RAW_IN_JSON_ALL, escaped) : json;
+  return text.split('\n').map(printable).join('\n');
 }
 
 /** Longer than this, a name from the input is cut in a reason. */
@@ -59,7 +50,7 @@ const MAX_NAME = 100;
  * to name stays in sight.
  */
 export function nameInReason(name: string): string {
-  if (name.length <= MAX_NAME && name.trim() !== '' && !UNPRINTABLE.test(name)) return name;
+  if (name.length <= MAX_NAME && name.trim() !== '' && printable(name) === name) return name;
   const cut = name.length > MAX_NAME ? `${name.slice(0, 60)}…` : name;
   return printable(JSON.stringify(cut));
 }
